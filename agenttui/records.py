@@ -1,0 +1,311 @@
+"""Records: decode one log line and normalise its field names.
+
+A line becomes a :class:`Record` holding only the handful of normalised fields that traces need
+(kind, time, level, request id, tool, call id, duration, error, query). The full event is not kept:
+it is parsed again from its byte offset when somebody opens the trace (see :mod:`agenttui.events`).
+
+Field names are detected without configuration, in this order of preference:
+
+* message: ``event`` / ``msg`` / ``message``
+* level: ``level`` / ``levelname`` / ``severity`` (names, or pino/bunyan numbers)
+* time: ``timestamp`` / ``time`` / ``ts`` / ``@timestamp`` as ISO 8601, or epoch s / ms / us / ns
+* request id: ``request_id`` / ``requestId`` / ``req_id`` / ``trace_id`` / ``correlation_id``
+* tool: ``tool`` / ``tool_name``; call id: ``call_id`` / ``tool_call_id``
+* duration: ``duration_ms`` (milliseconds) or ``duration`` / ``elapsed`` (seconds)
+* error: ``error`` / ``exception`` (a string, or structlog ``dict_tracebacks`` output)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any, Final
+
+import orjson
+
+MESSAGE_KEYS: Final = ("event", "msg", "message")
+LEVEL_KEYS: Final = ("level", "levelname", "severity")
+TIME_KEYS: Final = ("timestamp", "time", "ts", "@timestamp")
+REQUEST_ID_KEYS: Final = ("request_id", "requestId", "req_id", "trace_id", "correlation_id")
+TOOL_KEYS: Final = ("tool", "tool_name")
+CALL_ID_KEYS: Final = ("call_id", "tool_call_id")
+DURATION_MS_KEYS: Final = ("duration_ms",)
+DURATION_S_KEYS: Final = ("duration", "elapsed")
+QUERY_KEYS: Final = ("query",)
+
+#: Longest query or error text kept in a trace summary; the full text is re-read on demand.
+SUMMARY_TEXT_LIMIT: Final = 200
+
+
+class Kind(IntEnum):
+    """What a record means for its trace."""
+
+    OTHER = 0
+    REQUEST_START = 1
+    TOOL_START = 2
+    TOOL_OK = 3
+    TOOL_FAIL = 4
+    REQUEST_OK = 5
+    REQUEST_FAIL = 6
+    RAW = 7
+    """A line that is not a JSON object."""
+
+
+#: Event names (the message field) and what they mean. Anything else is ``Kind.OTHER``.
+EVENT_KINDS: Final[dict[str, Kind]] = {
+    "request_start": Kind.REQUEST_START,
+    "request_started": Kind.REQUEST_START,
+    "request_received": Kind.REQUEST_START,
+    "tool_call_start": Kind.TOOL_START,
+    "tool_call_started": Kind.TOOL_START,
+    "tool_start": Kind.TOOL_START,
+    "tool_call_success": Kind.TOOL_OK,
+    "tool_call_succeeded": Kind.TOOL_OK,
+    "tool_call_end": Kind.TOOL_OK,
+    "tool_call_completed": Kind.TOOL_OK,
+    "tool_end": Kind.TOOL_OK,
+    "tool_call_failed": Kind.TOOL_FAIL,
+    "tool_call_error": Kind.TOOL_FAIL,
+    "tool_error": Kind.TOOL_FAIL,
+    "request_success": Kind.REQUEST_OK,
+    "request_succeeded": Kind.REQUEST_OK,
+    "request_completed": Kind.REQUEST_OK,
+    "request_end": Kind.REQUEST_OK,
+    "request_failed": Kind.REQUEST_FAIL,
+    "request_error": Kind.REQUEST_FAIL,
+}
+
+#: Levels that make an event an error.
+ERROR_LEVELS: Final = frozenset({"error", "err", "critical", "crit", "fatal", "exception",
+                                 "alert", "emerg", "emergency"})
+
+#: pino / bunyan numeric levels.
+NUMERIC_LEVELS: Final = {10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error",
+                         60: "fatal"}
+
+
+class Record:
+    """The normalised fields of one log line. Short-lived: built while indexing, then dropped."""
+
+    __slots__ = ("call_id", "duration_ms", "error", "kind", "level", "message", "query",
+                 "request_id", "tool", "ts")
+
+    def __init__(self, kind: Kind = Kind.OTHER) -> None:
+        self.kind = kind
+        self.ts: float | None = None
+        """Epoch seconds (UTC), or None when the line has no usable time."""
+        self.level: str | None = None
+        """Lower-case level name."""
+        self.message: str | None = None
+        self.request_id: str | None = None
+        self.tool: str | None = None
+        self.call_id: str | None = None
+        self.duration_ms: float | None = None
+        self.error: str | None = None
+        """One-line error summary (``Type: message``)."""
+        self.query: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """Whether the record reports a failure (by kind or by level)."""
+        return self.kind in (Kind.TOOL_FAIL, Kind.REQUEST_FAIL) or self.level in ERROR_LEVELS
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__
+                           if getattr(self, k) is not None)
+        return f"Record({fields})"
+
+
+def _first(d: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = d.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return str(value)
+
+
+_ISO_CACHE: dict[str, float] = {}
+
+
+def parse_time(value: Any) -> float | None:
+    """Parse a timestamp into epoch seconds (UTC).
+
+    Accepts ISO 8601 strings (naive ones are taken as UTC) and epoch numbers in seconds,
+    milliseconds, microseconds or nanoseconds (told apart by magnitude), also as numeric strings.
+
+    Returns:
+        Epoch seconds, or None when the value is not a usable time.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _epoch(float(value))
+    if not isinstance(value, str) or not value:
+        return None
+    c = value[0]
+    if c.isdigit() and len(value) >= 19 and value[4] == "-":
+        # ISO 8601. Cache the whole-second part: logs repeat it thousands of times.
+        head = value[:19]
+        base = _ISO_CACHE.get(head)
+        tail = value[19:]
+        if base is not None and (tail == "Z" or (tail[:1] == "." and tail[-1:] == "Z")):
+            if tail == "Z":
+                return base
+            frac = tail[1:-1]
+            if frac.isdigit():
+                return base + int(frac) / 10.0 ** len(frac)
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        ts = dt.timestamp()
+        if dt.utcoffset() == _ZERO and len(_ISO_CACHE) < 100_000:
+            _ISO_CACHE[head] = math.floor(ts)
+        return ts
+    try:
+        return _epoch(float(value))
+    except ValueError:
+        return None
+
+
+_ZERO = datetime(2000, 1, 1, tzinfo=UTC).utcoffset()
+
+
+def _epoch(x: float) -> float | None:
+    if not math.isfinite(x) or x < 0:
+        return None
+    if x >= 1e17:
+        x /= 1e9
+    elif x >= 1e14:
+        x /= 1e6
+    elif x >= 1e11:
+        x /= 1e3
+    if x > 253402300799:  # after 9999-12-31
+        return None
+    return x
+
+
+def parse_level(value: Any) -> str | None:
+    """Normalise a level name or a pino/bunyan number to a lower-case name."""
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return NUMERIC_LEVELS.get(value - value % 10, str(value))
+    return None
+
+
+def error_summary(value: Any) -> str | None:
+    """One line describing an ``error`` or ``exception`` field.
+
+    Strings give their last non-empty line (the ``Type: message`` line of a formatted
+    traceback); structlog ``dict_tracebacks`` lists give ``exc_type: exc_value`` of the
+    outermost exception.
+    """
+    if value is None or value is False:
+        return None
+    if isinstance(value, str):
+        lines = [line for line in value.strip().splitlines() if line.strip()]
+        return lines[-1].strip() if lines else None
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        exc = value[0]
+        exc_type = exc.get("exc_type")
+        exc_value = exc.get("exc_value")
+        if exc_type is not None:
+            return f"{exc_type}: {exc_value}" if exc_value not in (None, "") else str(exc_type)
+    if isinstance(value, dict):
+        for key in ("message", "msg", "type", "exc_type"):
+            if isinstance(value.get(key), str):
+                return error_summary(value[key])
+    return _text(value)
+
+
+def _duration(d: dict[str, Any]) -> float | None:
+    for key in DURATION_MS_KEYS:
+        v = d.get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+            return float(v)
+    for key in DURATION_S_KEYS:
+        v = d.get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+            return float(v) * 1000.0
+    return None
+
+
+def normalise(d: dict[str, Any]) -> Record:
+    """Build a :class:`Record` from a decoded JSON object."""
+    message = _first(d, MESSAGE_KEYS)
+    if message is not None and not isinstance(message, str):
+        message = _text(message)
+    kind = EVENT_KINDS.get(message, Kind.OTHER) if message is not None else Kind.OTHER
+    rec = Record(kind)
+    rec.message = message
+    rec.level = parse_level(_first(d, LEVEL_KEYS))
+    rec.ts = parse_time(_first(d, TIME_KEYS))
+    rid = _first(d, REQUEST_ID_KEYS)
+    if rid is not None:
+        rid = _text(rid)
+        rec.request_id = rid if rid else None
+    tool = _first(d, TOOL_KEYS)
+    if tool is not None:
+        rec.tool = _text(tool)
+    call_id = _first(d, CALL_ID_KEYS)
+    if call_id is not None:
+        rec.call_id = _text(call_id)
+    rec.duration_ms = _duration(d)
+    error = d.get("error")
+    rec.error = error_summary(error if error is not None else d.get("exception"))
+    if rec.error is not None:
+        rec.error = rec.error[:SUMMARY_TEXT_LIMIT]
+        # "tool_call_end" / "request_end" carrying an error are failures.
+        if kind == Kind.TOOL_OK:
+            rec.kind = Kind.TOOL_FAIL
+        elif kind == Kind.REQUEST_OK:
+            rec.kind = Kind.REQUEST_FAIL
+    query = _first(d, QUERY_KEYS)
+    if query is not None:
+        rec.query = _text(query)[:SUMMARY_TEXT_LIMIT]
+    return rec
+
+
+def decode(line: bytes) -> tuple[dict[str, Any] | None, Record]:
+    """Decode one line (without its newline).
+
+    Returns:
+        The JSON object (or None for a line that is not a JSON object) and its record.
+        A line that is not a JSON object gives a ``Kind.RAW`` record; nothing raises.
+    """
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        obj = _lenient(line)
+    if not isinstance(obj, dict):
+        return None, Record(Kind.RAW)
+    return obj, normalise(obj)
+
+
+def _lenient(line: bytes) -> Any:
+    """Second chance for what Python's json writes but orjson refuses (NaN, huge integers)."""
+    if line.lstrip()[:1] != b"{":
+        return None
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+
+
+def decode_record(line: bytes) -> Record:
+    """Like :func:`decode` but only the record."""
+    return decode(line)[1]

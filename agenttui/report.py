@@ -1,0 +1,60 @@
+"""Plain data views of the index for the headless commands (``traces``, ``stats``, ``watch``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from agenttui.traces import Trace, TraceIndex
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 UTC with milliseconds (``2026-11-26T08:24:50.123Z``)."""
+    if ts is None:
+        return None
+    try:
+        dt = datetime.fromtimestamp(ts, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def trace_dict(index: TraceIndex, trace: Trace) -> dict[str, Any]:
+    """The ``traces --json`` object of one trace."""
+    return {
+        "request_id": trace.request_id,
+        "status": trace.status,
+        "start": iso(trace.start_or_none),
+        "end": iso(trace.end_or_none),
+        "duration_ms": _ms(trace.total_ms),
+        "query": trace.query,
+        "events": trace.events,
+        "tool_calls": trace.tool_calls,
+        "tool_errors": trace.tool_errors,
+        "error": index.error_text(trace),
+        "tools": [
+            {"tool": s.tool, "status": s.status, "start": iso(s.start),
+             "duration_ms": _ms(s.duration_ms), "error": s.error}
+            for s in index.spans(trace)
+        ],
+    }
+
+
+def stats_dict(index: TraceIndex) -> dict[str, Any]:
+    """The ``stats --json`` object."""
+    return {
+        "lines": index.lines,
+        "events": index.events,
+        "unparsed_lines": index.unparsed_lines,
+        "traces": len(index),
+        "traces_by_status": index.status_counts(),
+        "tools": {
+            name: {"calls": s.calls, "errors": s.errors, "p50_ms": _ms(s.p50_ms),
+                   "p95_ms": _ms(s.p95_ms), "p99_ms": _ms(s.p99_ms), "max_ms": _ms(s.max_ms)}
+            for name, s in index.tool_stats().items()
+        },
+    }

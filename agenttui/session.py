@@ -1,0 +1,195 @@
+"""Session: the one data path from bytes in log files to the trace index.
+
+A session owns the file table, the index and the event reader. One thread feeds it (the initial
+scan, then :meth:`Session.follow`); other threads read under :attr:`Session.lock`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from agenttui import sources
+from agenttui.events import Event, EventReader
+from agenttui.records import Record, decode_record
+from agenttui.sources import FileTable, LogFile, Spec
+from agenttui.traces import Trace, TraceIndex, pack_loc, unpack_loc
+
+WATCH_DEBOUNCE_MS = 10
+"""watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
+WATCH_STEP_MS = 5
+POLL_FALLBACK_MS = 500
+"""Files are checked at least this often even without a change notification."""
+
+
+@dataclass(slots=True)
+class Progress:
+    """How far the initial scan is."""
+
+    done_bytes: int
+    total_bytes: int
+    lines: int
+    traces: int
+    finished: bool = False
+
+
+class Session:
+    """Log sources, the trace index built from them, and access to full events."""
+
+    def __init__(self, paths: list[str]) -> None:
+        """Check the paths (raises :class:`sources.SourceError` on a bad one)."""
+        self.specs: list[Spec] = sources.parse_specs(paths)
+        self.table = FileTable()
+        self.index = TraceIndex()
+        self.reader = EventReader(self.table)
+        self.lock = threading.RLock()
+        """Held while the index changes; hold it to read the index from another thread."""
+        self.scanned = False
+        """Whether the initial scan has finished."""
+        self._rate: deque[tuple[float, int]] = deque(maxlen=64)
+
+    # ---------------------------------------------------------------- files
+
+    def discover(self) -> list[LogFile]:
+        """Open files that appeared since the last call (new files in directories, globs)."""
+        new = []
+        for path in sources.expand(self.specs):
+            if self.table.current(path) is None:
+                new.append(self.table.open(path))
+        return new
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per live file that cannot be read."""
+        return [f"{sources.display_path(lf.path)}: {lf.problem}" for lf in self.table.live()
+                if lf.problem]
+
+    # ---------------------------------------------------------------- reading
+
+    def scan(self, progress: Callable[[Progress], None] | None = None,
+             stop: threading.Event | None = None) -> None:
+        """Read every file from its start to its current end."""
+        files = self.discover()
+        total = sum(sources.file_size(lf) for lf in files)
+        done = 0
+        last_report = 0.0
+        for lf in files:
+            while stop is None or not stop.is_set():
+                before = lf.offset
+                if not self._read(lf):
+                    break
+                done += lf.offset - before
+                now = time.monotonic()
+                if progress is not None and now - last_report > 0.1:
+                    last_report = now
+                    progress(Progress(done, total, self.index.lines, len(self.index)))
+        self.scanned = True
+        if progress is not None:
+            progress(Progress(done, total, self.index.lines, len(self.index), finished=True))
+
+    def poll(self) -> int:
+        """Read what was appended since the last call; notice new and rotated files.
+
+        Returns:
+            Number of lines read.
+        """
+        before = self.index.lines
+        self.discover()
+        for lf in self.table.live():
+            for gen in sources.check_rotation(self.table, lf):
+                while self._read(gen):
+                    pass
+            if lf.gone:
+                self.reader.clear()
+        read = self.index.lines - before
+        self._rate.append((time.monotonic(), self.index.lines))
+        return read
+
+    def _read(self, lf: LogFile) -> bool:
+        chunk = sources.read_lines(self.table, lf)
+        if chunk is None:
+            return False
+        self._feed(lf.id, chunk.offsets, chunk.lines)
+        return True
+
+    def _feed(self, file_id: int, offsets: list[int], lines: list[bytes]) -> None:
+        base = file_id << 40
+        add = self.index.add
+        with self.lock:
+            for offset, line in zip(offsets, lines, strict=True):
+                add(decode_record(line), base | offset)
+
+    def follow(self, on_change: Callable[[int], None], stop: threading.Event) -> None:
+        """Tail every source until ``stop`` is set, calling ``on_change(lines)`` after reads.
+
+        Uses watchfiles for change notification, and polls at least every
+        ``POLL_FALLBACK_MS`` in case a notification is missed (network filesystems).
+        """
+        import watchfiles
+
+        roots = sources.watch_roots(self.specs)
+        n = self.poll()
+        if n:
+            on_change(n)
+        if not roots:
+            while not stop.wait(POLL_FALLBACK_MS / 1000):
+                n = self.poll()
+                if n:
+                    on_change(n)
+            return
+        for _changes in watchfiles.watch(
+            *roots,
+            debounce=WATCH_DEBOUNCE_MS,
+            step=WATCH_STEP_MS,
+            stop_event=stop,
+            rust_timeout=POLL_FALLBACK_MS,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+            recursive=True,
+        ):
+            n = self.poll()
+            if n:
+                on_change(n)
+
+    def lines_per_second(self) -> float:
+        """Lines read per second over the last few seconds of polling."""
+        if len(self._rate) < 2:
+            return 0.0
+        now = time.monotonic()
+        recent = [(t, n) for t, n in self._rate if now - t <= 5.0]
+        if len(recent) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = recent[0], recent[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+
+    # ---------------------------------------------------------------- events
+
+    def events(self, trace: Trace) -> list[Event]:
+        """The trace's full events, parsed again from the files."""
+        with self.lock:
+            locs = list(trace.locs)
+        return self.reader.read_many(locs)
+
+    def unattributed(self, limit: int = 1000) -> list[Event]:
+        """The newest events with no request id (raw lines included)."""
+        with self.lock:
+            locs = list(self.index.unattributed[-limit:])
+        return self.reader.read_many(locs)
+
+    def rebuild(self, locs: Iterable[int]) -> Iterator[tuple[int, Record]]:
+        """Records at ``locs`` (for merging indexes built in parallel)."""
+        for loc in locs:
+            file_id, offset = unpack_loc(loc)
+            line = self.table.read_line(file_id, offset)
+            if line is not None:
+                yield loc, decode_record(line.removesuffix(b"\r"))
+
+    def close(self) -> None:
+        """Release file descriptors."""
+        self.table.close()
+
+
+__all__ = ["Progress", "Session", "pack_loc"]

@@ -1,0 +1,381 @@
+"""Sources: find log files (files, directories, globs) and read their lines by byte offset.
+
+Files are read with ``os.pread`` on a kept file descriptor, never mmap (a truncated mapped file
+raises SIGBUS). A partial last line is left unread until its newline arrives. Rotation is detected
+by inode (rename and re-create), by size (truncation, ``copytruncate``) and by the path going
+away; every generation of a file gets its own id so that byte offsets stay meaningful, and an old
+generation stays readable through its open descriptor as long as the index refers to it.
+
+This module never writes, locks, truncates or moves the files it reads.
+"""
+
+from __future__ import annotations
+
+import errno
+import glob
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+CHUNK: Final = 1 << 20
+"""Bytes read per pread call."""
+
+CAPTURE_GLOB: Final = "failed_*.json"
+"""Failure capture files: they are not log streams."""
+
+_SKIP_SUFFIXES: Final = (".gz", ".bz2", ".xz", ".zst", ".zip")
+_MAX_DEPTH: Final = 4
+
+
+class SourceError(Exception):
+    """A path given by the user cannot be used (one line, for the user)."""
+
+
+@dataclass(slots=True)
+class LogFile:
+    """One generation of one log file."""
+
+    id: int
+    path: str
+    fd: int | None = None
+    dev: int = 0
+    ino: int = 0
+    offset: int = 0
+    """Bytes consumed: every complete line before this offset has been read."""
+    problem: str | None = None
+    """Why the file cannot be read right now (shown to the user), or None."""
+    retired: bool = False
+    """A newer generation replaced this one (rotation); its bytes stay readable via ``fd``."""
+    gone: bool = False
+    """The bytes are no longer there (the file was truncated): offsets into it are void."""
+
+    @property
+    def name(self) -> str:
+        """Short name for display."""
+        return os.path.basename(self.path) or self.path
+
+
+@dataclass(slots=True)
+class Spec:
+    """What the user asked to read: a file, a directory or a glob."""
+
+    text: str
+    kind: str
+    """``file``, ``dir`` or ``glob``."""
+
+
+def is_capture(path: str) -> bool:
+    """Whether ``path`` names a failure capture file (``failed_*.json``)."""
+    name = os.path.basename(path)
+    return name.startswith("failed_") and name.endswith(".json")
+
+
+def parse_specs(paths: list[str]) -> list[Spec]:
+    """Check the paths given on the command line.
+
+    Raises:
+        SourceError: A path does not exist (and is not a glob), or is not readable.
+    """
+    specs: list[Spec] = []
+    for text in paths:
+        if os.path.isdir(text):
+            if not os.access(text, os.R_OK | os.X_OK):
+                raise SourceError(f"{text}: permission denied")
+            specs.append(Spec(text, "dir"))
+        elif os.path.exists(text):
+            if not os.path.isfile(text) and not stat.S_ISFIFO(os.stat(text).st_mode):
+                raise SourceError(f"{text}: not a regular file or directory")
+            if not os.access(text, os.R_OK):
+                raise SourceError(f"{text}: permission denied")
+            specs.append(Spec(text, "file"))
+        elif glob.has_magic(text):
+            specs.append(Spec(text, "glob"))
+        else:
+            raise SourceError(f"{text}: no such file or directory")
+    return specs
+
+
+def expand(specs: list[Spec]) -> list[str]:
+    """The log files the specs name now (captures and compressed files left out), sorted."""
+    found: list[str] = []
+    for spec in specs:
+        if spec.kind == "file":
+            found.append(spec.text)
+        elif spec.kind == "glob":
+            found.extend(p for p in glob.glob(spec.text, recursive=True) if _is_log(p))
+        else:
+            found.extend(_walk(spec.text))
+    seen: set[str] = set()
+    unique = []
+    for p in found:
+        key = os.path.abspath(p)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def captures_in(specs: list[Spec]) -> list[str]:
+    """Failure capture files found under the specs."""
+    out: list[str] = []
+    for spec in specs:
+        if spec.kind == "file" and is_capture(spec.text):
+            out.append(spec.text)
+        elif spec.kind == "glob":
+            out.extend(p for p in glob.glob(spec.text, recursive=True) if is_capture(p))
+        elif spec.kind == "dir":
+            out.extend(sorted(_walk(spec.text, captures=True)))
+    return out
+
+
+def watch_roots(specs: list[Spec]) -> list[str]:
+    """Directories to watch for new and changed files."""
+    roots: set[str] = set()
+    for spec in specs:
+        if spec.kind == "dir":
+            roots.add(os.path.abspath(spec.text))
+        elif spec.kind == "file":
+            roots.add(os.path.dirname(os.path.abspath(spec.text)))
+        else:
+            base = spec.text.split("*")[0].split("?")[0].split("[")[0]
+            root = base if base.endswith(os.sep) else os.path.dirname(base)
+            roots.add(os.path.abspath(root or "."))
+    return sorted(r for r in roots if os.path.isdir(r))
+
+
+def _is_log(path: str) -> bool:
+    return (os.path.isfile(path) and not is_capture(path)
+            and not path.endswith(_SKIP_SUFFIXES))
+
+
+def _walk(root: str, *, captures: bool = False, depth: int = 0) -> Iterator[str]:
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if depth < _MAX_DEPTH:
+                    yield from _walk(entry.path, captures=captures, depth=depth + 1)
+            elif entry.is_file() and (is_capture if captures else _is_log)(entry.path):
+                yield entry.path
+        except OSError:
+            continue
+
+
+class FileTable:
+    """Every file generation the session has read, by id."""
+
+    def __init__(self) -> None:
+        self.files: list[LogFile] = []
+        self._current: dict[str, LogFile] = {}
+
+    def current(self, path: str) -> LogFile | None:
+        """The live generation of ``path``."""
+        return self._current.get(os.path.abspath(path))
+
+    def live(self) -> list[LogFile]:
+        """The live generation of every known path."""
+        return list(self._current.values())
+
+    def open(self, path: str) -> LogFile:
+        """Start reading ``path`` (a new generation); a problem is recorded, not raised."""
+        lf = LogFile(len(self.files), path)
+        self.files.append(lf)
+        self._current[os.path.abspath(path)] = lf
+        _open(lf)
+        return lf
+
+    def rotate(self, old: LogFile) -> LogFile:
+        """Retire ``old`` and open the path again as a new generation."""
+        old.retired = True
+        return self.open(old.path)
+
+    def close(self) -> None:
+        """Close every descriptor."""
+        for lf in self.files:
+            if lf.fd is not None:
+                os.close(lf.fd)
+                lf.fd = None
+
+    def pread(self, file_id: int, offset: int, size: int) -> bytes:
+        """Read bytes of one generation; empty when they are gone."""
+        if not 0 <= file_id < len(self.files):
+            return b""
+        lf = self.files[file_id]
+        if lf.fd is None or lf.gone:
+            return b""
+        try:
+            return os.pread(lf.fd, size, offset)
+        except OSError:
+            return b""
+
+    def read_line(self, file_id: int, offset: int, limit: int = 64 << 20) -> bytes | None:
+        """The line starting at ``offset`` (without its newline), or None if it is gone."""
+        parts: list[bytes] = []
+        total = 0
+        pos = offset
+        size = 8192
+        while total < limit:
+            data = self.pread(file_id, pos, size)
+            if not data:
+                break
+            nl = data.find(b"\n")
+            if nl >= 0:
+                parts.append(data[:nl])
+                break
+            parts.append(data)
+            total += len(data)
+            pos += len(data)
+            size = min(size * 4, CHUNK)
+        if not parts:
+            return None
+        return b"".join(parts)
+
+
+def _open(lf: LogFile) -> None:
+    try:
+        fd = os.open(lf.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        lf.problem = _describe(exc)
+        return
+    st = os.fstat(fd)
+    lf.fd, lf.dev, lf.ino, lf.problem = fd, st.st_dev, st.st_ino, None
+
+
+def _describe(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ENOENT:
+        return "file not found"
+    return exc.strerror or str(exc)
+
+
+@dataclass(slots=True)
+class Lines:
+    """Complete lines read from one file generation."""
+
+    file: LogFile
+    offsets: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
+
+
+def read_lines(table: FileTable, lf: LogFile, *, max_bytes: int = 8 * CHUNK,
+               end: int | None = None) -> Lines | None:
+    """Read complete lines appended since ``lf.offset`` (at most about ``max_bytes``).
+
+    A partial last line is not consumed: it is read again, whole, once its newline arrives.
+
+    Args:
+        table: The table ``lf`` belongs to.
+        lf: The file generation.
+        max_bytes: Stop after about this many bytes (call again for more).
+        end: Do not read past this offset.
+
+    Returns:
+        The lines, or None when nothing new is complete.
+    """
+    if lf.fd is None:
+        return None
+    start = lf.offset
+    limit = max_bytes if end is None else min(max_bytes, end - start)
+    if limit <= 0:
+        return None
+    try:
+        data = os.pread(lf.fd, limit, start)
+    except OSError as exc:
+        lf.problem = _describe(exc)
+        return None
+    last_nl = data.rfind(b"\n")
+    if last_nl < 0:
+        if len(data) < limit:
+            return None
+        # One line longer than the window: read on until its newline.
+        whole = _read_long_line(lf, start, data)
+        if whole is None:
+            return None
+        data = whole
+        last_nl = len(data) - 1
+    out = Lines(lf)
+    pos = 0
+    body = data[: last_nl + 1]
+    offsets = out.offsets
+    lines = out.lines
+    for line in body.split(b"\n")[:-1]:
+        offsets.append(start + pos)
+        pos += len(line) + 1
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        lines.append(line)
+    lf.offset = start + last_nl + 1
+    return out
+
+
+def _read_long_line(lf: LogFile, start: int, head: bytes) -> bytes | None:
+    assert lf.fd is not None
+    parts = [head]
+    pos = start + len(head)
+    while True:
+        data = os.pread(lf.fd, CHUNK, pos)
+        if not data:
+            return None
+        nl = data.find(b"\n")
+        if nl >= 0:
+            parts.append(data[: nl + 1])
+            return b"".join(parts)
+        parts.append(data)
+        pos += len(data)
+
+
+def check_rotation(table: FileTable, lf: LogFile) -> list[LogFile]:
+    """Notice rotation or truncation of a live generation.
+
+    Returns:
+        Generations that now need reading: the old one (to drain what was written before
+        it was renamed) and the new one.
+    """
+    try:
+        st = os.stat(lf.path)
+    except FileNotFoundError:
+        return [lf] if lf.fd is not None else []  # deleted: drain what is left
+    except OSError as exc:
+        lf.problem = _describe(exc)
+        return []
+    if lf.fd is None:
+        # It was unreadable or missing: try again.
+        _open(lf)
+        return [lf] if lf.fd is not None else []
+    if (st.st_dev, st.st_ino) != (lf.dev, lf.ino):
+        new = table.rotate(lf)
+        return [lf, new]
+    if st.st_size < lf.offset:
+        # Truncated in place (copytruncate) or replaced by a shorter file.
+        lf.gone = True
+        new = table.rotate(lf)
+        return [new]
+    return [lf]
+
+
+def file_size(lf: LogFile) -> int:
+    """Current size of the generation's file (0 when unknown)."""
+    if lf.fd is None:
+        return 0
+    try:
+        return os.fstat(lf.fd).st_size
+    except OSError:
+        return 0
+
+
+def display_path(path: str) -> str:
+    """A path shortened for display (relative to the working directory when inside it)."""
+    try:
+        rel = Path(path).resolve().relative_to(Path.cwd())
+    except (ValueError, OSError):
+        return path
+    return str(rel)

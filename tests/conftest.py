@@ -1,0 +1,32 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_LOGS = ROOT / "sample_logs"
+
+
+def jl(**fields: Any) -> bytes:
+    """One JSON line."""
+    return orjson.dumps(fields) + b"\n"
+
+
+@pytest.fixture
+def write_log(tmp_path: Path) -> Callable[..., Path]:
+    """Write lines (dicts or bytes) into a log file in tmp_path and return its path."""
+
+    def write(*lines: dict[str, Any] | bytes, name: str = "agent.log") -> Path:
+        path = tmp_path / name
+        with path.open("ab") as f:
+            for line in lines:
+                f.write(line if isinstance(line, bytes) else orjson.dumps(line) + b"\n")
+        return path
+
+    return write
