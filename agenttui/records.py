@@ -147,6 +147,12 @@ def parse_time(value: Any) -> float | None:
     Returns:
         Epoch seconds, or None when the value is not a usable time.
     """
+    if value.__class__ is str and len(value) == 27 and value[26] == "Z" and value[19] == ".":
+        base = _ISO_CACHE.get(value[:19])
+        if base is not None:
+            frac = value[20:26]
+            if frac.isdigit():
+                return base + int(frac) / 1e6
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -245,38 +251,85 @@ def _duration(d: dict[str, Any]) -> float | None:
 
 
 def normalise(d: dict[str, Any]) -> Record:
-    """Build a :class:`Record` from a decoded JSON object."""
-    message = _first(d, MESSAGE_KEYS)
-    if message is not None and not isinstance(message, str):
-        message = _text(message)
-    kind = EVENT_KINDS.get(message, Kind.OTHER) if message is not None else Kind.OTHER
+    """Build a :class:`Record` from a decoded JSON object.
+
+    This runs once per log line, so the common key names are looked up first, inline.
+    """
+    get = d.get
+    message = get("event")
+    if message is None:
+        message = get("msg")
+        if message is None:
+            message = get("message")
+    if message is None:
+        kind = Kind.OTHER
+    else:
+        if message.__class__ is not str:
+            message = _text(message)
+        kind = EVENT_KINDS.get(message, Kind.OTHER)
     rec = Record(kind)
     rec.message = message
-    rec.level = parse_level(_first(d, LEVEL_KEYS))
-    rec.ts = parse_time(_first(d, TIME_KEYS))
-    rid = _first(d, REQUEST_ID_KEYS)
+
+    level = get("level")
+    if level is None:
+        level = get("levelname")
+        if level is None:
+            level = get("severity")
+    if level is not None:
+        rec.level = level.lower() if level.__class__ is str else parse_level(level)
+
+    ts = get("timestamp")
+    if ts is None:
+        ts = get("time")
+        if ts is None:
+            ts = get("ts")
+            if ts is None:
+                ts = get("@timestamp")
+    if ts is not None:
+        rec.ts = parse_time(ts)
+
+    rid = get("request_id")
+    if rid is None:
+        rid = _first(d, REQUEST_ID_KEYS[1:])
     if rid is not None:
-        rid = _text(rid)
-        rec.request_id = rid if rid else None
-    tool = _first(d, TOOL_KEYS)
+        if rid.__class__ is not str:
+            rid = _text(rid)
+        rec.request_id = rid or None
+
+    tool = get("tool")
+    if tool is None:
+        tool = get("tool_name")
     if tool is not None:
-        rec.tool = _text(tool)
-    call_id = _first(d, CALL_ID_KEYS)
-    if call_id is not None:
-        rec.call_id = _text(call_id)
-    rec.duration_ms = _duration(d)
-    error = d.get("error")
-    rec.error = error_summary(error if error is not None else d.get("exception"))
-    if rec.error is not None:
-        rec.error = rec.error[:SUMMARY_TEXT_LIMIT]
-        # "tool_call_end" / "request_end" carrying an error are failures.
-        if kind == Kind.TOOL_OK:
-            rec.kind = Kind.TOOL_FAIL
-        elif kind == Kind.REQUEST_OK:
-            rec.kind = Kind.REQUEST_FAIL
-    query = _first(d, QUERY_KEYS)
+        rec.tool = tool if tool.__class__ is str else _text(tool)
+        call_id = get("call_id")
+        if call_id is None:
+            call_id = get("tool_call_id")
+        if call_id is not None:
+            rec.call_id = call_id if call_id.__class__ is str else _text(call_id)
+
+    duration = get("duration_ms")
+    if duration.__class__ is float or duration.__class__ is int:
+        if math.isfinite(duration):
+            rec.duration_ms = float(duration)
+    elif "duration" in d or "elapsed" in d:
+        rec.duration_ms = _duration(d)
+
+    error = get("error")
+    if error is None:
+        error = get("exception")
+    if error is not None:
+        summary = error_summary(error)
+        if summary is not None:
+            rec.error = summary[:SUMMARY_TEXT_LIMIT]
+            # "tool_call_end" / "request_end" carrying an error are failures.
+            if kind == Kind.TOOL_OK:
+                rec.kind = Kind.TOOL_FAIL
+            elif kind == Kind.REQUEST_OK:
+                rec.kind = Kind.REQUEST_FAIL
+
+    query = get("query")
     if query is not None:
-        rec.query = _text(query)[:SUMMARY_TEXT_LIMIT]
+        rec.query = (query if query.__class__ is str else _text(query))[:SUMMARY_TEXT_LIMIT]
     return rec
 
 
