@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agenttui.records import Kind, Record, decode
+from agenttui.records import RAW_RECORD, Kind, Record, decode
 from agenttui.sources import FileTable
 from agenttui.traces import unpack_loc
 
@@ -55,7 +55,7 @@ class EventReader:
         raw = self._table.read_line(file_id, offset)
         name = self._table.files[file_id].name if file_id < len(self._table.files) else "?"
         if raw is None:
-            event = Event(loc, name, offset, None, None, Record(Kind.RAW))
+            event = Event(loc, name, offset, None, None, RAW_RECORD)
         else:
             if raw.endswith(b"\r"):
                 raw = raw[:-1]

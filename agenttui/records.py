@@ -21,7 +21,7 @@ import json
 import math
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 
@@ -86,36 +86,34 @@ NUMERIC_LEVELS: Final = {10: "trace", 20: "debug", 30: "info", 40: "warning", 50
                          60: "fatal"}
 
 
-class Record:
+class Record(NamedTuple):
     """The normalised fields of one log line. Short-lived: built while indexing, then dropped."""
 
-    __slots__ = ("call_id", "duration_ms", "error", "kind", "level", "message", "query",
-                 "request_id", "tool", "ts")
-
-    def __init__(self, kind: Kind = Kind.OTHER) -> None:
-        self.kind = kind
-        self.ts: float | None = None
-        """Epoch seconds (UTC), or None when the line has no usable time."""
-        self.level: str | None = None
-        """Lower-case level name."""
-        self.message: str | None = None
-        self.request_id: str | None = None
-        self.tool: str | None = None
-        self.call_id: str | None = None
-        self.duration_ms: float | None = None
-        self.error: str | None = None
-        """One-line error summary (``Type: message``)."""
-        self.query: str | None = None
+    kind: Kind
+    ts: float | None = None
+    """Epoch seconds (UTC), or None when the line has no usable time."""
+    level: str | None = None
+    """Lower-case level name."""
+    message: str | None = None
+    request_id: str | None = None
+    tool: str | None = None
+    call_id: str | None = None
+    duration_ms: float | None = None
+    error: str | None = None
+    """One-line error summary (``Type: message``), cut to ``SUMMARY_TEXT_LIMIT``."""
+    query: str | None = None
+    """The query, cut to ``SUMMARY_TEXT_LIMIT``."""
 
     @property
     def is_error(self) -> bool:
         """Whether the record reports a failure (by kind or by level)."""
         return self.kind in (Kind.TOOL_FAIL, Kind.REQUEST_FAIL) or self.level in ERROR_LEVELS
 
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__
-                           if getattr(self, k) is not None)
-        return f"Record({fields})"
+
+RAW_RECORD: Final = Record(Kind.RAW)
+"""The record of every line that is not a JSON object."""
+
+_new_record = tuple.__new__
 
 
 def _first(d: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -178,7 +176,7 @@ def parse_time(value: Any) -> float | None:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)
         ts = dt.timestamp()
-        if dt.utcoffset() == _ZERO and len(_ISO_CACHE) < 100_000:
+        if dt.utcoffset() == _ZERO and len(_ISO_CACHE) < 4096:
             _ISO_CACHE[head] = math.floor(ts)
         return ts
     try:
@@ -238,15 +236,25 @@ def error_summary(value: Any) -> str | None:
     return _text(value)
 
 
+def _number(v: Any) -> float | None:
+    if v.__class__ is bool or not isinstance(v, int | float):
+        return None
+    try:
+        x = float(v)
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) else None
+
+
 def _duration(d: dict[str, Any]) -> float | None:
     for key in DURATION_MS_KEYS:
-        v = d.get(key)
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
-            return float(v)
+        x = _number(d.get(key))
+        if x is not None:
+            return x
     for key in DURATION_S_KEYS:
-        v = d.get(key)
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
-            return float(v) * 1000.0
+        x = _number(d.get(key))
+        if x is not None:
+            return x * 1000.0
     return None
 
 
@@ -267,8 +275,6 @@ def normalise(d: dict[str, Any]) -> Record:
         if message.__class__ is not str:
             message = _text(message)
         kind = EVENT_KINDS.get(message, Kind.OTHER)
-    rec = Record(kind)
-    rec.message = message
 
     level = get("level")
     if level is None:
@@ -276,7 +282,7 @@ def normalise(d: dict[str, Any]) -> Record:
         if level is None:
             level = get("severity")
     if level is not None:
-        rec.level = level.lower() if level.__class__ is str else parse_level(level)
+        level = level.lower() if level.__class__ is str else parse_level(level)
 
     ts = get("timestamp")
     if ts is None:
@@ -286,7 +292,7 @@ def normalise(d: dict[str, Any]) -> Record:
             if ts is None:
                 ts = get("@timestamp")
     if ts is not None:
-        rec.ts = parse_time(ts)
+        ts = parse_time(ts)
 
     rid = get("request_id")
     if rid is None:
@@ -294,43 +300,45 @@ def normalise(d: dict[str, Any]) -> Record:
     if rid is not None:
         if rid.__class__ is not str:
             rid = _text(rid)
-        rec.request_id = rid or None
+        rid = rid or None
 
+    call_id = None
     tool = get("tool")
     if tool is None:
         tool = get("tool_name")
     if tool is not None:
-        rec.tool = tool if tool.__class__ is str else _text(tool)
+        if tool.__class__ is not str:
+            tool = _text(tool)
         call_id = get("call_id")
         if call_id is None:
             call_id = get("tool_call_id")
-        if call_id is not None:
-            rec.call_id = call_id if call_id.__class__ is str else _text(call_id)
+        if call_id is not None and call_id.__class__ is not str:
+            call_id = _text(call_id)
 
     duration = get("duration_ms")
-    if duration.__class__ is float or duration.__class__ is int:
-        if math.isfinite(duration):
-            rec.duration_ms = float(duration)
-    elif "duration" in d or "elapsed" in d:
-        rec.duration_ms = _duration(d)
+    if duration.__class__ is float:
+        duration = duration if math.isfinite(duration) else None
+    elif "duration" in d or "elapsed" in d or duration is not None:
+        duration = _duration(d)
 
     error = get("error")
     if error is None:
         error = get("exception")
     if error is not None:
-        summary = error_summary(error)
-        if summary is not None:
-            rec.error = summary[:SUMMARY_TEXT_LIMIT]
+        error = error_summary(error)
+        if error is not None:
+            error = error[:SUMMARY_TEXT_LIMIT]
             # "tool_call_end" / "request_end" carrying an error are failures.
             if kind == Kind.TOOL_OK:
-                rec.kind = Kind.TOOL_FAIL
+                kind = Kind.TOOL_FAIL
             elif kind == Kind.REQUEST_OK:
-                rec.kind = Kind.REQUEST_FAIL
+                kind = Kind.REQUEST_FAIL
 
     query = get("query")
     if query is not None:
-        rec.query = (query if query.__class__ is str else _text(query))[:SUMMARY_TEXT_LIMIT]
-    return rec
+        query = (query if query.__class__ is str else _text(query))[:SUMMARY_TEXT_LIMIT]
+    return _new_record(Record, (kind, ts, level, message, rid, tool, call_id, duration, error,
+                                query))
 
 
 def decode(line: bytes) -> tuple[dict[str, Any] | None, Record]:
@@ -345,7 +353,7 @@ def decode(line: bytes) -> tuple[dict[str, Any] | None, Record]:
     except orjson.JSONDecodeError:
         obj = _lenient(line)
     if not isinstance(obj, dict):
-        return None, Record(Kind.RAW)
+        return None, RAW_RECORD
     return obj, normalise(obj)
 
 

@@ -9,6 +9,7 @@ packed into one 64-bit integer), so the full events can be parsed again when the
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,14 @@ FAILED: Final = 2
 _STATUS_NAMES: Final = ("running", "ok", "error")
 
 _FIELDS: Final = 5  # tool id, status, start, duration ms, error id
+
+_RAW: Final = Kind.RAW
+_REQUEST_START: Final = Kind.REQUEST_START
+_TOOL_START: Final = Kind.TOOL_START
+_TOOL_OK: Final = Kind.TOOL_OK
+_TOOL_FAIL: Final = Kind.TOOL_FAIL
+_REQUEST_OK: Final = Kind.REQUEST_OK
+_REQUEST_FAIL: Final = Kind.REQUEST_FAIL
 
 RebuildFn = Callable[[Iterable[int]], Iterator[tuple[int, Record]]]
 """Re-reads the records at the given locations, in order (see ``TraceIndex.absorb``)."""
@@ -70,6 +79,7 @@ class Strings:
         """The number of ``text``, adding it when new."""
         found = self._ids.get(text)
         if found is None:
+            text = sys.intern(text) if len(text) < 64 else text
             found = self._ids[text] = len(self.items)
             self.items.append(text)
         return found
@@ -187,7 +197,9 @@ class TraceIndex:
         self.unattributed = array("Q")
         """Locations of events with no request id, raw lines included."""
         self.changed: set[str] = set()
-        """Request ids changed since the last :meth:`take_changes`."""
+        """Request ids changed since the last :meth:`take_changes` (when tracked)."""
+        self.track_changes = True
+        """Whether to record changed request ids (off for one-shot scans)."""
         self._durations: dict[int, array[float]] = {}
         self._calls: dict[int, int] = {}
         self._errors: dict[int, int] = {}
@@ -199,11 +211,13 @@ class TraceIndex:
     def add(self, rec: Record, loc: int) -> Trace | None:
         """Fold one record, found at ``loc``, into the index.
 
+        This runs once per log line: keep it lean.
+
         Returns:
             The trace it belongs to, or None for an unattributed event.
         """
         self.lines += 1
-        if rec.kind == Kind.RAW:
+        if rec.kind is _RAW:
             self.unparsed_lines += 1
             self.unattributed.append(loc)
             return None
@@ -215,49 +229,55 @@ class TraceIndex:
         trace = self.traces.get(rid)
         if trace is None:
             trace = self.traces[rid] = Trace(rid, len(self.traces))
-        self.changed.add(rid)
+        if self.track_changes:
+            self.changed.add(rid)
         self._fold(trace, rec, loc)
         return trace
 
     def _fold(self, t: Trace, rec: Record, loc: int) -> None:
         t.events += 1
         t.locs.append(loc)
-        ts = rec.ts
+        kind, ts, level, message = rec.kind, rec.ts, rec.level, rec.message
         if ts is not None:
             if not ts >= t.start:  # also true while start is NaN
                 t.start = ts
             if not ts <= t.last:
                 t.last = ts
-        kind = rec.kind
-        if rec.level in ERROR_LEVELS:
+        if level is not None and level in ERROR_LEVELS:
             t.error_level = True
-            if rec.error is not None or rec.message is not None:
-                t.error_id = self.errors.id(rec.error or rec.message or "")
-        if kind == Kind.TOOL_START:
+            if rec.error is not None or message is not None:
+                t.error_id = self.errors.id(rec.error or message or "")
+        if kind is _TOOL_START:
             self._span_start(t, rec)
-        elif kind == Kind.TOOL_OK or kind == Kind.TOOL_FAIL:
+        elif kind is _TOOL_OK or kind is _TOOL_FAIL:
             self._span_end(t, rec)
-        elif (kind == Kind.REQUEST_OK or kind == Kind.REQUEST_FAIL) and t.terminal == RUNNING:
-            t.terminal = OK if kind == Kind.REQUEST_OK else FAILED
+        elif (kind is _REQUEST_OK or kind is _REQUEST_FAIL) and t.terminal == RUNNING:
+            t.terminal = OK if kind is _REQUEST_OK else FAILED
             t.end = NAN if ts is None else ts
             t.duration_ms = NAN if rec.duration_ms is None else rec.duration_ms
-            if kind == Kind.REQUEST_FAIL:
-                t.error_id = self.errors.id(rec.error or rec.message or "request failed")
-        if rec.query is not None and (t.query is None or kind == Kind.REQUEST_START):
-            t.query = rec.query
+            if kind is _REQUEST_FAIL:
+                t.error_id = self.errors.id(rec.error or message or "request failed")
+        query = rec.query
+        if query is not None and (t.query is None or kind is _REQUEST_START):
+            t.query = query
 
     def _span_start(self, t: Trace, rec: Record) -> None:
         tool_id = self.tools.id(rec.tool or "?")
-        index = len(t.spans) // _FIELDS
-        t.spans.extend((tool_id, RUNNING, NAN if rec.ts is None else rec.ts, NAN, -1))
+        spans = t.spans
+        index = len(spans) // _FIELDS
+        ts = rec.ts
+        spans.extend((tool_id, RUNNING, NAN if ts is None else ts, NAN, -1))
+        entry = (rec.call_id, tool_id, index)
         if t._open is None:
-            t._open = []
-        t._open.append((rec.call_id, tool_id, index))
+            t._open = [entry]
+        else:
+            t._open.append(entry)
         t.tool_calls += 1
 
     def _span_end(self, t: Trace, rec: Record) -> None:
         tool_id = self.tools.id(rec.tool or "?")
-        failed = rec.kind == Kind.TOOL_FAIL
+        failed = rec.kind is _TOOL_FAIL
+        ts = rec.ts
         index = self._pop_open(t, rec.call_id, tool_id, rec.tool is None)
         spans = t.spans
         if index is None:
@@ -268,14 +288,11 @@ class TraceIndex:
             t._orphans += 1
         base = index * _FIELDS
         start = spans[base + 2]
-        if rec.duration_ms is not None:
-            duration = rec.duration_ms
-        elif rec.ts is not None and not math.isnan(start):
-            duration = max(0.0, (rec.ts - start) * 1000.0)
-        else:
-            duration = NAN
-        if math.isnan(start) and rec.ts is not None:
-            spans[base + 2] = rec.ts - (0.0 if math.isnan(duration) else duration / 1000.0)
+        duration = rec.duration_ms
+        if duration is None:
+            duration = NAN if ts is None or start != start else max(0.0, (ts - start) * 1000.0)
+        if start != start and ts is not None:  # NaN: no start event
+            spans[base + 2] = ts - (0.0 if duration != duration else duration / 1000.0)
         spans[base + 1] = FAILED if failed else OK
         spans[base + 3] = duration
         tool_id = int(spans[base])
@@ -283,8 +300,9 @@ class TraceIndex:
             t.tool_errors += 1
             spans[base + 4] = self.errors.id(rec.error or rec.message or "tool call failed")
             self._errors[tool_id] = self._errors.get(tool_id, 0) + 1
-        self._calls[tool_id] = self._calls.get(tool_id, 0) + 1
-        if not math.isnan(duration):
+        calls = self._calls
+        calls[tool_id] = calls.get(tool_id, 0) + 1
+        if duration == duration:
             durations = self._durations.get(tool_id)
             if durations is None:
                 durations = self._durations[tool_id] = array("d")
