@@ -176,7 +176,9 @@ def parse_time(value: Any) -> float | None:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)
         ts = dt.timestamp()
-        if dt.utcoffset() == _ZERO and len(_ISO_CACHE) < 4096:
+        if dt.utcoffset() == _ZERO:
+            if len(_ISO_CACHE) >= 4096:  # logs move forward in time: old seconds are done
+                _ISO_CACHE.clear()
             _ISO_CACHE[head] = math.floor(ts)
         return ts
     try:
