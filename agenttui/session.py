@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from agenttui import sources
+from agenttui import bulk, sources
 from agenttui.events import Event, EventReader
 from agenttui.records import Record, decode_record
 from agenttui.sources import FileTable, LogFile, Spec
@@ -74,18 +74,44 @@ class Session:
         """Read every file from its start to its current end."""
         files = self.discover()
         total = sum(sources.file_size(lf) for lf in files)
+        self.index.track_changes = False  # everything is new: nobody needs the change set
         done = 0
         last_report = 0.0
+        parts = bulk.workers()
         for lf in files:
-            while stop is None or not stop.is_set():
-                before = lf.offset
-                if not self._read(lf):
-                    break
-                done += lf.offset - before
-                now = time.monotonic()
-                if progress is not None and now - last_report > 0.1:
-                    last_report = now
-                    progress(Progress(done, total, self.index.lines, len(self.index)))
+            if stop is not None and stop.is_set():
+                break
+            size = sources.file_size(lf)
+            own_end, children = bulk.start_children(lf, size, parts)
+            try:
+                while stop is None or not stop.is_set():
+                    before = lf.offset
+                    if not self._read(lf, end=own_end):
+                        break
+                    done += lf.offset - before
+                    now = time.monotonic()
+                    if progress is not None and now - last_report > 0.1:
+                        last_report = now
+                        progress(Progress(done, total, self.index.lines, len(self.index)))
+                for result, (start, end) in zip(children.results, children.ranges, strict=True):
+                    if (stop is not None and stop.is_set()) or lf.offset != start:
+                        break
+                    try:
+                        part = result.get()
+                    except Exception as exc:
+                        lf.problem = f"parallel indexing failed ({exc}); read in one process"
+                        break
+                    with self.lock:
+                        self.index.absorb(part, self.rebuild)
+                    done += end - lf.offset
+                    lf.offset = end
+            finally:
+                children.close()
+            while (stop is None or not stop.is_set()) and self._read(lf):
+                pass
+        with self.lock:
+            self.index.freeze_all()
+            self.index.track_changes = True
         self.scanned = True
         if progress is not None:
             progress(Progress(done, total, self.index.lines, len(self.index), finished=True))
@@ -108,8 +134,8 @@ class Session:
         self._rate.append((time.monotonic(), self.index.lines))
         return read
 
-    def _read(self, lf: LogFile) -> bool:
-        chunk = sources.read_lines(self.table, lf)
+    def _read(self, lf: LogFile, end: int | None = None) -> bool:
+        chunk = sources.read_lines(self.table, lf, end=end)
         if chunk is None:
             return False
         self._feed(lf.id, chunk.offsets, chunk.lines)

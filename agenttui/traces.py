@@ -9,6 +9,7 @@ packed into one 64-bit integer), so the full events can be parsed again when the
 from __future__ import annotations
 
 import math
+import struct
 import sys
 from array import array
 from collections import Counter
@@ -67,79 +68,219 @@ class Span(NamedTuple):
 
 
 class Strings:
-    """An append-only table of strings referred to by number (tool names, error texts)."""
+    """A table of strings referred to by number (tool names, error texts).
 
-    __slots__ = ("_ids", "items")
+    Numbers start at ``base``: indexes built in parallel use disjoint bases so that merging
+    them never renumbers the packed spans (a text may then have two numbers; both resolve).
+    """
 
-    def __init__(self) -> None:
-        self.items: list[str] = []
+    __slots__ = ("_ids", "_next", "names")
+
+    def __init__(self, base: int = 0) -> None:
         self._ids: dict[str, int] = {}
+        self.names: dict[int, str] = {}
+        self._next = base
 
     def id(self, text: str) -> int:
         """The number of ``text``, adding it when new."""
         found = self._ids.get(text)
         if found is None:
             text = sys.intern(text) if len(text) < 64 else text
-            found = self._ids[text] = len(self.items)
-            self.items.append(text)
+            found = self._ids[text] = self._next
+            self.names[found] = text
+            self._next += 1
         return found
 
+    def __getitem__(self, number: int) -> str:
+        return self.names[number]
+
+    def merge(self, other: Strings) -> None:
+        """Take in the numbers of a table with a disjoint base."""
+        self.names.update(other.names)
+        for text, number in other._ids.items():
+            self._ids.setdefault(text, number)
+
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.names)
+
+
+class _Live:
+    """The growing part of a trace that is still receiving events."""
+
+    __slots__ = ("duration_ms", "end", "last", "locs", "open", "spans")
+
+    def __init__(self) -> None:
+        self.last = NAN
+        self.end = NAN
+        self.duration_ms = NAN
+        self.locs = array("Q")
+        self.spans = array("d")
+        """Five floats per span: tool id, status, start (epoch s), duration ms, error id."""
+        self.open: list[tuple[str | None, int, int]] | None = None
+        """Open spans: (call id, tool id, span index)."""
+
+
+_HEAD: Final = struct.Struct("<ddd")  # last, end, duration_ms
+_SPAN: Final = struct.Struct("<IfdI")  # tool id << 2 | status, start offset ms, duration, error+1
+_LOC: Final = struct.Struct("<Q")
+
+# Bits of Trace.flags.
+_TERMINAL_MASK: Final = 3
+_ERROR_LEVEL: Final = 4
+_ORPHANS: Final = 8
 
 
 class Trace:
-    """Compact summary of one request."""
+    """Compact summary of one request.
 
-    __slots__ = ("_open", "_orphans", "duration_ms", "end", "error_id", "error_level", "events",
-                 "last", "locs", "query", "request_id", "seq", "spans", "start", "terminal",
-                 "tool_calls", "tool_errors")
+    While a trace receives events its growing parts live in a small object; once it has ended
+    (and has no open tool call) they are frozen into one ``bytes`` value: a header, each event's
+    location, and 20 bytes per span. A late event thaws it again.
+    """
 
-    def __init__(self, request_id: str, seq: int) -> None:
+    __slots__ = ("data", "error_id", "events", "flags", "query", "request_id", "start",
+                 "tool_errors")
+
+    def __init__(self, request_id: str) -> None:
         self.request_id = request_id
-        self.seq = seq
-        """Order in which the index first saw the trace."""
         self.start = NAN
         """Earliest timestamp (epoch seconds), NaN when no event had one."""
-        self.last = NAN
-        """Latest timestamp seen."""
-        self.end = NAN
-        """Timestamp of the terminal event."""
-        self.terminal = RUNNING
-        """RUNNING until a terminal event: then OK or FAILED."""
-        self.error_level = False
-        self.query: str | None = None
+        self.flags = 0
+        """Terminal state (RUNNING / OK / FAILED) in the low bits, plus flag bits."""
         self.events = 0
-        self.error_id = -1
-        self.duration_ms = NAN
-        """Explicit duration of the terminal event, when it had one."""
-        self.spans = array("d")
-        self.tool_calls = 0
         self.tool_errors = 0
-        self.locs = array("Q")
-        self._open: list[tuple[str | None, int, int]] | None = None
-        """Open spans: (call id, tool id, span index)."""
-        self._orphans = 0
+        self.error_id = -1
+        self.query: str | None = None
+        self.data: _Live | bytes = _Live()
+
+    # ------------------------------------------------------------ representation
+
+    def thaw(self) -> _Live:
+        """The growing representation (unfreezing the trace if needed)."""
+        data = self.data
+        if data.__class__ is not bytes:
+            return data  # type: ignore[return-value]
+        blob: bytes = data
+        live = _Live()
+        live.last, live.end, live.duration_ms = _HEAD.unpack_from(blob)
+        cut = _HEAD.size + 8 * self.events
+        live.locs.frombytes(blob[_HEAD.size:cut])
+        spans = live.spans
+        start = self.start
+        opened: list[tuple[str | None, int, int]] = []
+        for i, (code, offset, duration, error) in enumerate(_SPAN.iter_unpack(blob[cut:])):
+            status = code & 3
+            spans.extend((code >> 2, status, start + offset / 1000.0, duration, error - 1))
+            if status == RUNNING:
+                opened.append((None, code >> 2, i))
+        live.open = opened or None
+        self.data = live
+        return live
+
+    def freeze(self) -> None:
+        """Pack the growing parts into one bytes value (no-op while a tool call is open)."""
+        live = self.data
+        if live.__class__ is bytes or live.open:  # type: ignore[union-attr]
+            return
+        assert isinstance(live, _Live)
+        s = live.spans
+        start = self.start
+        pack = _SPAN.pack
+        parts = [_HEAD.pack(live.last, live.end, live.duration_ms), live.locs.tobytes()]
+        for base in range(0, len(s), _FIELDS):
+            parts.append(pack((int(s[base]) << 2) | int(s[base + 1]),
+                              (s[base + 2] - start) * 1000.0, s[base + 3], int(s[base + 4]) + 1))
+        self.data = b"".join(parts)
+
+    def span_rows(self) -> list[tuple[int, int, float, float, int]]:
+        """Spans as (tool id, status, start, duration ms, error id), NaN where unknown."""
+        data = self.data
+        if data.__class__ is bytes:
+            blob: bytes = data
+            start = self.start
+            cut = _HEAD.size + 8 * self.events
+            return [(code >> 2, code & 3, start + offset / 1000.0, duration, error - 1)
+                    for code, offset, duration, error in _SPAN.iter_unpack(blob[cut:])]
+        s = data.spans  # type: ignore[union-attr]
+        return [(int(s[b]), int(s[b + 1]), s[b + 2], s[b + 3], int(s[b + 4]))
+                for b in range(0, len(s), _FIELDS)]
+
+    def _head(self) -> tuple[float, float, float]:
+        data = self.data
+        if data.__class__ is bytes:
+            return _HEAD.unpack_from(data)
+        return data.last, data.end, data.duration_ms  # type: ignore[union-attr]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (self.request_id, self.start, self.flags, self.events,
+                           self.tool_errors, self.error_id, self.query, self.data))
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def locs(self) -> array[int]:
+        """Location of every event, in the order read."""
+        data = self.data
+        if data.__class__ is bytes:
+            out = array("Q")
+            out.frombytes(data[_HEAD.size:_HEAD.size + 8 * self.events])
+            return out
+        return data.locs  # type: ignore[union-attr]
+
+    @property
+    def last(self) -> float:
+        """Latest timestamp seen (NaN when none)."""
+        return self._head()[0]
+
+    @property
+    def end(self) -> float:
+        """Timestamp of the terminal event (NaN when none)."""
+        return self._head()[1]
+
+    @property
+    def duration_ms(self) -> float:
+        """Explicit duration of the terminal event (NaN when none)."""
+        return self._head()[2]
+
+    @property
+    def terminal(self) -> int:
+        """RUNNING until a terminal event: then OK or FAILED."""
+        return self.flags & _TERMINAL_MASK
+
+    @property
+    def error_level(self) -> bool:
+        """Whether an error-level event was seen."""
+        return bool(self.flags & _ERROR_LEVEL)
+
+    @property
+    def tool_calls(self) -> int:
+        """Number of tool spans."""
+        data = self.data
+        if data.__class__ is bytes:
+            return (len(data) - _HEAD.size - 8 * self.events) // _SPAN.size
+        return len(data.spans) // _FIELDS  # type: ignore[union-attr]
 
     @property
     def status(self) -> str:
         """``ok``, ``error`` or ``running``."""
-        if self.terminal == FAILED:
+        terminal = self.flags & _TERMINAL_MASK
+        if terminal == FAILED:
             return "error"
-        if self.terminal == OK:
+        if terminal == OK:
             return "ok"
-        return "error" if self.error_level else "running"
+        return "error" if self.flags & _ERROR_LEVEL else "running"
 
     @property
     def total_ms(self) -> float | None:
         """The terminal event's explicit duration, else terminal minus first timestamp."""
-        if self.terminal == RUNNING:
+        if self.flags & _TERMINAL_MASK == RUNNING:
             return None
-        if not math.isnan(self.duration_ms):
-            return self.duration_ms
-        if math.isnan(self.end) or math.isnan(self.start):
+        _, end, duration = self._head()
+        if not math.isnan(duration):
+            return duration
+        if math.isnan(end) or math.isnan(self.start):
             return None
-        return (self.end - self.start) * 1000.0
+        return (end - self.start) * 1000.0
 
     @property
     def start_or_none(self) -> float | None:
@@ -149,7 +290,16 @@ class Trace:
     @property
     def end_or_none(self) -> float | None:
         """End time, or None."""
-        return None if math.isnan(self.end) else self.end
+        end = self.end
+        return None if math.isnan(end) else end
+
+
+def _restore(request_id: str, start: float, flags: int, events: int, tool_errors: int,
+             error_id: int, query: str | None, data: _Live | bytes) -> Trace:
+    t = Trace.__new__(Trace)
+    t.request_id, t.start, t.flags, t.events = request_id, start, flags, events
+    t.tool_errors, t.error_id, t.query, t.data = tool_errors, error_id, query, data
+    return t
 
 
 @dataclass(slots=True)
@@ -187,10 +337,16 @@ class TraceIndex:
     Not thread-safe: one thread feeds it; readers hold :attr:`lock` of the owning session.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, part: int = 0) -> None:
+        """Start an empty index.
+
+        Args:
+            part: Number of this index among indexes built in parallel (0 for the main one);
+                it keeps their tool and error numbers apart.
+        """
         self.traces: dict[str, Trace] = {}
-        self.tools = Strings()
-        self.errors = Strings()
+        self.tools = Strings(part << 22)
+        self.errors = Strings(part << 26)
         self.lines = 0
         self.events = 0
         self.unparsed_lines = 0
@@ -200,6 +356,8 @@ class TraceIndex:
         """Request ids changed since the last :meth:`take_changes` (when tracked)."""
         self.track_changes = True
         """Whether to record changed request ids (off for one-shot scans)."""
+        self.freeze_finished = True
+        """Whether to freeze a trace when its terminal event arrives."""
         self._durations: dict[int, array[float]] = {}
         self._calls: dict[int, int] = {}
         self._errors: dict[int, int] = {}
@@ -228,64 +386,68 @@ class TraceIndex:
             return None
         trace = self.traces.get(rid)
         if trace is None:
-            trace = self.traces[rid] = Trace(rid, len(self.traces))
+            trace = self.traces[rid] = Trace(rid)
         if self.track_changes:
             self.changed.add(rid)
         self._fold(trace, rec, loc)
         return trace
 
     def _fold(self, t: Trace, rec: Record, loc: int) -> None:
+        live = t.data
+        if live.__class__ is bytes:
+            live = t.thaw()
         t.events += 1
-        t.locs.append(loc)
+        live.locs.append(loc)  # type: ignore[union-attr]
         kind, ts, level, message = rec.kind, rec.ts, rec.level, rec.message
         if ts is not None:
             if not ts >= t.start:  # also true while start is NaN
                 t.start = ts
-            if not ts <= t.last:
-                t.last = ts
+            if not ts <= live.last:  # type: ignore[union-attr]
+                live.last = ts  # type: ignore[union-attr]
         if level is not None and level in ERROR_LEVELS:
-            t.error_level = True
+            t.flags |= _ERROR_LEVEL
             if rec.error is not None or message is not None:
                 t.error_id = self.errors.id(rec.error or message or "")
         if kind is _TOOL_START:
-            self._span_start(t, rec)
+            self._span_start(live, rec)  # type: ignore[arg-type]
         elif kind is _TOOL_OK or kind is _TOOL_FAIL:
-            self._span_end(t, rec)
-        elif (kind is _REQUEST_OK or kind is _REQUEST_FAIL) and t.terminal == RUNNING:
-            t.terminal = OK if kind is _REQUEST_OK else FAILED
-            t.end = NAN if ts is None else ts
-            t.duration_ms = NAN if rec.duration_ms is None else rec.duration_ms
+            self._span_end(t, live, rec)  # type: ignore[arg-type]
+        elif (kind is _REQUEST_OK or kind is _REQUEST_FAIL) and not t.flags & _TERMINAL_MASK:
+            t.flags |= OK if kind is _REQUEST_OK else FAILED
+            live.end = NAN if ts is None else ts  # type: ignore[union-attr]
+            live.duration_ms = (  # type: ignore[union-attr]
+                NAN if rec.duration_ms is None else rec.duration_ms)
             if kind is _REQUEST_FAIL:
                 t.error_id = self.errors.id(rec.error or message or "request failed")
+            if self.freeze_finished:
+                t.freeze()
         query = rec.query
         if query is not None and (t.query is None or kind is _REQUEST_START):
             t.query = query
 
-    def _span_start(self, t: Trace, rec: Record) -> None:
+    def _span_start(self, live: _Live, rec: Record) -> None:
         tool_id = self.tools.id(rec.tool or "?")
-        spans = t.spans
+        spans = live.spans
         index = len(spans) // _FIELDS
         ts = rec.ts
         spans.extend((tool_id, RUNNING, NAN if ts is None else ts, NAN, -1))
         entry = (rec.call_id, tool_id, index)
-        if t._open is None:
-            t._open = [entry]
+        if live.open is None:
+            live.open = [entry]
         else:
-            t._open.append(entry)
-        t.tool_calls += 1
+            live.open.append(entry)
 
-    def _span_end(self, t: Trace, rec: Record) -> None:
+    def _span_end(self, t: Trace, live: _Live, rec: Record) -> None:
         tool_id = self.tools.id(rec.tool or "?")
         failed = rec.kind is _TOOL_FAIL
         ts = rec.ts
-        index = self._pop_open(t, rec.call_id, tool_id, rec.tool is None)
-        spans = t.spans
+        index = _pop_open(live, rec.call_id, tool_id, rec.tool is None)
+        spans = live.spans
         if index is None:
             # An end without a start: keep it as a span of its own.
             index = len(spans) // _FIELDS
             spans.extend((tool_id, RUNNING, NAN, NAN, -1))
-            t.tool_calls += 1
-            t._orphans += 1
+            t.flags |= _ORPHANS
         base = index * _FIELDS
         start = spans[base + 2]
         duration = rec.duration_ms
@@ -308,28 +470,10 @@ class TraceIndex:
                 durations = self._durations[tool_id] = array("d")
             durations.append(duration)
 
-    @staticmethod
-    def _pop_open(t: Trace, call_id: str | None, tool_id: int, any_tool: bool) -> int | None:
-        opened = t._open
-        if not opened:
-            return None
-        chosen = -1
-        if call_id is not None:
-            for i, (cid, _, _) in enumerate(opened):
-                if cid == call_id:
-                    chosen = i
-                    break
-        if chosen < 0:
-            for i, (cid, tid, _) in enumerate(opened):
-                if (tid == tool_id or any_tool) and (call_id is None or cid is None):
-                    chosen = i
-                    break
-        if chosen < 0:
-            return None
-        index = opened.pop(chosen)[2]
-        if not opened:
-            t._open = None
-        return index
+    def freeze_all(self) -> None:
+        """Freeze every trace that has no open tool call (after a bulk scan)."""
+        for t in self.traces.values():
+            t.freeze()
 
     def take_changes(self) -> set[str]:
         """Request ids changed since the previous call."""
@@ -348,34 +492,27 @@ class TraceIndex:
         """
         if trace.terminal == OK or trace.error_id < 0:
             return None
-        return self.errors.items[trace.error_id]
+        return self.errors[trace.error_id]
 
     def spans(self, trace: Trace) -> list[Span]:
         """The trace's tool calls, in start order."""
-        out: list[Span] = []
-        s = trace.spans
-        tools = self.tools.items
-        errors = self.errors.items
-        for base in range(0, len(s), _FIELDS):
-            start = s[base + 2]
-            duration = s[base + 3]
-            error_id = int(s[base + 4])
-            out.append(Span(
-                tools[int(s[base])],
-                _STATUS_NAMES[int(s[base + 1])],
-                None if math.isnan(start) else start,
-                None if math.isnan(duration) else duration,
-                errors[error_id] if error_id >= 0 else None,
-            ))
-        if trace._orphans:
+        tools = self.tools.names
+        errors = self.errors.names
+        out = [
+            Span(tools[tool_id], _STATUS_NAMES[status],
+                 None if math.isnan(start) else start,
+                 None if math.isnan(duration) else duration,
+                 errors[error_id] if error_id >= 0 else None)
+            for tool_id, status, start, duration, error_id in trace.span_rows()
+        ]
+        if trace.flags & _ORPHANS:
             out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
         return out
 
     def ordered(self) -> list[Trace]:
         """Traces ordered by start time (traces without a time last, in order seen)."""
         return sorted(self.traces.values(),
-                      key=lambda t: (math.isnan(t.start), 0.0 if math.isnan(t.start) else t.start,
-                                     t.seq))
+                      key=lambda t: math.inf if math.isnan(t.start) else t.start)
 
     def status_counts(self) -> dict[str, int]:
         """Number of traces by status."""
@@ -387,13 +524,17 @@ class TraceIndex:
     def tool_stats(self) -> dict[str, ToolStats]:
         """Per tool: completed calls, errors and latency percentiles over completed calls."""
         self._apply_dropped()
+        names = self.tools.names
+        by_name: dict[str, list[int]] = {}
+        for tool_id in self._calls:
+            by_name.setdefault(names[tool_id], []).append(tool_id)
         out: dict[str, ToolStats] = {}
-        names = self.tools.items
-        for tool_id in sorted(self._calls, key=lambda i: names[i]):
-            values = sorted(self._durations.get(tool_id, ()))
-            out[names[tool_id]] = ToolStats(
-                calls=self._calls[tool_id],
-                errors=self._errors.get(tool_id, 0),
+        for name in sorted(by_name):
+            ids = by_name[name]
+            values = sorted(v for i in ids for v in self._durations.get(i, ()))
+            out[name] = ToolStats(
+                calls=sum(self._calls[i] for i in ids),
+                errors=sum(self._errors.get(i, 0) for i in ids),
                 p50_ms=percentile(values, 50),
                 p95_ms=percentile(values, 95),
                 p99_ms=percentile(values, 99),
@@ -424,67 +565,67 @@ class TraceIndex:
         self.events += other.events
         self.unparsed_lines += other.unparsed_lines
         self.unattributed.extend(other.unattributed)
-        tool_map = [self.tools.id(name) for name in other.tools.items]
-        error_map = [self.errors.id(text) for text in other.errors.items]
+        self.tools.merge(other.tools)
+        self.errors.merge(other.errors)
         for tool_id, count in other._calls.items():
-            mine = tool_map[tool_id]
-            self._calls[mine] = self._calls.get(mine, 0) + count
+            self._calls[tool_id] = self._calls.get(tool_id, 0) + count
         for tool_id, count in other._errors.items():
-            mine = tool_map[tool_id]
-            self._errors[mine] = self._errors.get(mine, 0) + count
+            self._errors[tool_id] = self._errors.get(tool_id, 0) + count
         for tool_id, durations in other._durations.items():
-            mine = tool_map[tool_id]
-            if mine in self._durations:
-                self._durations[mine].extend(durations)
+            if tool_id in self._durations:
+                self._durations[tool_id].extend(durations)
             else:
-                self._durations[mine] = durations
+                self._durations[tool_id] = durations
         split: list[tuple[Trace, Trace]] = []
+        mine = self.traces
         for rid, theirs in other.traces.items():
-            ours = self.traces.get(rid)
+            ours = mine.get(rid)
             if ours is None:
-                _remap(theirs, tool_map, error_map)
-                theirs.seq = len(self.traces)
-                self.traces[rid] = theirs
-                self.changed.add(rid)
+                mine[rid] = theirs
             else:
                 split.append((ours, theirs))
+        if self.track_changes:
+            self.changed.update(other.traces)
         for ours, theirs in split:
             self._forget_tool_stats(ours)
-            _remap(theirs, tool_map, error_map)
             self._forget_tool_stats(theirs)
-            locs = ours.locs
+            locs = array("Q", ours.locs)
             locs.extend(theirs.locs)
-            fresh = Trace(ours.request_id, ours.seq)
-            self.traces[ours.request_id] = fresh
+            fresh = Trace(ours.request_id)
+            mine[ours.request_id] = fresh
             for loc, rec in rebuild(locs):
                 self._fold(fresh, rec, loc)
-            self.changed.add(ours.request_id)
 
     def _forget_tool_stats(self, t: Trace) -> None:
-        s = t.spans
-        for base in range(0, len(s), _FIELDS):
-            status = int(s[base + 1])
+        for tool_id, status, _start, duration, _error in t.span_rows():
             if status == RUNNING:
                 continue
-            tool_id = int(s[base])
             self._calls[tool_id] -= 1
             if status == FAILED:
                 self._errors[tool_id] -= 1
-            duration = s[base + 3]
             if not math.isnan(duration):
                 self._dropped.setdefault(tool_id, Counter())[duration] += 1
 
 
-def _remap(t: Trace, tool_map: list[int], error_map: list[int]) -> None:
-    s = t.spans
-    for base in range(0, len(s), _FIELDS):
-        s[base] = tool_map[int(s[base])]
-        error_id = int(s[base + 4])
-        if error_id >= 0:
-            s[base + 4] = error_map[error_id]
-    if t.error_id >= 0:
-        t.error_id = error_map[t.error_id]
-    if t._open:
-        t._open = [(cid, tool_map[tid], i) for cid, tid, i in t._open]
-
-
+def _pop_open(live: _Live, call_id: str | None, tool_id: int, any_tool: bool) -> int | None:
+    """Take the open span an end event closes: same call id, else the first of the same tool."""
+    opened = live.open
+    if not opened:
+        return None
+    chosen = -1
+    if call_id is not None:
+        for i, (cid, _, _) in enumerate(opened):
+            if cid == call_id:
+                chosen = i
+                break
+    if chosen < 0:
+        for i, (cid, tid, _) in enumerate(opened):
+            if (tid == tool_id or any_tool) and (call_id is None or cid is None):
+                chosen = i
+                break
+    if chosen < 0:
+        return None
+    index = opened.pop(chosen)[2]
+    if not opened:
+        live.open = None
+    return index

@@ -228,8 +228,8 @@ def _story(seed: int, n: int) -> list[bytes]:
     return lines
 
 
-def _index(lines: list[bytes], start: int = 0) -> TraceIndex:
-    index = TraceIndex()
+def _index(lines: list[bytes], start: int = 0, part: int = 0) -> TraceIndex:
+    index = TraceIndex(part)
     for i, line in enumerate(lines):
         index.add(decode_record(line), start + i)
     return index
@@ -257,7 +257,7 @@ def test_merging_halves_equals_one_pass(seed: int, n: int, cut: float) -> None:
     lines = _story(seed, n)
     k = int(len(lines) * cut)
     whole = _index(lines)
-    first, second = _index(lines[:k]), _index(lines[k:], start=k)
+    first, second = _index(lines[:k]), _index(lines[k:], start=k, part=1)
 
     def rebuild(locs: Any) -> Iterator[tuple[int, Record]]:
         for loc in locs:

@@ -1,0 +1,134 @@
+"""Bulk indexing of large files on several cores.
+
+A large file is cut at line boundaries into byte ranges. The calling process indexes the first
+range itself while child processes index the others, each into its own :class:`TraceIndex`; the
+partial indexes are merged in file order (``TraceIndex.absorb``), and the few requests that were
+in flight across a cut are rebuilt from their events' locations.
+
+Child processes are started with ``spawn``: the caller may be a threaded TUI, where ``fork``
+is unsafe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from itertools import pairwise
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Final
+
+from agenttui import sources
+from agenttui.records import decode_record
+from agenttui.traces import OFFSET_BITS, TraceIndex
+
+PARALLEL_MIN_BYTES: Final = 48 << 20
+"""Files smaller than this are indexed in one process: starting a child costs more."""
+
+
+def workers() -> int:
+    """Processes worth using: ``AGENTTUI_WORKERS``, else the CPUs this process may use (<= 4)."""
+    env = os.environ.get("AGENTTUI_WORKERS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+FIRST_SHARE_BONUS: Final = 0.12
+"""Extra share of the bytes for the calling process: children start late (a fresh
+interpreter) and must send their index back, so equal ranges would leave the caller idle."""
+
+
+def cut_points(fd: int, start: int, end: int, parts: int,
+               bonus: float = FIRST_SHARE_BONUS) -> list[int]:
+    """Offsets that cut ``[start, end)`` into ranges at line starts.
+
+    The first range gets ``bonus`` more than an equal share; the rest split what is left.
+    """
+    points = [start]
+    first = min(0.9, (1.0 + bonus) / parts)
+    for i in range(1, parts):
+        share = first + (1.0 - first) * (i - 1) / (parts - 1)
+        guess = start + int((end - start) * share)
+        pos = guess
+        while pos < end:
+            data = os.pread(fd, 65536, pos)
+            if not data:
+                break
+            nl = data.find(b"\n")
+            if nl >= 0:
+                pos += nl + 1
+                break
+            pos += len(data)
+        if points[-1] < pos < end:
+            points.append(pos)
+    points.append(end)
+    return points
+
+
+def index_range(path: str, file_id: int, dev: int, ino: int, start: int, end: int,
+                part: int) -> TraceIndex:
+    """Index the complete lines of ``path`` in ``[start, end)`` (run in a child process).
+
+    Raises:
+        OSError: The file at ``path`` is no longer the one the caller measured.
+    """
+    table = sources.FileTable()
+    lf = table.open(path)
+    try:
+        if lf.fd is None or (lf.dev, lf.ino) != (dev, ino):
+            raise OSError(f"{path}: file changed while indexing")
+        lf.offset = start
+        index = TraceIndex(part)
+        index.track_changes = False
+        add = index.add
+        base = file_id << OFFSET_BITS
+        while True:
+            chunk = sources.read_lines(table, lf, end=end)
+            if chunk is None:
+                break
+            for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
+                add(decode_record(line), base | offset)
+        index.freeze_all()
+        return index
+    finally:
+        table.close()
+
+
+class Children:
+    """Child processes indexing the ranges after the caller's own."""
+
+    def __init__(self, pool: Pool | None, ranges: list[tuple[int, int]],
+                 results: list[AsyncResult[TraceIndex]]) -> None:
+        self.pool = pool
+        self.ranges = ranges
+        """(start, end) of each child's range, in file order."""
+        self.results = results
+
+    def close(self) -> None:
+        """Stop every child (also the ones still working)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
+def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Children]:
+    """Hand all but the first range of ``[lf.offset, end)`` to child processes.
+
+    Returns:
+        Where the caller's own range ends, and the children (none when not worth it).
+    """
+    if lf.fd is None or parts < 2 or end - lf.offset < PARALLEL_MIN_BYTES:
+        return end, Children(None, [], [])
+    points = cut_points(lf.fd, lf.offset, end, parts)
+    if len(points) < 3:
+        return end, Children(None, [], [])
+    ranges = list(pairwise(points[1:]))
+    pool = multiprocessing.get_context("spawn").Pool(processes=len(ranges))
+    results = [pool.apply_async(index_range, (lf.path, lf.id, lf.dev, lf.ino, a, b, part))
+               for part, (a, b) in enumerate(ranges, start=1)]
+    return points[1], Children(pool, ranges, results)
