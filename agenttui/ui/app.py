@@ -1,0 +1,236 @@
+"""The agenttui Textual app: one ingest worker thread, a 10 Hz refresh, the screens.
+
+Data flow: a thread worker runs :meth:`Session.scan` then :meth:`Session.follow` and posts
+:class:`ScanProgress` / :class:`LogsChanged` messages. Widgets are only touched from the UI
+thread: a 10 Hz timer looks at the index counters and, when they moved, places new traces in
+the list and updates the header, however fast lines arrive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from agenttui import sources
+from agenttui.session import Progress, Session
+from agenttui.ui.format import safe
+from agenttui.ui.messages import LogsChanged, ScanProgress
+from agenttui.ui.screens.main_screen import MainScreen
+from agenttui.ui.widgets.header import Totals
+
+REFRESH_HZ = 10
+"""How often the list and the header may repaint."""
+COUNTS_EVERY_S = 1.0
+"""Recount statuses of big indexes at most this often (it is O(traces))."""
+BIG_INDEX = 20_000
+
+
+class AgentTUI(App[None]):
+    """Live dashboard of agent request traces."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "agenttui"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, session: Session, title: str | None = None) -> None:
+        """Show ``session`` (already checked by the command line).
+
+        Args:
+            session: The session to read and follow.
+            title: Shown in the header instead of ``agenttui``.
+        """
+        super().__init__()
+        self.session = session
+        self.title = title or "agenttui"
+        self.stop_event = threading.Event()
+        """Set on quit: ends the ingest worker."""
+        self._progress: Progress | None = None
+        self._scanning = True
+        self._seen: tuple[int, int] = (-1, -1)
+        self._counts = {"ok": 0, "error": 0, "running": 0}
+        self._counts_at = 0.0
+        self._counts_seen = -1
+
+    @property
+    def main(self) -> MainScreen:
+        """The main (list) screen."""
+        screen = self.get_screen("main")
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def _sources_text(self) -> str:
+        return ", ".join(sources.display_path(spec.text) for spec in self.session.specs)
+
+    def on_mount(self) -> None:
+        """Install the main screen, start reading, start the refresh timer."""
+        self.install_screen(MainScreen(self.session, safe(self.title), self._sources_text()),
+                            "main")
+        self.push_screen("main")
+        self.ingest()
+        self.set_interval(1 / REFRESH_HZ, self._tick)
+
+    # ---------------------------------------------------------------- ingest
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ingest")
+    def ingest(self) -> None:
+        """Scan the sources, then follow them until quit (runs in a thread)."""
+        stop = self.stop_event
+
+        def progress(p: Progress) -> None:
+            self.post_message(ScanProgress(p))
+
+        def changed(lines: int) -> None:
+            self.post_message(LogsChanged(lines))
+
+        self.session.scan(progress, stop)
+        if stop.is_set():
+            return
+        self.session.follow(changed, stop)
+
+    @on(ScanProgress)
+    def _scan_progress(self, message: ScanProgress) -> None:
+        self._progress = message.progress
+        if message.progress.finished:
+            self._scanning = False
+            if not self.main.ready:
+                return
+            self.main.trace_list.sync(resort=True)
+            self._seen = (-1, -1)
+            self._tick()
+
+    @on(LogsChanged)
+    def _logs_changed(self, message: LogsChanged) -> None:
+        """Nothing to do here: the timer picks the change up (batched repaint)."""
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(safe(f"{event.worker.group or event.worker.name}: "
+                             f"{type(error).__name__}: {error}"),
+                        title="Error", severity="error", markup=False, timeout=10)
+
+    # ---------------------------------------------------------------- refresh
+
+    def _tick(self) -> None:
+        """At most ``REFRESH_HZ`` times a second: place new traces, update the header."""
+        main = self.main
+        if not main.ready or self._exit:
+            return
+        try:
+            self._refresh(main)
+        except NoMatches:
+            # The screens are being torn down (the app is exiting): nothing left to refresh.
+            return
+
+    def _refresh(self, main: MainScreen) -> None:
+        session = self.session
+        index = session.index
+        with session.lock:
+            seen = (index.lines, len(index))
+        changed = seen != self._seen
+        self._seen = seen
+        if changed:
+            main.trace_list.sync()
+            main.trace_list.refresh()
+            for screen in self.screen_stack:
+                refresh = getattr(screen, "refresh_trace", None)
+                if refresh is not None:
+                    refresh()
+        main.header.show(self._totals(changed))
+
+    def _totals(self, changed: bool) -> Totals:
+        session = self.session
+        index = session.index
+        now = time.monotonic()
+        with session.lock:
+            n = len(index)
+            if changed and (n < BIG_INDEX or now - self._counts_at >= COUNTS_EVERY_S
+                            or self._counts_seen < 0):
+                self._counts = index.status_counts()
+                self._counts_at = now
+                self._counts_seen = n
+            progress = self._progress
+            return Totals(
+                lines=index.lines, events=index.events, traces=n,
+                ok=self._counts["ok"], error=self._counts["error"],
+                running=self._counts["running"], unparsed=index.unparsed_lines,
+                rate=round(session.lines_per_second(), 0),
+                problems=len(session.problems),
+                scanning=self._scanning,
+                done_bytes=progress.done_bytes if progress else 0,
+                total_bytes=progress.total_bytes if progress else 0,
+            )
+
+    # ---------------------------------------------------------------- actions
+
+    async def action_quit(self) -> None:
+        """Stop the ingest worker and exit."""
+        self.stop_event.set()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        """However the app ends, let the ingest thread end too."""
+        self.stop_event.set()
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        from agenttui.ui.screens.help_screen import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def _on_main(self) -> MainScreen:
+        """Return to the main screen (closing the others) and return it."""
+        while len(self.screen_stack) > 1 and self.screen is not self.main:
+            self.pop_screen()
+        return self.main
+
+    def action_next_failure(self) -> None:
+        """Go to the list and jump to the next failed trace."""
+        self._on_main().action_next_failure()
+
+    def action_search(self) -> None:
+        """Go to the list and search."""
+        self._on_main().action_search()
+
+    def action_tools(self) -> None:
+        """Show the tool statistics."""
+        self._on_main().action_tools()
+
+    def action_unattributed(self) -> None:
+        """Show the unattributed / raw lines."""
+        self._on_main().action_unattributed()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The app's actions in the command palette (ctrl+p)."""
+        yield SystemCommand("Next failure", "Jump to the next failed trace (e)",
+                            self.action_next_failure)
+        yield SystemCommand("Search traces", "Filter by request id, query or error (/)",
+                            self.action_search)
+        yield SystemCommand("Tool statistics", "Calls, errors, p50/p95/p99/max per tool (t)",
+                            self.action_tools)
+        yield SystemCommand("Unattributed / raw lines",
+                            "Events without request id and non-JSON lines (u)",
+                            self.action_unattributed)
+        yield SystemCommand("Help", "List the keys (?)", self.action_help)
+        yield SystemCommand("Quit", "Quit agenttui (q)", self.exit_cleanly)
+        yield from super().get_system_commands(screen)
+
+    def exit_cleanly(self) -> None:
+        """Stop the worker and exit (for the command palette)."""
+        self.stop_event.set()
+        self.exit()

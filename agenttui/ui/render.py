@@ -1,0 +1,102 @@
+"""Build :class:`rich.text.Text` for one event: pretty JSON and a readable traceback.
+
+Nothing here parses markup: log text is cleaned and appended to ``Text`` objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rich.highlighter import JSONHighlighter
+from rich.text import Text
+
+from agenttui.events import Event
+from agenttui.sanitize import clean_bytes
+from agenttui.ui.format import safe
+
+_JSON = JSONHighlighter()
+LOCALS_WIDTH = 70
+"""Longest rendering of one frame's locals."""
+
+
+def pretty_json(data: Any) -> Text:
+    """``data`` as indented JSON, cleaned and highlighted (never parsed as markup)."""
+    try:
+        raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        raw = repr(data).encode()
+    text = Text(clean_bytes(raw, multiline=True), end="")
+    _JSON.highlight(text)
+    return text
+
+
+def traceback_text(exception: Any) -> Text | None:
+    """A Python-style traceback from structlog ``dict_tracebacks`` output or a string.
+
+    Returns:
+        None when ``exception`` is empty.
+    """
+    if exception is None or exception == "" or exception == []:
+        return None
+    if isinstance(exception, str):
+        return Text(safe(exception, multiline=True), style="red", end="")
+    if not isinstance(exception, list) or not all(isinstance(e, dict) for e in exception):
+        return pretty_json(exception)
+    out = Text(end="")
+    # structlog lists the raised exception first and its causes after it; Python prints the
+    # innermost cause first.
+    chain = list(reversed(exception))
+    for i, exc in enumerate(chain):
+        if i:
+            link = ("The above exception was the direct cause of the following exception:"
+                    if chain[i - 1].get("is_cause") else
+                    "During handling of the above exception, another exception occurred:")
+            out.append(f"\n{link}\n\n", style="italic")
+        _one_exception(out, exc)
+    return out
+
+
+def _one_exception(out: Text, exc: dict[str, Any]) -> None:
+    out.append("Traceback (most recent call last):\n", style="bold")
+    frames = exc.get("frames") or []
+    if isinstance(frames, list):
+        for frame in frames:
+            if not isinstance(frame, dict):
+                continue
+            out.append("  File ")
+            out.append(f'"{safe(frame.get("filename", "?"))}"', style="magenta")
+            out.append(", line ")
+            out.append(safe(frame.get("lineno", "?")), style="bold")
+            out.append(", in ")
+            out.append(safe(frame.get("name", "?")), style="green")
+            out.append("\n")
+            line = frame.get("line")
+            if isinstance(line, str) and line.strip():
+                out.append(f"    {safe(line.strip())}\n")
+            local_vars = frame.get("locals")
+            if isinstance(local_vars, dict) and local_vars:
+                pairs = ", ".join(f"{safe(k)}={safe(v)}" for k, v in local_vars.items())
+                if len(pairs) > LOCALS_WIDTH:
+                    pairs = pairs[: LOCALS_WIDTH - 1] + "…"
+                out.append(f"      {pairs}\n", style="dim")
+    exc_type = safe(exc.get("exc_type", "Exception"))
+    value = exc.get("exc_value")
+    out.append(exc_type, style="bold red")
+    if value not in (None, ""):
+        out.append(": ", style="red")
+        out.append(safe(value, multiline=True), style="red")
+    out.append("\n")
+
+
+def event_title(event: Event) -> str:
+    """``file:offset`` of the event (cleaned)."""
+    return f"{safe(event.file)}:{event.offset}"
+
+
+def raw_text(event: Event) -> Text:
+    """The event's line as text (cleaned; escapes visible)."""
+    if event.raw is None:
+        return Text("(the line is gone: the file was truncated or rotated away)",
+                    style="italic yellow", end="")
+    return Text(clean_bytes(event.raw), end="")

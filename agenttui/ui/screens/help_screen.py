@@ -1,0 +1,78 @@
+"""The keys, in a modal."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Trace list", [
+        ("↑ ↓  j k", "move the cursor"),
+        ("PgUp PgDn Home End", "page / newest / oldest"),
+        ("enter, double click", "open the trace"),
+        ("/", "search id, query or error; esc clears"),
+        ("e", "next failed trace (wraps)"),
+        ("t", "tool stats: calls, errors, p50…max"),
+        ("u", "lines without request id, non-JSON"),
+        ("ctrl+p", "command palette"),
+        ("?", "this help"),
+        ("q", "quit"),
+    ]),
+    ("Trace screen", [
+        ("w / v", "focus the waterfall / the events"),
+        ("enter", "open the selected tool call or event"),
+        ("esc", "back to the list"),
+    ]),
+    ("Event screen", [
+        ("↑ ↓ PgUp PgDn", "scroll"),
+        ("esc", "back"),
+    ]),
+]
+
+
+def help_text() -> Text:
+    """The key table as text."""
+    text = Text(end="")
+    for i, (section, keys) in enumerate(KEYS):
+        if i:
+            text.append("\n")
+        text.append(section + "\n", style="bold underline")
+        for key, what in keys:
+            text.append(f"  {key:<22}", style="bold")
+            text.append(what + "\n")
+    text.append("\nTimes are UTC. Status: ✗ error, ● running, ✓ ok.", style="dim")
+    return text
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys; any of Esc, ? or q closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: round $primary; border-title-align: center; background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        """The key table in a bordered box."""
+        with VerticalScroll() as box:
+            box.border_title = "agenttui keys"
+            box.border_subtitle = "esc to close"
+            yield Static(help_text(), id="help-text")
+
+    def action_close(self) -> None:
+        """Close the help."""
+        self.dismiss(None)

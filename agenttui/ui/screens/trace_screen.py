@@ -1,0 +1,258 @@
+"""One trace: summary, waterfall of its tool calls, and its events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from agenttui.events import Event
+from agenttui.records import Kind
+from agenttui.session import Session
+from agenttui.traces import Trace
+from agenttui.ui.format import (
+    STATUS_MARK,
+    STATUS_STYLE,
+    clock_ms,
+    count,
+    duration,
+    one_line,
+    safe,
+    stamp,
+)
+from agenttui.ui.widgets.waterfall import Waterfall
+
+if TYPE_CHECKING:
+    from agenttui.traces import TraceIndex
+
+
+def span_events(events: list[Event]) -> list[Event]:
+    """For each tool call (in start order), the event that best explains it.
+
+    That is the call's end event (success or failure, with the error and traceback), or its
+    start event while it runs.
+    """
+    ends = [e for e in events if e.record.kind in (Kind.TOOL_OK, Kind.TOOL_FAIL)]
+    used: set[int] = set()
+    out: list[Event] = []
+    for start in (e for e in events if e.record.kind == Kind.TOOL_START):
+        found: Event | None = None
+        call_id = start.record.call_id
+        for end in ends:
+            if id(end) in used:
+                continue
+            if call_id is not None and end.record.call_id == call_id:
+                found = end
+                break
+        if found is None:
+            for end in ends:
+                if id(end) in used or (end.offset < start.offset and end.file == start.file):
+                    continue
+                if end.record.call_id is None and end.record.tool in (None, start.record.tool):
+                    found = end
+                    break
+        if found is not None:
+            used.add(id(found))
+        out.append(found or start)
+    out.extend(e for e in ends if id(e) not in used)  # ends without a start
+    return out
+
+
+def summary_text(index: TraceIndex, trace: Trace, query: str | None) -> Text:
+    """The top of the trace screen: id, status, times, counts, query, error."""
+    status = trace.status
+    text = Text(end="")
+    text.append(safe(trace.request_id), style="bold")
+    text.append("  ")
+    text.append(f"{STATUS_MARK[status]} {status}", style=STATUS_STYLE[status])
+    text.append("  took ", style="dim")
+    if trace.total_ms is not None:
+        text.append(duration(trace.total_ms), style="bold")
+    else:
+        text.append("(running)", style="yellow")
+    text.append("  started ", style="dim")
+    text.append(stamp(trace.start_or_none))
+    calls = trace.tool_calls
+    text.append(f"\n{count(calls)} tool call{'' if calls == 1 else 's'}")
+    if trace.tool_errors:
+        text.append(f", {count(trace.tool_errors)} failed", style="bold red")
+    text.append(f", {count(trace.events)} event{'' if trace.events == 1 else 's'}")
+    text.append("\nquery: ", style="bold")
+    text.append(safe(query) if query else "(none)", style="" if query else "dim")
+    error = index.error_text(trace)
+    if error:
+        text.append("\nerror: ", style="bold red")
+        text.append(safe(error), style="red")
+    return text
+
+
+class TraceScreen(Screen[None]):
+    """Everything about one request."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("w", "focus_waterfall", "Waterfall"),
+        Binding("v", "focus_events", "Events"),
+    ]
+
+    DEFAULT_CSS = """
+    TraceScreen #summary { height: auto; max-height: 9; padding: 0 1; background: $panel; }
+    TraceScreen Waterfall { border-top: solid $primary-muted; border-title-align: left; }
+    TraceScreen #events { height: 1fr; border-top: solid $primary-muted;
+                          border-title-align: left; }
+    """
+
+    class EventsLoaded(Message):
+        """The trace's events were read (by a thread worker)."""
+
+        def __init__(self, events: list[Event], seen: int) -> None:
+            """Remember the events and the event count they were read at."""
+            super().__init__()
+            self.events = events
+            self.seen = seen
+
+    def __init__(self, session: Session, request_id: str) -> None:
+        """Show the trace ``request_id`` of ``session``."""
+        super().__init__()
+        self.session = session
+        self.request_id = request_id
+        self.events: list[Event] = []
+        self._by_span: list[Event] = []
+        self._shown_events = -1
+        self._query: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Summary, waterfall, events table, footer."""
+        yield Static(id="summary")
+        yield Waterfall(id="waterfall")
+        table: DataTable[Text] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Fill in what the index knows, then read the events."""
+        table = self.query_one("#events", DataTable)
+        for name, width in (("time", 12), ("event", 18), ("tool", 12), ("took", 7),
+                            ("error", None)):
+            table.add_column(name, key=name, width=width)
+        self.refresh_trace()
+        self.query_one(Waterfall).focus()
+
+    def _trace(self) -> Trace | None:
+        return self.session.index.traces.get(self.request_id)
+
+    def refresh_trace(self) -> None:
+        """Redraw from the index; re-read the events when the trace changed."""
+        session = self.session
+        with session.lock:
+            trace = self._trace()
+            if trace is None:
+                return
+            seen = trace.events
+            if seen == self._shown_events:
+                return
+            self._shown_events = seen
+            summary = summary_text(session.index, trace, self._query or trace.query)
+            spans = session.index.spans(trace)
+            end = trace.end_or_none
+            if end is None and trace.last == trace.last:
+                end = trace.last
+            start = trace.start_or_none
+        self.query_one("#summary", Static).update(summary)
+        waterfall = self.query_one(Waterfall)
+        waterfall.border_title = f"tool calls ({len(spans)})"
+        waterfall.set_spans(spans, start, end)
+        self.load_events(seen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="trace-events")
+    def load_events(self, seen: int) -> None:
+        """Read the trace's events from the files (in a thread)."""
+        with self.session.lock:
+            trace = self._trace()
+        if trace is None:
+            return
+        events = self.session.events(trace)
+        self.post_message(self.EventsLoaded(events, seen))
+
+    @on(EventsLoaded)
+    def _show_events(self, message: EventsLoaded) -> None:
+        self.events = message.events
+        self._by_span = span_events(message.events)
+        for event in message.events:
+            if event.record.kind == Kind.REQUEST_START and event.data is not None:
+                query = event.data.get("query")
+                if query is not None and query != self._query:
+                    self._query = query if isinstance(query, str) else str(query)
+                    with self.session.lock:
+                        trace = self._trace()
+                        if trace is not None:
+                            self.query_one("#summary", Static).update(
+                                summary_text(self.session.index, trace, self._query))
+                break
+        table = self.query_one("#events", DataTable)
+        row = table.cursor_row
+        table.clear()
+        table.border_title = f"events ({len(message.events)})"
+        error_width = max(20, table.size.width - 59)
+        for i, event in enumerate(message.events):
+            table.add_row(*self._event_cells(event, error_width), key=str(i))
+        if message.events:
+            table.move_cursor(row=min(row, len(message.events) - 1))
+
+    @staticmethod
+    def _event_cells(event: Event, error_width: int) -> list[Text]:
+        rec = event.record
+        if event.is_raw:
+            note = "(line gone)" if event.raw is None else "(not JSON)"
+            return [Text(""), Text(note, style="dim"), Text(""), Text(""), Text("")]
+        level = rec.level or ""
+        if rec.is_error:
+            style = "bold red"
+        elif level.startswith("warn"):
+            style = "yellow"
+        else:
+            style = ""
+        return [
+            Text(clock_ms(rec.ts), style="dim"),
+            Text(one_line(rec.message or level, 18), style=style),
+            Text(one_line(rec.tool or "", 12)),
+            Text(duration(rec.duration_ms) if rec.duration_ms is not None else "",
+                 justify="right"),
+            Text(one_line(rec.error or "", error_width), style="red"),
+        ]
+
+    @on(DataTable.RowSelected, "#events")
+    def _open_event(self, message: DataTable.RowSelected) -> None:
+        key = message.row_key.value
+        if key is not None and int(key) < len(self.events):
+            self._push_event(self.events[int(key)])
+
+    @on(Waterfall.Selected)
+    def _open_span(self, message: Waterfall.Selected) -> None:
+        if message.index < len(self._by_span):
+            self._push_event(self._by_span[message.index])
+        else:
+            self.notify("The events are still loading.", markup=False)
+
+    def _push_event(self, event: Event) -> None:
+        from agenttui.ui.screens.event_screen import EventScreen
+
+        self.app.push_screen(EventScreen(event))
+
+    def action_back(self) -> None:
+        """Back to the list."""
+        self.app.pop_screen()
+
+    def action_focus_waterfall(self) -> None:
+        """Focus the waterfall."""
+        self.query_one(Waterfall).focus()
+
+    def action_focus_events(self) -> None:
+        """Focus the events table."""
+        self.query_one("#events", DataTable).focus()

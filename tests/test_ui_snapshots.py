@@ -1,0 +1,66 @@
+"""Snapshot tests (pytest-textual-snapshot) of the list and trace screens on a fixed fixture.
+
+The fixture has fixed timestamps and the UI shows times in UTC, so the SVGs do not depend on
+the machine. Update them with ``pytest tests/test_ui_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from agenttui.session import Session
+from agenttui.ui.app import AgentTUI
+from agenttui.ui.screens.trace_screen import TraceScreen
+from tests.test_ui_fixtures import write_logs
+from tests.test_ui_pilot import ready, wait_for
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AgentTUI:
+    """The app on the fixture, with a path that reads the same on every machine."""
+    write_logs(tmp_path / "logs")
+    monkeypatch.chdir(tmp_path)
+    return AgentTUI(Session(["logs"]), title="agenttui")
+
+
+async def _list_ready(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, AgentTUI)
+    await ready(pilot, app)
+    await pilot.pause()
+
+
+async def _failed_trace(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, AgentTUI)
+    await ready(pilot, app)
+    await pilot.press("e", "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen))
+    screen = app.screen
+    assert isinstance(screen, TraceScreen)
+    await wait_for(pilot, lambda: len(screen.events) > 0)
+    await pilot.pause()
+
+
+SnapCompare = Callable[..., Any]
+
+
+def test_list_screen_100x30(snap_compare: SnapCompare, app: AgentTUI) -> None:
+    assert snap_compare(app, terminal_size=(100, 30), run_before=_list_ready)
+
+
+def test_list_screen_80x24(snap_compare: SnapCompare, app: AgentTUI) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_list_ready)
+
+
+def test_failed_trace_screen_100x30(snap_compare: SnapCompare, app: AgentTUI) -> None:
+    assert snap_compare(app, terminal_size=(100, 30), run_before=_failed_trace)
+
+
+def test_failed_trace_screen_80x24(snap_compare: SnapCompare, app: AgentTUI) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_failed_trace)
