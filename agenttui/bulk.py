@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from itertools import pairwise
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Final
@@ -42,6 +43,22 @@ FIRST_SHARE_BONUS: Final = 0.12
 interpreter) and must send their index back, so equal ranges would leave the caller idle."""
 
 
+def line_start_after(fd: int, pos: int, end: int) -> int:
+    """The first line start at or after ``pos`` (a line starts after each newline)."""
+    if pos <= 0:
+        return 0
+    pos -= 1  # a newline right before pos makes pos itself a line start
+    while pos < end:
+        data = os.pread(fd, 65536, pos)
+        if not data:
+            break
+        nl = data.find(b"\n")
+        if nl >= 0:
+            return pos + nl + 1
+        pos += len(data)
+    return end
+
+
 def cut_points(fd: int, start: int, end: int, parts: int,
                bonus: float = FIRST_SHARE_BONUS) -> list[int]:
     """Offsets that cut ``[start, end)`` into ranges at line starts.
@@ -52,17 +69,7 @@ def cut_points(fd: int, start: int, end: int, parts: int,
     first = min(0.9, (1.0 + bonus) / parts)
     for i in range(1, parts):
         share = first + (1.0 - first) * (i - 1) / (parts - 1)
-        guess = start + int((end - start) * share)
-        pos = guess
-        while pos < end:
-            data = os.pread(fd, 65536, pos)
-            if not data:
-                break
-            nl = data.find(b"\n")
-            if nl >= 0:
-                pos += nl + 1
-                break
-            pos += len(data)
+        pos = line_start_after(fd, start + int((end - start) * share), end)
         if points[-1] < pos < end:
             points.append(pos)
     points.append(end)
@@ -98,6 +105,26 @@ def index_range(path: str, file_id: int, dev: int, ino: int, start: int, end: in
         table.close()
 
 
+def _quiet_child() -> None:
+    """Children never write to the terminal (a TUI may be drawing on it)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _pool(processes: int) -> Pool:
+    ctx = multiprocessing.get_context("spawn")
+    # The resource tracker is started with the real stderr's descriptor; under a TUI that
+    # redirects sys.stderr, point it back at the process's own stderr while starting it.
+    saved = sys.stderr
+    sys.stderr = sys.__stderr__
+    try:
+        return ctx.Pool(processes=processes, initializer=_quiet_child)
+    finally:
+        sys.stderr = saved
+
+
 class Children:
     """Child processes indexing the ranges after the caller's own."""
 
@@ -128,7 +155,10 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
     if len(points) < 3:
         return end, Children(None, [], [])
     ranges = list(pairwise(points[1:]))
-    pool = multiprocessing.get_context("spawn").Pool(processes=len(ranges))
+    try:
+        pool = _pool(len(ranges))
+    except (OSError, ValueError):  # cannot start processes here: the caller reads it all
+        return end, Children(None, [], [])
     results = [pool.apply_async(index_range, (lf.path, lf.id, lf.dev, lf.ino, a, b, part))
                for part, (a, b) in enumerate(ranges, start=1)]
     return points[1], Children(pool, ranges, results)

@@ -10,18 +10,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from agenttui import bulk, sources
 from agenttui.events import Event, EventReader
 from agenttui.records import Record, decode_record
 from agenttui.sources import FileTable, LogFile, Spec
-from agenttui.traces import Trace, TraceIndex, pack_loc, unpack_loc
+from agenttui.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
 
 WATCH_DEBOUNCE_MS = 10
 """watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
 WATCH_STEP_MS = 5
 POLL_FALLBACK_MS = 500
+PREVIEW_MIN_BYTES = 64 << 20
+"""With more than this to read, the newest part of each file is shown before the rest."""
+PREVIEW_BYTES = 4 << 20
 """Files are checked at least this often even without a change notification."""
 
 
@@ -71,10 +75,23 @@ class Session:
 
     def scan(self, progress: Callable[[Progress], None] | None = None,
              stop: threading.Event | None = None) -> None:
-        """Read every file from its start to its current end."""
+        """Read every file from its start to its current end.
+
+        When there is a lot to read, the newest ``PREVIEW_BYTES`` of each file are indexed
+        first and shown as :attr:`index` (so the newest traces appear at once); the full index
+        is built behind it and replaces it when done.
+        """
         files = self.discover()
         total = sum(sources.file_size(lf) for lf in files)
-        self.index.track_changes = False  # everything is new: nobody needs the change set
+        if total > PREVIEW_MIN_BYTES:
+            preview = self._preview(files)
+            with self.lock:
+                self.index = preview
+            full = TraceIndex()
+        else:
+            full = self.index  # small: readers see it grow
+        full.track_changes = False  # everything is new: nobody needs the change set
+        shared = full is self.index
         done = 0
         last_report = 0.0
         parts = bulk.workers()
@@ -86,35 +103,48 @@ class Session:
             try:
                 while stop is None or not stop.is_set():
                     before = lf.offset
-                    if not self._read(lf, end=own_end):
+                    if not self._read(lf, full, end=own_end, locked=shared):
                         break
                     done += lf.offset - before
                     now = time.monotonic()
                     if progress is not None and now - last_report > 0.1:
                         last_report = now
-                        progress(Progress(done, total, self.index.lines, len(self.index)))
+                        progress(Progress(done, total, full.lines, len(full)))
                 for result, (start, end) in zip(children.results, children.ranges, strict=True):
                     if (stop is not None and stop.is_set()) or lf.offset != start:
                         break
                     try:
                         part = result.get()
-                    except Exception as exc:
+                    except Exception as exc:  # any child failure: read the rest here
                         lf.problem = f"parallel indexing failed ({exc}); read in one process"
                         break
-                    with self.lock:
-                        self.index.absorb(part, self.rebuild)
+                    full.absorb(part, self.rebuild)
                     done += end - lf.offset
                     lf.offset = end
             finally:
                 children.close()
-            while (stop is None or not stop.is_set()) and self._read(lf):
+            while (stop is None or not stop.is_set()) and self._read(lf, full, locked=shared):
                 pass
+        full.freeze_all()
+        full.track_changes = True
         with self.lock:
-            self.index.freeze_all()
-            self.index.track_changes = True
+            self.index = full
         self.scanned = True
         if progress is not None:
-            progress(Progress(done, total, self.index.lines, len(self.index), finished=True))
+            progress(Progress(done, total, full.lines, len(full), finished=True))
+
+    def _preview(self, files: list[LogFile]) -> TraceIndex:
+        """An index of the newest bytes of each file (file offsets are left at 0)."""
+        preview = TraceIndex()
+        for lf in files:
+            size = sources.file_size(lf)
+            if lf.fd is None or size == 0:
+                continue
+            lf.offset = bulk.line_start_after(lf.fd, max(0, size - PREVIEW_BYTES), size)
+            while self._read(lf, preview, end=size, locked=False):
+                pass
+            lf.offset = 0
+        return preview
 
     def poll(self) -> int:
         """Read what was appended since the last call; notice new and rotated files.
@@ -134,19 +164,19 @@ class Session:
         self._rate.append((time.monotonic(), self.index.lines))
         return read
 
-    def _read(self, lf: LogFile, end: int | None = None) -> bool:
+    def _read(self, lf: LogFile, index: TraceIndex | None = None, *, end: int | None = None,
+              locked: bool = True) -> bool:
+        """Read the next chunk of complete lines of ``lf`` into ``index`` (default: ours)."""
         chunk = sources.read_lines(self.table, lf, end=end)
         if chunk is None:
             return False
-        self._feed(lf.id, chunk.offsets, chunk.lines)
-        return True
-
-    def _feed(self, file_id: int, offsets: list[int], lines: list[bytes]) -> None:
-        base = file_id << 40
-        add = self.index.add
-        with self.lock:
-            for offset, line in zip(offsets, lines, strict=True):
+        target = self.index if index is None else index
+        base = lf.id << OFFSET_BITS
+        add = target.add
+        with self.lock if locked else nullcontext():
+            for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
                 add(decode_record(line), base | offset)
+        return True
 
     def follow(self, on_change: Callable[[int], None], stop: threading.Event) -> None:
         """Tail every source until ``stop`` is set, calling ``on_change(lines)`` after reads.
