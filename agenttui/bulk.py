@@ -38,6 +38,11 @@ def workers() -> int:
     return max(1, min(cpus, 4))
 
 
+PIECE_BYTES: Final = 32 << 20
+"""About how many bytes a child indexes before sending that piece back."""
+MAX_PIECES: Final = 60
+"""Pieces get disjoint tool and error numbers (see ``TraceIndex``): at most this many."""
+
 FIRST_SHARE_BONUS: Final = 0.12
 """Extra share of the bytes for the calling process: children start late (a fresh
 interpreter) and must send their index back, so equal ranges would leave the caller idle."""
@@ -154,9 +159,14 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
     points = cut_points(lf.fd, lf.offset, end, parts)
     if len(points) < 3:
         return end, Children(None, [], [])
-    ranges = list(pairwise(points[1:]))
+    # Each child's range goes in pieces: a piece's index travels back (pickled) while the
+    # child works on the next, so no process ever holds a whole half twice.
+    pieces = max(1, min(MAX_PIECES // (len(points) - 2), (end - points[1]) // PIECE_BYTES))
+    ranges: list[tuple[int, int]] = []
+    for a, b in pairwise(points[1:]):
+        ranges.extend(pairwise(cut_points(lf.fd, a, b, max(1, pieces // (len(points) - 2)), 0.0)))
     try:
-        pool = _pool(len(ranges))
+        pool = _pool(len(points) - 2)
     except (OSError, ValueError):  # cannot start processes here: the caller reads it all
         return end, Children(None, [], [])
     results = [pool.apply_async(index_range, (lf.path, lf.id, lf.dev, lf.ino, a, b, part))

@@ -268,7 +268,7 @@ class Lines:
     lines: list[bytes] = field(default_factory=list)
 
 
-def read_lines(table: FileTable, lf: LogFile, *, max_bytes: int = 8 * CHUNK,
+def read_lines(table: FileTable, lf: LogFile, *, max_bytes: int = 2 * CHUNK,
                end: int | None = None) -> Lines | None:
     """Read complete lines appended since ``lf.offset`` (at most about ``max_bytes``).
 
