@@ -580,6 +580,28 @@ def step_idle(live_dir: Path, rate: int, seconds: float, res: Results) -> None:
             f"(+{(r.rss_end - r.rss_start) / 2**20:.1f} MB)")
 
 
+def step_tui(log: Path, res: Results) -> None:
+    """The TUI, headless: first rows, keys during the full scan, opening traces."""
+    print(f"[tui] bench/tui_probe.py {log}")
+    r = measure([sys.executable, str(BENCH / "tui_probe.py"), str(log)], timeout=600, cwd=ROOT)
+    try:
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        res.note(f"tui probe failed (rc={r.rc}): {r.stderr.strip()[-400:]}")
+        return
+    print(f"  {out}")
+    res.row("TUI: newest traces on screen after start", f"{out['first_rows_s']:.2f} s",
+            target="<= 1.0 s", met=out["first_rows_s"] <= 1.0 and out["top_row_is_newest"])
+    res.row("TUI: full index filled in behind", f"{out['full_index_s']:.1f} s")
+    res.row(f"TUI: key handled during the scan ({out['keys_during_scan']} keys), p50 / max",
+            f"{out['key_p50_ms']:.1f} / {out['key_max_ms']:.1f} ms",
+            target="not blocked", met=out["key_max_ms"] < 200)
+    res.row("TUI: open a trace (300 random, cold), p50 / p99 / max",
+            f"{out['open_p50_ms']:.2f} / {out['open_p99_ms']:.2f} / {out['open_max_ms']:.2f} ms",
+            target="< 100 ms", met=out["open_max_ms"] < 100)
+    res.row("TUI: process peak RSS (incl. children)", mb(r.peak_rss))
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -650,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-lnav", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-idle", action="store_true")
+    ap.add_argument("--skip-tui", action="store_true")
     ap.add_argument("--results", type=Path, default=BENCH / "results.md")
     args = ap.parse_args(argv)
 
@@ -685,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
             step_latency(corpus, 5000, lat_s, res)
         if not args.skip_idle:
             step_idle(corpus, 1000, idle_s, res)
+        if not args.skip_tui:
+            step_tui(log, res)
     except KeyboardInterrupt:
         print("interrupted: killing children")
         return 130
