@@ -362,6 +362,8 @@ class TraceIndex:
         self._calls: dict[int, int] = {}
         self._errors: dict[int, int] = {}
         self._dropped: dict[int, Counter[float]] = {}
+        self._status = {"ok": 0, "error": 0, "running": 0}
+        """Traces by status, counted as they change."""
         """Durations to take out of ``_durations`` (of traces rebuilt by a merge)."""
 
     # ---------------------------------------------------------------- building
@@ -387,6 +389,7 @@ class TraceIndex:
         trace = self.traces.get(rid)
         if trace is None:
             trace = self.traces[rid] = Trace(rid)
+            self._status["running"] += 1
         if self.track_changes:
             self.changed.add(rid)
         self._fold(trace, rec, loc)
@@ -405,7 +408,9 @@ class TraceIndex:
             if not ts <= live.last:  # type: ignore[union-attr]
                 live.last = ts  # type: ignore[union-attr]
         if level is not None and level in ERROR_LEVELS:
+            self._status[t.status] -= 1
             t.flags |= _ERROR_LEVEL
+            self._status[t.status] += 1
             if rec.error is not None or message is not None:
                 t.error_id = self.errors.id(rec.error or message or "")
         if kind is _TOOL_START:
@@ -413,7 +418,9 @@ class TraceIndex:
         elif kind is _TOOL_OK or kind is _TOOL_FAIL:
             self._span_end(t, live, rec)  # type: ignore[arg-type]
         elif (kind is _REQUEST_OK or kind is _REQUEST_FAIL) and not t.flags & _TERMINAL_MASK:
+            self._status[t.status] -= 1
             t.flags |= OK if kind is _REQUEST_OK else FAILED
+            self._status[t.status] += 1
             live.end = NAN if ts is None else ts  # type: ignore[union-attr]
             live.duration_ms = (  # type: ignore[union-attr]
                 NAN if rec.duration_ms is None else rec.duration_ms)
@@ -515,11 +522,8 @@ class TraceIndex:
                       key=lambda t: math.inf if math.isnan(t.start) else t.start)
 
     def status_counts(self) -> dict[str, int]:
-        """Number of traces by status."""
-        counts = {"ok": 0, "error": 0, "running": 0}
-        for t in self.traces.values():
-            counts[t.status] += 1
-        return counts
+        """Number of traces by status (kept up to date as records arrive)."""
+        return dict(self._status)
 
     def tool_stats(self) -> dict[str, ToolStats]:
         """Per tool: completed calls, errors and latency percentiles over completed calls."""
@@ -586,12 +590,17 @@ class TraceIndex:
                 split.append((ours, theirs))
         if self.track_changes:
             self.changed.update(other.traces)
+        for name, count in other._status.items():
+            self._status[name] += count
         for ours, theirs in split:
+            self._status[ours.status] -= 1
+            self._status[theirs.status] -= 1
             self._forget_tool_stats(ours)
             self._forget_tool_stats(theirs)
             locs = array("Q", ours.locs)
             locs.extend(theirs.locs)
             fresh = Trace(ours.request_id)
+            self._status["running"] += 1
             mine[ours.request_id] = fresh
             for loc, rec in rebuild(locs):
                 self._fold(fresh, rec, loc)

@@ -265,5 +265,10 @@ def test_merging_halves_equals_one_pass(seed: int, n: int, cut: float) -> None:
 
     first.absorb(second, rebuild)
     assert _summary(first) == _summary(whole)
+    assert first.status_counts() == whole.status_counts()
+    counted = {"ok": 0, "error": 0, "running": 0}
+    for t in whole.traces.values():
+        counted[t.status] += 1
+    assert whole.status_counts() == counted
     assert (first.lines, first.events) == (whole.lines, whole.events)
     assert first.tool_stats() == whole.tool_stats()
