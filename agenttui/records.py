@@ -17,6 +17,7 @@ Field names are detected without configuration, in this order of preference:
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 from datetime import UTC, datetime
@@ -129,8 +130,11 @@ def _text(value: Any) -> str:
         return value
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return str(value)
+    except TypeError:  # nested deeper than orjson goes, or an integer beyond 64 bits
+        try:
+            return str(value)
+        except (RecursionError, ValueError):
+            return "(value nested too deeply to show)"
 
 
 _ISO_CACHE: dict[str, float] = {}
@@ -154,7 +158,10 @@ def parse_time(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return _epoch(float(value))
+        try:
+            return _epoch(float(value))
+        except OverflowError:  # an integer beyond float range
+            return None
     if not isinstance(value, str) or not value:
         return None
     c = value[0]
@@ -359,12 +366,24 @@ def decode(line: bytes) -> tuple[dict[str, Any] | None, Record]:
     return obj, normalise(obj)
 
 
+def _json_bytes_escape(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: an invalid byte becomes JSON text shown as ``\\xNN``."""
+    assert isinstance(exc, UnicodeDecodeError)
+    bad = exc.object[exc.start:exc.end]
+    return "".join(f"\\\\x{b:02x}" for b in bad), exc.end
+
+
+codecs.register_error("agenttui-json-bytes", _json_bytes_escape)
+
+
 def _lenient(line: bytes) -> Any:
-    """Second chance for what Python's json writes but orjson refuses (NaN, huge integers)."""
-    if line.lstrip()[:1] != b"{":
+    """Second chance for what orjson refuses: NaN and huge integers (Python's json writes
+    them), a UTF-8 byte order mark, and invalid UTF-8 (each bad byte kept as ``\\xNN`` text)."""
+    line = line.lstrip().removeprefix(b"\xef\xbb\xbf")
+    if line[:1] != b"{":
         return None
     try:
-        return json.loads(line)
+        return json.loads(line.decode("utf-8", "agenttui-json-bytes"))
     except (ValueError, RecursionError):
         return None
 

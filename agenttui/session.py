@@ -6,11 +6,11 @@ scan, then :meth:`Session.follow`); other threads read under :attr:`Session.lock
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from agenttui import bulk, sources
@@ -27,6 +27,8 @@ PREVIEW_MIN_BYTES = 64 << 20
 """With more than this to read, the newest part of each file is shown before the rest."""
 PREVIEW_BYTES = 4 << 20
 """Files are checked at least this often even without a change notification."""
+LOCKED_SLICE = 2048
+"""Lines folded into the index per hold of :attr:`Session.lock` (a few milliseconds)."""
 
 
 @dataclass(slots=True)
@@ -58,11 +60,54 @@ class Session:
     # ---------------------------------------------------------------- files
 
     def discover(self) -> list[LogFile]:
-        """Open files that appeared since the last call (new files in directories, globs)."""
-        new = []
+        """Open files that appeared since the last call (new files in directories, globs).
+
+        A file is known by its inode, not its name: a known file that shows up under a new
+        name (logrotate renamed it inside a watched directory) is read on where it was, never
+        again from its start; the same file under two names is read once; and a new file that
+        is a copy of a known one whose own file was truncated since (``copytruncate``) takes
+        that file's place, so that its unread lines are read from the copy.
+        """
+        table = self.table
+        known = {(lf.dev, lf.ino): lf for lf in table.live() if lf.fd is not None and not lf.gone}
+        seen: set[tuple[int, int]] = set()
+        paths: list[str] = []
+        displaced: list[LogFile] = []
         for path in sources.expand(self.specs):
-            if self.table.current(path) is None:
-                new.append(self.table.open(path))
+            try:
+                st = os.stat(path)
+            except OSError:
+                paths.append(path)  # gone meanwhile, or unreadable: open() records why
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue  # the same file under a second name
+            seen.add(key)
+            paths.append(path)
+            lf = known.get(key)
+            if lf is not None and table.current(path) is not lf:
+                old = table.move(lf, path)
+                if old is not None:
+                    displaced.append(old)
+        for old in displaced:
+            if old not in table.live():
+                table.retire(old)  # rotated out of view (deleted, compressed): drained
+        new = []
+        copies: set[str] = set()
+        for path in paths:
+            if table.current(path) is not None:
+                continue
+            original, truncated = table.copy_of(path)
+            if original is not None:
+                if truncated and table.rehome(original, path):
+                    continue
+                if not truncated:
+                    copies.add(path)  # a copy of a file still growing: its lines are read there
+                    continue
+            new.append(table.open(path))
+        for path in paths:  # a path whose file was re-homed to its copy just now
+            if path not in copies and table.current(path) is None and os.path.exists(path):
+                new.append(table.open(path))
         return new
 
     @property
@@ -160,6 +205,9 @@ class Session:
                     pass
             if lf.gone:
                 self.reader.clear()
+        for lf in self.table.draining():
+            while sources.check_retired(lf) and self._read(lf):
+                pass
         read = self.index.lines - before
         self._rate.append((time.monotonic(), self.index.lines))
         return read
@@ -173,9 +221,18 @@ class Session:
         target = self.index if index is None else index
         base = lf.id << OFFSET_BITS
         add = target.add
-        with self.lock if locked else nullcontext():
+        if not locked:
             for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
                 add(decode_record(line), base | offset)
+            return True
+        # Readers (the UI thread) wait for this lock: decode outside it, and fold in slices so
+        # that it is never held for long, however fast lines arrive.
+        offsets, lines = chunk.offsets, chunk.lines
+        for start in range(0, len(lines), LOCKED_SLICE):
+            records = list(map(decode_record, lines[start:start + LOCKED_SLICE]))
+            with self.lock:
+                for offset, rec in zip(offsets[start:start + LOCKED_SLICE], records, strict=True):
+                    add(rec, base | offset)
         return True
 
     def follow(self, on_change: Callable[[int], None], stop: threading.Event) -> None:

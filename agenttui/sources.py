@@ -30,6 +30,10 @@ CAPTURE_GLOB: Final = "failed_*.json"
 
 _SKIP_SUFFIXES: Final = (".gz", ".bz2", ".xz", ".zst", ".zip")
 _MAX_DEPTH: Final = 4
+HEAD_BYTES: Final = 1024
+"""Bytes of a file's start kept as its fingerprint (truncation and copy detection)."""
+MIN_COPY_HEAD: Final = 16
+"""A new file is taken for a copy of a known one only if at least this much of the start matches."""
 
 
 class SourceError(Exception):
@@ -53,6 +57,9 @@ class LogFile:
     """A newer generation replaced this one (rotation); its bytes stay readable via ``fd``."""
     gone: bool = False
     """The bytes are no longer there (the file was truncated): offsets into it are void."""
+    head: bytes | None = None
+    """The first bytes of the file (up to ``HEAD_BYTES``), once read: a truncation followed by
+    new writes past ``offset`` changes them, and a ``copytruncate`` copy starts with them."""
 
     @property
     def name(self) -> str:
@@ -88,8 +95,10 @@ def parse_specs(paths: list[str]) -> list[Spec]:
                 raise SourceError(f"{text}: permission denied")
             specs.append(Spec(text, "dir"))
         elif os.path.exists(text):
-            if not os.path.isfile(text) and not stat.S_ISFIFO(os.stat(text).st_mode):
-                raise SourceError(f"{text}: not a regular file or directory")
+            if not os.path.isfile(text):
+                kind = "a pipe" if stat.S_ISFIFO(os.stat(text).st_mode) else "not a regular file"
+                raise SourceError(f"{text}: {kind}: agenttui reads regular files (by offset) "
+                                  "and directories")
             if not os.access(text, os.R_OK):
                 raise SourceError(f"{text}: permission denied")
             specs.append(Spec(text, "file"))
@@ -199,6 +208,75 @@ class FileTable:
         old.retired = True
         return self.open(old.path)
 
+    def move(self, lf: LogFile, path: str) -> LogFile | None:
+        """``lf``'s file was renamed to ``path``: it is now the live generation there.
+
+        Returns:
+            The generation that ``path`` showed before, if any (it was displaced).
+        """
+        old_key = os.path.abspath(lf.path)
+        if self._current.get(old_key) is lf:
+            del self._current[old_key]
+        key = os.path.abspath(path)
+        displaced = self._current.get(key)
+        self._current[key] = lf
+        lf.path = path
+        return displaced if displaced is not lf else None
+
+    def retire(self, lf: LogFile) -> None:
+        """``lf`` no longer shows under any watched path; it stays readable and is drained."""
+        lf.retired = True
+        key = os.path.abspath(lf.path)
+        if self._current.get(key) is lf:
+            del self._current[key]
+
+    def draining(self) -> list[LogFile]:
+        """Retired generations whose bytes are still there: a writer may still append to a
+        renamed file until it reopens its log (logrotate ``create`` before the signal)."""
+        return [lf for lf in self.files if lf.retired and not lf.gone and lf.fd is not None]
+
+    def copy_of(self, path: str) -> tuple[LogFile | None, bool]:
+        """Whether the new file ``path`` is a copy of a live generation (``copytruncate``).
+
+        Returns:
+            The generation it starts like (or None), and whether that generation's own file
+            has been truncated since (then the copy holds its bytes and takes its place).
+        """
+        candidates = [lf for lf in self._current.values()
+                      if lf.head is not None and len(lf.head) >= MIN_COPY_HEAD
+                      and lf.fd is not None and not lf.gone]
+        if not candidates:
+            return None, False
+        start = _head_of(path)
+        if not start:
+            return None, False
+        for lf in candidates:
+            if start.startswith(lf.head):  # type: ignore[arg-type]
+                return lf, _rewritten(lf)
+        return None, False
+
+    def rehome(self, lf: LogFile, path: str) -> bool:
+        """Read ``lf`` on from ``path``, a copy of its bytes, its own file being truncated.
+
+        Offsets stay valid (the copy holds the same bytes at the same offsets), so events
+        already indexed stay readable and lines not yet read are read from the copy.
+
+        Returns:
+            False when ``path`` cannot be opened (nothing changed).
+        """
+        fresh = LogFile(-1, path)
+        _open(fresh)
+        if fresh.fd is None:
+            return False
+        if lf.fd is not None:
+            os.close(lf.fd)
+        old_key = os.path.abspath(lf.path)
+        if self._current.get(old_key) is lf:
+            del self._current[old_key]
+        lf.fd, lf.dev, lf.ino, lf.path = fresh.fd, fresh.dev, fresh.ino, path
+        self._current[os.path.abspath(path)] = lf
+        return True
+
     def close(self) -> None:
         """Close every descriptor."""
         for lf in self.files:
@@ -241,14 +319,61 @@ class FileTable:
         return b"".join(parts)
 
 
+_OPEN_FLAGS: Final = (os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+                      | getattr(os, "O_NOCTTY", 0))
+"""Read-only; never blocks on a pipe without a writer; never becomes a controlling tty."""
+
+
 def _open(lf: LogFile) -> None:
     try:
-        fd = os.open(lf.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(lf.path, _OPEN_FLAGS)
     except OSError as exc:
         lf.problem = _describe(exc)
         return
-    st = os.fstat(fd)
+    try:
+        st = os.fstat(fd)
+    except OSError as exc:
+        os.close(fd)
+        lf.problem = _describe(exc)
+        return
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        lf.problem = "not a regular file (skipped)"
+        return
     lf.fd, lf.dev, lf.ino, lf.problem = fd, st.st_dev, st.st_ino, None
+
+
+def _head_of(path: str) -> bytes:
+    """The first ``HEAD_BYTES`` of a regular file (empty when it cannot be read)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.pread(fd, HEAD_BYTES, 0)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _rewritten(lf: LogFile) -> bool:
+    """Whether ``lf``'s file no longer starts with the bytes it started with (truncated,
+    possibly written again past the old offset since). Lengthens the kept head as it grows."""
+    head = lf.head
+    if head is None or lf.fd is None:
+        return False
+    try:
+        data = os.pread(lf.fd, HEAD_BYTES, 0)
+    except OSError:
+        return False
+    if not data.startswith(head):
+        return True
+    if len(data) > len(head):
+        lf.head = data
+    return False
 
 
 def _describe(exc: OSError) -> str:
@@ -294,6 +419,8 @@ def read_lines(table: FileTable, lf: LogFile, *, max_bytes: int = 2 * CHUNK,
     except OSError as exc:
         lf.problem = _describe(exc)
         return None
+    if start == 0 and lf.head is None and data:
+        lf.head = data[:HEAD_BYTES]
     last_nl = data.rfind(b"\n")
     if last_nl < 0:
         if len(data) < limit:
@@ -319,7 +446,11 @@ def _read_long_line(lf: LogFile, start: int, head: bytes) -> bytes | None:
     parts = [head]
     pos = start + len(head)
     while True:
-        data = os.pread(lf.fd, CHUNK, pos)
+        try:
+            data = os.pread(lf.fd, CHUNK, pos)
+        except OSError as exc:
+            lf.problem = _describe(exc)
+            return None
         if not data:
             return None
         nl = data.find(b"\n")
@@ -351,12 +482,27 @@ def check_rotation(table: FileTable, lf: LogFile) -> list[LogFile]:
     if (st.st_dev, st.st_ino) != (lf.dev, lf.ino):
         new = table.rotate(lf)
         return [lf, new]
-    if st.st_size < lf.offset:
-        # Truncated in place (copytruncate) or replaced by a shorter file.
+    if st.st_size < lf.offset or _rewritten(lf):
+        # Truncated in place (copytruncate) or replaced by a shorter file, possibly written
+        # past the old offset again since.
         lf.gone = True
         new = table.rotate(lf)
         return [new]
     return [lf]
+
+
+def check_retired(lf: LogFile) -> bool:
+    """Whether a retired generation has bytes left to read (a truncated one becomes gone)."""
+    if lf.fd is None or lf.gone:
+        return False
+    try:
+        size = os.fstat(lf.fd).st_size
+    except OSError:
+        return False
+    if size < lf.offset:
+        lf.gone = True
+        return False
+    return size > lf.offset
 
 
 def file_size(lf: LogFile) -> int:
