@@ -128,6 +128,8 @@ _LOC: Final = struct.Struct("<Q")
 _TERMINAL_MASK: Final = 3
 _ERROR_LEVEL: Final = 4
 _ORPHANS: Final = 8
+_WARN_LEVEL: Final = 16
+_WARN_LEVELS: Final = frozenset({"warning", "warn"})
 
 
 class Trace:
@@ -251,6 +253,11 @@ class Trace:
     def error_level(self) -> bool:
         """Whether an error-level event was seen."""
         return bool(self.flags & _ERROR_LEVEL)
+
+    @property
+    def warn_level(self) -> bool:
+        """Whether a warning-level event was seen."""
+        return bool(self.flags & _WARN_LEVEL)
 
     @property
     def tool_calls(self) -> int:
@@ -413,6 +420,8 @@ class TraceIndex:
             self._status[t.status] += 1
             if rec.error is not None or message is not None:
                 t.error_id = self.errors.id(rec.error or message or "")
+        elif level is not None and level in _WARN_LEVELS:
+            t.flags |= _WARN_LEVEL
         if kind is _TOOL_START:
             self._span_start(live, rec)  # type: ignore[arg-type]
         elif kind is _TOOL_OK or kind is _TOOL_FAIL:
@@ -461,7 +470,9 @@ class TraceIndex:
         if duration is None:
             duration = NAN if ts is None or start != start else max(0.0, (ts - start) * 1000.0)
         if start != start and ts is not None:  # NaN: no start event
-            spans[base + 2] = ts - (0.0 if duration != duration else duration / 1000.0)
+            # An absurd duration (beyond ~3,000 years) must not push the start out of range.
+            back = duration / 1000.0 if duration == duration and abs(duration) < 1e14 else 0.0
+            spans[base + 2] = ts - back
         spans[base + 1] = FAILED if failed else OK
         spans[base + 3] = duration
         tool_id = int(spans[base])

@@ -1,0 +1,191 @@
+"""Incident notes: one trace as Markdown (timeline, failing tool, error, traceback, failure
+class and its fix, replay verdicts) or as JSON with all its events.
+
+Used by ``agenttui report REQUEST_ID [PATH...]`` and by the TUI (``i`` writes a note, ``y``
+copies the JSON). Secret-looking values are masked before anything leaves the process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from agenttui import secrets
+from agenttui.classify import Classification
+from agenttui.events import Event
+from agenttui.records import Kind
+from agenttui.report import iso, trace_dict
+from agenttui.sanitize import clean
+from agenttui.session import Session
+from agenttui.traces import Trace
+from agenttui.triage import classify_trace, cold_starts
+
+ReplayHook = Callable[[str], list[dict[str, Any]]]
+"""Given a request id, the replay verdicts to list in the note (the replay feature plugs in)."""
+
+mask_text = secrets.mask
+"""Secret-looking values in a text masked (:func:`agenttui.secrets.mask`)."""
+mask = secrets.mask_fields
+"""A JSON value with secrets masked (:func:`agenttui.secrets.mask_fields`)."""
+
+
+def traceback_plain(exception: Any) -> str | None:
+    """A Python-style traceback as plain text, from a string or structlog ``dict_tracebacks``."""
+    if exception is None or exception == "" or exception == []:
+        return None
+    if isinstance(exception, str):
+        return exception.rstrip("\n")
+    if not isinstance(exception, list) or not all(isinstance(e, dict) for e in exception):
+        return str(exception)
+    parts: list[str] = []
+    chain = list(reversed(exception))
+    for i, exc in enumerate(chain):
+        if i:
+            parts.append("\nThe above exception was the direct cause of the following exception:\n"
+                         if chain[i - 1].get("is_cause") else
+                         "\nDuring handling of the above exception, another exception occurred:\n")
+        parts.append("Traceback (most recent call last):")
+        frames = exc.get("frames") or []
+        for frame in frames if isinstance(frames, list) else []:
+            if not isinstance(frame, dict):
+                continue
+            parts.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
+                         f', in {frame.get("name", "?")}')
+            line = frame.get("line")
+            if isinstance(line, str) and line.strip():
+                parts.append(f"    {line.strip()}")
+        value = exc.get("exc_value")
+        exc_type = exc.get("exc_type", "Exception")
+        parts.append(f"{exc_type}: {value}" if value not in (None, "") else str(exc_type))
+    return "\n".join(parts)
+
+
+def failing_event(events: list[Event]) -> Event | None:
+    """The event that explains the failure: the first failed tool call, else the request's
+    failure, else the first error-level event."""
+    for kinds in ((Kind.TOOL_FAIL,), (Kind.REQUEST_FAIL,)):
+        for event in events:
+            if event.record.kind in kinds:
+                return event
+    return next((e for e in events if e.record.is_error), None)
+
+
+def explain(session: Session, trace: Trace, events: list[Event]) -> Classification | None:
+    """The failure class of a trace, using the failing event's traceback when there is one."""
+    failing = failing_event(events)
+    tb = traceback_plain(failing.exception) if failing is not None else None
+    with session.lock:
+        cold = set(cold_starts(session.index))
+        return classify_trace(session.index, trace, tb, cold=cold)
+
+
+def _event_json(event: Event) -> Any:
+    if event.data is not None:
+        return event.data
+    if event.raw is None:
+        return {"raw": None, "note": "the line is gone (truncated or rotated away)"}
+    return {"raw": event.raw.decode("utf-8", "backslashreplace")}
+
+
+def incident_dict(session: Session, trace: Trace,
+                  replay: ReplayHook | None = None) -> dict[str, Any]:
+    """The whole trace as JSON: the ``traces --json`` fields, ``failure_class``,
+    ``full_events`` (every event as logged; raw lines as ``{"raw": ...}``) and ``replay``
+    (secrets masked)."""
+    events = session.events(trace)
+    with session.lock:
+        out = trace_dict(session.index, trace)
+    found = explain(session, trace, events)
+    out["failure_class"] = None if found is None else {
+        "class": found.cls.key, "title": found.cls.title, "evidence": found.evidence,
+        "explanation": found.cls.explanation, "fix": found.cls.fix}
+    out["full_events"] = [_event_json(e) for e in events]
+    out["replay"] = replay(trace.request_id) if replay is not None else []
+    masked = mask(out)
+    assert isinstance(masked, dict)
+    return masked
+
+
+def _offset(ts: float | None, start: float | None) -> str:
+    if ts is None or start is None or not math.isfinite(ts - start):
+        return "?"
+    return f"+{(ts - start) * 1000:.1f} ms"
+
+
+def _took(ms: float | None) -> str:
+    return "?" if ms is None else f"{ms:g} ms"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def incident_markdown(session: Session, trace: Trace,
+                      replay: ReplayHook | None = None) -> str:
+    """A Markdown incident note for one trace (secrets masked; control characters from the
+    logs made visible, so that printing it to a terminal is safe)."""
+    data = incident_dict(session, trace, replay)
+    events = session.events(trace)
+    failing = failing_event(events)
+    lines = [f"# Incident: request {data['request_id']}", ""]
+    duration = data["duration_ms"]
+    lines += [
+        f"- status: **{data['status']}**",
+        f"- started: {data['start'] or 'unknown'}, ended: {data['end'] or 'unknown'}"
+        f", took {_took(duration)}",
+        f"- query: {_cell(data['query'] or '(none)')}",
+        f"- tool calls: {data['tool_calls']}, failed: {data['tool_errors']}, "
+        f"events: {data['events']}",
+    ]
+    failed_tools = [t for t in data["tools"] if t["status"] == "error"]
+    if failed_tools:
+        t = failed_tools[0]
+        lines.append(f"- failing tool: **{_cell(t['tool'])}** ({_took(t['duration_ms'])})")
+    if data["error"] or failed_tools:
+        error = failed_tools[0]["error"] if failed_tools else data["error"]
+        lines.append(f"- error: `{_cell(mask_text(str(error)))}`")
+    fc = data["failure_class"]
+    if fc is not None:
+        lines += ["", f"## Failure class: {fc['title']}", "",
+                  f"Why this class: {fc['evidence']}.", "", fc["explanation"], "",
+                  f"**Fix:** {fc['fix']}"]
+    lines += ["", "## Timeline", "", "| time (UTC) | offset | event | tool | took | error |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    start = trace.start_or_none
+    for event in events:
+        rec = event.record
+        if event.is_raw:
+            lines.append(f"| | | (not JSON) | | | {_cell(mask_text(repr(event.raw)[:80]))} |")
+            continue
+        took = "" if rec.duration_ms is None else f"{rec.duration_ms:g} ms"
+        lines.append(f"| {iso(rec.ts) or '?'} | {_offset(rec.ts, start)} "
+                     f"| {_cell(rec.message or rec.level or '')} | {_cell(rec.tool or '')} "
+                     f"| {took} | {_cell(mask_text(rec.error or ''))} |")
+    lines += ["", "## Tool calls", ""]
+    for t in data["tools"]:
+        took = _took(t["duration_ms"])
+        mark = {"ok": "ok", "error": "FAILED", "running": "running"}.get(t["status"], t["status"])
+        line = f"- {_cell(t['tool'])}: {mark}, {took}"
+        if t["error"]:
+            line += f": `{_cell(mask_text(t['error']))}`"
+        lines.append(line)
+    if not data["tools"]:
+        lines.append("(none)")
+    tb = traceback_plain(failing.exception) if failing is not None else None
+    if tb:
+        lines += ["", "## Traceback", "", "```text", mask_text(tb).replace("```", "'''"), "```"]
+    lines += ["", "## Replay verdicts", ""]
+    if data["replay"]:
+        for verdict in data["replay"]:
+            lines.append(f"- {_cell(verdict)}")
+    else:
+        lines.append("(no replay of this request yet)")
+    if failing is not None and failing.data is not None:
+        lines += ["", "## Failing event", "", f"`{_cell(failing.file)}` at byte {failing.offset}"]
+    lines.append("")
+    return clean("\n".join(lines), multiline=True)
+
+
+__all__ = ["ReplayHook", "explain", "failing_event", "incident_dict",
+           "incident_markdown", "mask", "mask_text", "traceback_plain"]
