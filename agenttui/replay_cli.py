@@ -1,0 +1,280 @@
+"""Command line of the replay features: ``agenttui replay`` and ``agenttui export-test``, and the
+replay options of the TUI (wired by ``cli.py``).
+
+``agenttui replay CAPTURE_OR_DIR... [--jobs N] [--json]`` prints one JSON object per capture
+(``{"capture", "request_id", "verdict", "duration_ms", "error"}``) and then a summary object;
+the exit code is 0 only if no capture reproduced (1 otherwise; 2 for bad usage or an unusable
+target, with one line naming the setting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agenttui import captures, config, history, replay
+from agenttui.captures import Capture
+from agenttui.sources import SourceError
+
+DEMO_NOTE = ("no replay target is configured; these captures come from the demo agent, "
+             "so they are replayed against it")
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+@dataclass(slots=True)
+class ReplayOptions:
+    """What the command line said about replays (checked lazily: the TUI starts anyway)."""
+
+    config: str | None = None
+    target_command: str | None = None
+    target_http: str | None = None
+    target_callable: str | None = None
+    env: list[str] = field(default_factory=list)
+    timeout: float | None = None
+    profile: str | None = None
+    state_dir: str | None = None
+    captures_dirs: list[str] = field(default_factory=list)
+    default_target: replay.Target | None = None
+    """Used when nothing else names a target (``--demo``: the demo agent)."""
+
+    def settings(self, capture: Capture | None = None) -> replay.Settings:
+        """The replay settings; without a configured target, captures of the demo agent are
+        replayed against it.
+
+        Raises:
+            replay.TargetError: A setting cannot be used (one line naming it).
+            config.ConfigError: The config file cannot be read.
+        """
+        default = self.default_target
+        if default is None and capture is not None and replay.is_demo_capture(capture):
+            default = replay.demo_target()
+        return replay.load_settings(
+            self.config, target_command=self.target_command, target_http=self.target_http,
+            target_callable=self.target_callable, env_pairs=self.env, timeout=self.timeout,
+            profile=self.profile, default_target=default)
+
+    def history_dir(self) -> Path:
+        """Where replay history goes."""
+        return history.state_dir(self.state_dir)
+
+
+def add_target_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags shared by ``replay``, ``export-test`` and the TUI."""
+    if "--config" not in p._option_string_actions:  # another feature may have added it
+        p.add_argument("--config", metavar="FILE", help="config file (default ./agenttui.toml)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--target-command", metavar="CMD",
+                       help="replay target: a command (split like a shell would, never run by "
+                       "one); the input is JSON on stdin")
+    group.add_argument("--target-http", metavar="URL",
+                       help="replay target: POST {\"query\": ...} as JSON to URL")
+    group.add_argument("--target-callable", metavar="MOD:FN",
+                       help="replay target: package.module:function, run in a child process")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="environment override for the replay (repeatable)")
+    p.add_argument("--timeout", metavar="S", help="seconds before a replay is killed (60)")
+    p.add_argument("--profile", choices=replay.PROFILES,
+                   help="'capture': apply the capture's recorded env, TOOL_TIMEOUT and cwd")
+    p.add_argument("--state-dir", metavar="DIR",
+                   help="replay history directory (default $XDG_STATE_HOME/agenttui)")
+
+
+def add_tui_arguments(p: argparse.ArgumentParser) -> None:
+    """The TUI's capture and replay flags."""
+    p.add_argument("--captures", action="append", default=[], metavar="DIR",
+                   help="also list failure captures (failed_*.json) from DIR")
+    add_target_arguments(p)
+
+
+def options(opts: argparse.Namespace, *, demo: bool = False) -> ReplayOptions:
+    """Replay options from parsed arguments.
+
+    Raises:
+        replay.TargetError: ``--timeout`` is not a number.
+    """
+    timeout = None
+    if opts.timeout is not None:
+        try:
+            timeout = float(opts.timeout)
+        except ValueError:
+            raise replay.TargetError("--timeout: must be a number of seconds") from None
+        if not timeout > 0:
+            raise replay.TargetError("--timeout: must be a positive number of seconds")
+    return ReplayOptions(
+        config=opts.config, target_command=opts.target_command, target_http=opts.target_http,
+        target_callable=opts.target_callable, env=list(opts.env), timeout=timeout,
+        profile=opts.profile, state_dir=opts.state_dir,
+        captures_dirs=list(getattr(opts, "captures", []) or []),
+        default_target=replay.demo_target() if demo else None)
+
+
+def check(opts: ReplayOptions) -> None:
+    """Fail early on flags that cannot work (the TUI checks the rest when ``r`` is pressed).
+
+    Raises:
+        replay.TargetError: A bad ``--env`` or ``--config``.
+    """
+    replay.parse_env_pairs(opts.env)
+    for d in opts.captures_dirs:
+        if not Path(d).is_dir():
+            raise replay.TargetError(f"--captures: {d}: not a directory")
+    try:
+        config.find(opts.config)
+    except config.ConfigError as exc:
+        raise replay.TargetError(str(exc)) from exc
+
+
+def _replay_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="agenttui replay",
+                description="Replay failure captures against a local agent and say whether "
+                "each still fails. Exit code 0 only if none reproduced.")
+    p.add_argument("paths", nargs="+", metavar="CAPTURE_OR_DIR",
+                   help="capture files, or directories / globs holding failed_*.json")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="replays run at the same time (1)")
+    p.add_argument("--json", action="store_true", help="print JSON lines")
+    add_target_arguments(p)
+    return p
+
+
+def _export_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="agenttui export-test",
+                description="Write a pytest file that replays a capture through the target "
+                "and asserts it does not fail.")
+    p.add_argument("capture", metavar="CAPTURE", help="a failed_*.json capture file")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="where to write it (default ./test_replay_<request id>.py)")
+    add_target_arguments(p)
+    return p
+
+
+def main(command: str, argv: Sequence[str]) -> int:
+    """Run ``replay`` or ``export-test``; return the exit code."""
+    try:
+        if command == "replay":
+            opts = _replay_parser().parse_args(list(argv))
+            return _replay(opts)
+        opts = _export_parser().parse_args(list(argv))
+        return _export(opts)
+    except (_UsageError, replay.TargetError, config.ConfigError, SourceError,
+            history.HistoryError) as exc:
+        print(f"agenttui: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _replay(opts: argparse.Namespace) -> int:
+    if opts.jobs < 1:
+        raise _UsageError("--jobs: must be at least 1")
+    ropts = options(opts)
+    check(ropts)
+    paths = captures.collect(opts.paths)
+    if not paths:
+        raise _UsageError(f"no failed_*.json capture under {', '.join(opts.paths)}")
+    caps = [captures.load(p) for p in paths]
+    # Check the target once, up front: a broken config is one line and exit code 2.
+    settings: dict[str, replay.Settings] = {}
+    noted = False
+    for cap in caps:
+        if not cap.replayable:
+            continue
+        s = ropts.settings(cap)
+        if (s.target.setting == "demo agent" and ropts.default_target is None
+                and not noted):
+            print(f"agenttui: {DEMO_NOTE}", file=sys.stderr)
+            noted = True
+        settings[cap.path] = s
+    state = ropts.history_dir()
+    lock = threading.Lock()
+    counts: Counter[str] = Counter()
+
+    def one(cap: Capture) -> dict[str, Any]:
+        if not cap.replayable:
+            return {"capture": cap.path, "request_id": cap.request_id, "verdict": "skipped",
+                    "duration_ms": None, "error": cap.problem}
+        result = replay.replay(cap, settings[cap.path])
+        out = result.summary()
+        try:
+            history.save(state, cap, result.as_dict())
+        except history.HistoryError as exc:
+            out["history_problem"] = str(exc)
+        return out
+
+    first_error: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=opts.jobs) as pool:
+        futures = [pool.submit(one, cap) for cap in caps]
+        for fut in futures:
+            try:
+                out = fut.result()
+            except replay.TargetError as exc:
+                if not first_error:
+                    first_error.append(exc)
+                for f in futures:
+                    f.cancel()
+                continue
+            with lock:
+                counts[out["verdict"]] += 1
+                _print(out, opts.json)
+    if first_error:
+        raise first_error[0]
+    summary = {"total": len(caps), **{v: counts.get(v, 0) for v in replay.VERDICTS},
+               "skipped": counts.get("skipped", 0)}
+    if opts.json:
+        print(json.dumps({"summary": summary}), flush=True)
+    else:
+        print(", ".join(f"{n} {k}" for k, n in summary.items()), flush=True)
+    return 1 if counts.get(replay.REPRODUCED, 0) else 0
+
+
+def _print(out: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(out, ensure_ascii=True), flush=True)
+        return
+    from agenttui.sanitize import clean
+
+    dur = "-" if out["duration_ms"] is None else f"{out['duration_ms']:.0f}ms"
+    error = clean(str(out["error"] or ""))[:100]
+    print(f"{out['verdict']:<17} {dur:>8}  {clean(str(out['capture']))}  {error}", flush=True)
+
+
+def _export(opts: argparse.Namespace) -> int:
+    ropts = options(opts)
+    check(ropts)
+    paths = captures.collect([opts.capture])
+    if len(paths) != 1:
+        raise _UsageError(f"{opts.capture}: give one capture file")
+    cap = captures.load(paths[0])
+    if not cap.replayable:
+        raise _UsageError(f"{cap.path}: nothing to replay ({cap.problem})")
+    settings = ropts.settings(cap)
+    if settings.target.setting == "demo agent" and ropts.default_target is None:
+        print(f"agenttui: {DEMO_NOTE}", file=sys.stderr)
+    from agenttui import export_test
+
+    path = opts.output or export_test.default_path(cap)
+    try:
+        export_test.write(cap, settings, path)
+    except FileExistsError:
+        raise _UsageError(f"{path}: exists; choose another file with -o") from None
+    except OSError as exc:
+        raise _UsageError(f"{path}: {exc.strerror or exc}") from None
+    print(path)
+    return 0
+
+
+__all__ = ["ReplayOptions", "add_tui_arguments", "check", "main", "options"]
