@@ -9,18 +9,30 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from agenttui import __version__
+from agenttui.query import QueryError
 from agenttui.sources import SourceError
 
-COMMANDS = ("traces", "stats", "watch")
+COMMANDS = ("traces", "stats", "watch", "doctor", "report")
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
-  traces PATH... --json   one JSON object per trace, ordered by start
+  traces PATH... --json [--filter QUERY]
+                          one JSON object per trace, ordered by start (QUERY: see README)
   stats PATH... --json    totals and per-tool latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
+  doctor [--json]         run the production checklist (env, binaries, hosts, memory...)
+  replay CAPTURE_OR_DIR... [--json] [--jobs N]   replay failure captures against your agent
+  export-test CAPTURE [-o FILE]                  write a pytest regression test from a capture
+  report REQUEST_ID [PATH...] [--json]
+                          incident note of one trace in Markdown (--json: the whole trace)
 """
+
+
+_SHOW_SECRETS_HELP = ("show secret-looking values (API keys, tokens, passwords) as they are; "
+                      "masked by default")
 
 
 class UsageError(Exception):
@@ -45,13 +57,32 @@ def _tui_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true",
                    help="run the demo agent with live traffic in a temporary directory and "
                    "open the TUI on it")
+    from agenttui.replay_cli import add_tui_arguments
+
+    add_tui_arguments(p)
+    p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
 
 
 def _command_parser(name: str) -> argparse.ArgumentParser:
     p = _Parser(prog=f"agenttui {name}")
+    if name == "doctor":
+        from agenttui import doctor
+
+        doctor.add_arguments(p)
+        return p
+    if name == "report":
+        p.add_argument("request_id", metavar="REQUEST_ID", help="the request id (or a prefix)")
+        p.add_argument("paths", nargs="*", metavar="PATH", default=["."],
+                       help="log files, directories or globs (default: .)")
+        p.add_argument("--json", action="store_true", help="the whole trace as JSON")
+        return p
     p.add_argument("paths", nargs="+", metavar="PATH", help="log files, directories or globs")
+    p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
+    if name == "traces":
+        p.add_argument("--filter", metavar="QUERY", default=None,
+                       help='only matching traces, e.g. "status:error tool:web_search dur>5s"')
     if name == "watch":
         p.add_argument("--jsonl", action="store_true", required=True,
                        help="print one JSON line per trace change")
@@ -64,43 +95,78 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agenttui`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args and args[0] in ("replay", "export-test"):
+            from agenttui import replay_cli
+
+            return replay_cli.main(args[0], args[1:])
         if args and args[0] in COMMANDS:
             opts = _command_parser(args[0]).parse_args(args[1:])
+            if args[0] == "doctor":
+                from agenttui import doctor
+
+                return doctor.command(opts)
             from agenttui import commands
 
-            return commands.run(args[0], opts.paths)
+            if args[0] == "report":
+                try:
+                    return commands.report(opts.request_id, opts.paths, as_json=opts.json)
+                except commands.ReportError as exc:
+                    raise UsageError(str(exc)) from exc
+            return commands.run(args[0], opts.paths, query=getattr(opts, "filter", None),
+                                show_secrets=opts.show_secrets)
         opts = _tui_parser().parse_args(args)
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
-            return _run_demo()
+            return _run_demo(_replay_options(opts, demo=True))
         if not opts.paths:
             raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
-        return _run_tui(opts.paths)
+        return _run_tui(opts.paths, replay=_replay_options(opts),
+                        show_secrets=opts.show_secrets)
     except UsageError as exc:
         print(f"agenttui: error: {exc}", file=sys.stderr)
         return 2
     except SourceError as exc:
         print(f"agenttui: error: {exc}", file=sys.stderr)
         return 2
+    except QueryError as exc:
+        print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
 
-def _run_tui(paths: list[str], *, title: str | None = None) -> int:
+def _replay_options(opts: argparse.Namespace, *, demo: bool = False) -> Any:
+    """The TUI's capture/replay options (checked: a bad flag is a usage error)."""
+    from agenttui import replay_cli
+    from agenttui.replay import TargetError
+
+    try:
+        options = replay_cli.options(opts, demo=demo)
+        replay_cli.check(options)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from exc
+    return options
+
+
+def _run_tui(paths: list[str], *, title: str | None = None, replay: Any = None,
+             show_secrets: bool = False) -> int:
     from agenttui.session import Session
 
     session = Session(paths)  # checks the paths before the screen switches
     from agenttui.ui.app import AgentTUI
 
     try:
-        AgentTUI(session, title=title).run()
+        from agenttui.doctor import settings_for_tui
+
+        AgentTUI(session, title=title, doctor=settings_for_tui(),
+                 replay=replay, show_secrets=show_secrets).run()
     finally:
         session.close()
     return 0
 
 
-def _run_demo() -> int:
+def _run_demo(replay: Any = None) -> int:
     import tempfile
 
     from agenttui.demo.traffic import start_traffic, stop_traffic
@@ -110,7 +176,7 @@ def _run_demo() -> int:
 
         proc = start_traffic(Path(tmp))
         try:
-            return _run_tui([tmp], title="agenttui --demo")
+            return _run_tui([tmp], title="agenttui --demo", replay=replay)
         finally:
             stop_traffic(proc)
 

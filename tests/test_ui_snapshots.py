@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.trace_screen import TraceScreen
+from agenttui.ui.widgets.root_cause import RootCause
 from tests.test_ui_fixtures import write_logs
 from tests.test_ui_pilot import ready, wait_for
 
@@ -44,6 +45,8 @@ async def _failed_trace(pilot: Pilot[None]) -> None:
     screen = app.screen
     assert isinstance(screen, TraceScreen)
     await wait_for(pilot, lambda: len(screen.events) > 0)
+    cause = screen.query_one(RootCause)
+    await wait_for(pilot, lambda: cause.found is not None)  # the failure class and fix
     await pilot.pause()
 
 

@@ -21,10 +21,16 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from agenttui import sources
+from agenttui.doctor import Settings as DoctorSettings
+from agenttui.doctor import settings_for_tui
+from agenttui.replay_cli import ReplayOptions
 from agenttui.session import Progress, Session
-from agenttui.ui.format import safe
+from agenttui.ui.capture_watch import CaptureWatcher
+from agenttui.ui.format import safe, set_show_secrets
+from agenttui.ui.health import HealthMonitor
 from agenttui.ui.messages import LogsChanged, ScanProgress
 from agenttui.ui.screens.main_screen import MainScreen
+from agenttui.ui.triage_actions import TRIAGE_BINDINGS, TriageActions
 from agenttui.ui.widgets.header import Totals
 
 REFRESH_HZ = 10
@@ -34,7 +40,7 @@ COUNTS_EVERY_S = 1.0
 BIG_INDEX = 20_000
 
 
-class AgentTUI(App[None]):
+class AgentTUI(TriageActions, App[None]):
     """Live dashboard of agent request traces."""
 
     CSS_PATH = "app.tcss"
@@ -43,16 +49,26 @@ class AgentTUI(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        *TRIAGE_BINDINGS,
+        Binding("d", "doctor", "Doctor", show=False),
+        Binding("C", "captures", "Captures", show=False),
+        Binding("r", "replay", "Replay", show=False),
     ]
 
-    def __init__(self, session: Session, title: str | None = None) -> None:
+    def __init__(self, session: Session, title: str | None = None,
+                 doctor: DoctorSettings | None = None,
+                 replay: ReplayOptions | None = None, *, show_secrets: bool = False) -> None:
         """Show ``session`` (already checked by the command line).
 
         Args:
             session: The session to read and follow.
             title: Shown in the header instead of ``agenttui``.
+            doctor: Run these checks in the background (header health summary); None runs
+                them only when the Doctor screen is opened.
+            show_secrets: Show secret-looking values as they are (masked by default).
         """
         super().__init__()
+        set_show_secrets(show_secrets)
         self.session = session
         self.title = title or "agenttui"
         self.stop_event = threading.Event()
@@ -63,6 +79,10 @@ class AgentTUI(App[None]):
         self._counts = {"ok": 0, "error": 0, "running": 0}
         self._counts_at = 0.0
         self._counts_seen = -1
+        self.doctor_settings = doctor
+        self.health: HealthMonitor | None = None
+        self.captures = CaptureWatcher(self, session, replay)
+        """Failure captures and their links to traces (``C``, ``r``)."""
 
     @property
     def main(self) -> MainScreen:
@@ -81,6 +101,10 @@ class AgentTUI(App[None]):
         self.push_screen("main")
         self.ingest()
         self.set_interval(1 / REFRESH_HZ, self._tick)
+        self.captures.start()
+        if self.doctor_settings is not None:
+            self.health = HealthMonitor(self, self.session, self.doctor_settings)
+            self.health.start()
 
     # ---------------------------------------------------------------- ingest
 
@@ -215,6 +239,39 @@ class AgentTUI(App[None]):
         """Show the unattributed / raw lines."""
         self._on_main().action_unattributed()
 
+    def action_captures(self) -> None:
+        """Show the failure captures."""
+        from agenttui.ui.screens.captures_screen import CapturesScreen
+
+        if not isinstance(self.screen, CapturesScreen):
+            self.push_screen(CapturesScreen(self.captures))
+
+    def action_replay(self) -> None:
+        """Replay the capture of the selected (or open) trace."""
+        from agenttui.ui.screens.captures_screen import ReplayScreen
+
+        screen = self.screen
+        rid = getattr(screen, "request_id", None)
+        if screen is self.main:
+            rid = self.main.trace_list.selected
+        capture = self.captures.capture_for(rid if isinstance(rid, str) else None)
+        if capture is None:
+            self.notify("This trace has no failure capture (C lists the captures).",
+                        markup=False)
+            return
+        self.push_screen(ReplayScreen(self.captures, capture, start=True))
+
+    def action_doctor(self) -> None:
+        """Show the Doctor screen (checks, agent processes, 429/timeout pressure)."""
+        from agenttui.ui.screens.doctor_screen import DoctorScreen
+
+        if isinstance(self.screen, DoctorScreen):
+            return
+        if self.health is None:
+            self.health = HealthMonitor(self, self.session, settings_for_tui())
+            self.health.start()
+        self.push_screen(DoctorScreen(self.health))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The app's actions in the command palette (ctrl+p)."""
         yield SystemCommand("Next failure", "Jump to the next failed trace (e)",
@@ -226,6 +283,8 @@ class AgentTUI(App[None]):
         yield SystemCommand("Unattributed / raw lines",
                             "Events without request id and non-JSON lines (u)",
                             self.action_unattributed)
+        yield SystemCommand("Doctor", "Environment, hosts, memory, agent process, 429s (d)",
+                            self.action_doctor)
         yield SystemCommand("Help", "List the keys (?)", self.action_help)
         yield SystemCommand("Quit", "Quit agenttui (q)", self.exit_cleanly)
         yield from super().get_system_commands(screen)

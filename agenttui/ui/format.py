@@ -13,6 +13,7 @@ from typing import Final
 
 from rich.text import Text
 
+from agenttui import secrets
 from agenttui.sanitize import clean, shorten
 
 STATUS_MARK: Final = {"ok": "✓", "error": "✗", "running": "●"}
@@ -21,11 +22,41 @@ STATUS_MARK: Final = {"ok": "✓", "error": "✗", "running": "●"}
 STATUS_STYLE: Final = {"ok": "green", "error": "bold red", "running": "yellow"}
 
 
+_reveal_secrets = False
+
+
+def set_show_secrets(show: bool) -> None:
+    """Reveal (True) or mask (False, the default) secret-looking values in every view."""
+    global _reveal_secrets
+    _reveal_secrets = show
+
+
+def show_secrets() -> bool:
+    """Whether secret-looking values are shown as they are (``--show-secrets``)."""
+    return _reveal_secrets
+
+
+def unmasked(text: str) -> str:
+    """``text`` with secrets masked unless ``--show-secrets`` (characters left as they are)."""
+    return text if _reveal_secrets else secrets.mask(text)
+
+
+def masked_fields(value: object) -> object:
+    """A decoded JSON value with secrets masked unless ``--show-secrets``."""
+    return value if _reveal_secrets else secrets.mask_fields(value)
+
+
 def safe(text: object, *, multiline: bool = False) -> str:
-    """Untrusted log text with control and invisible characters made visible."""
+    """Untrusted log text with secrets masked and control and invisible characters made
+    visible."""
     if text is None:
         return ""
-    return clean(text if isinstance(text, str) else str(text), multiline=multiline)
+    if not isinstance(text, str):
+        try:
+            text = str(text)
+        except (RecursionError, ValueError):
+            text = "(value nested too deeply to show)"
+    return clean(text if _reveal_secrets else secrets.mask(text), multiline=multiline)
 
 
 def safe_text(text: object, style: str = "", *, multiline: bool = False) -> Text:

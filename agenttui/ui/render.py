@@ -5,6 +5,7 @@ Nothing here parses markup: log text is cleaned and appended to ``Text`` objects
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -12,8 +13,8 @@ from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
 from agenttui.events import Event
-from agenttui.sanitize import clean_bytes
-from agenttui.ui.format import safe
+from agenttui.sanitize import clean, clean_bytes
+from agenttui.ui.format import masked_fields, safe, unmasked
 
 _JSON = JSONHighlighter()
 LOCALS_WIDTH = 70
@@ -21,11 +22,18 @@ LOCALS_WIDTH = 70
 
 
 def pretty_json(data: Any) -> Text:
-    """``data`` as indented JSON, cleaned and highlighted (never parsed as markup)."""
+    """``data`` as indented JSON, secrets masked, cleaned and highlighted (never parsed as
+    markup)."""
+    data = masked_fields(data)
     try:
         raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        raw = repr(data).encode()
+    except TypeError:  # nested deeper than orjson goes, or an integer beyond 64 bits
+        try:
+            raw = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode(
+                "utf-8", "backslashreplace")
+        except (RecursionError, ValueError):
+            return Text("(nested too deeply to pretty-print: see the raw line)",
+                        style="italic yellow", end="")
     text = Text(clean_bytes(raw, multiline=True), end="")
     _JSON.highlight(text)
     return text
@@ -39,6 +47,7 @@ def traceback_text(exception: Any) -> Text | None:
     """
     if exception is None or exception == "" or exception == []:
         return None
+    exception = masked_fields(exception)  # locals named like secrets
     if isinstance(exception, str):
         return Text(safe(exception, multiline=True), style="red", end="")
     if not isinstance(exception, list) or not all(isinstance(e, dict) for e in exception):
@@ -99,4 +108,4 @@ def raw_text(event: Event) -> Text:
     if event.raw is None:
         return Text("(the line is gone: the file was truncated or rotated away)",
                     style="italic yellow", end="")
-    return Text(clean_bytes(event.raw), end="")
+    return Text(clean(unmasked(event.raw.decode("utf-8", "backslashreplace"))), end="")

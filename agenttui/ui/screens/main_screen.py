@@ -12,11 +12,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from agenttui.query import QueryError, compile_filter
 from agenttui.session import Session
 from agenttui.ui.format import count, safe
 from agenttui.ui.widgets.header import StatsHeader
 from agenttui.ui.widgets.trace_list import (
     SYNC_FILTER_LIMIT,
+    Predicate,
     SortKey,
     TraceList,
     TraceListHeading,
@@ -28,7 +30,13 @@ class MainScreen(Screen[None]):
     """Header, column titles, trace list, search input and status line."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("exclamation_mark", "app.newest_failure", "Newest failure"),
+        Binding("g", "app.groups", "Errors"),
         Binding("slash", "search", "Search"),
+        Binding("colon", "search", "Search", show=False),
+        Binding("n", "next_match(1)", "Next match", show=False),
+        Binding("N", "next_match(-1)", "Previous match", show=False),
+        Binding("m", "bookmark", "Bookmark", show=False),
         Binding("e", "next_failure", "Next error"),
         Binding("t", "tools", "Tools"),
         Binding("u", "unattributed", "Raw lines"),
@@ -39,6 +47,8 @@ class MainScreen(Screen[None]):
     MainScreen #search { height: 1; border: none; padding: 0 1;
                          background: $boost; display: none; }
     MainScreen #search.-visible { display: block; }
+    MainScreen #query-error { height: auto; padding: 0 1; color: $error; display: none; }
+    MainScreen #query-error.-visible { display: block; }
     MainScreen #status { height: 1; padding: 0 1; background: $panel;
                          color: $text-muted; }
     MainScreen TraceList { height: 1fr; }
@@ -47,11 +57,13 @@ class MainScreen(Screen[None]):
     class Filtered(Message):
         """A thread worker finished filtering."""
 
-        def __init__(self, needle: str, keys: list[SortKey]) -> None:
-            """Remember the needle and the matching keys."""
+        def __init__(self, needle: str, keys: list[SortKey],
+                     predicate: Predicate | None = None) -> None:
+            """Remember the needle, its parsed query and the matching keys."""
             super().__init__()
             self.needle = needle
             self.keys = keys
+            self.predicate = predicate
 
     def __init__(self, session: Session, title: str, sources: str) -> None:
         """Build the screen for ``session``."""
@@ -79,8 +91,9 @@ class MainScreen(Screen[None]):
         trace_list = TraceList(self.session, id="traces")
         yield TraceListHeading(trace_list, id="heading")
         yield trace_list
-        yield Input(placeholder="search request id, query or error (enter: keep, esc: clear)",
-                    id="search")
+        yield Input(placeholder='filter: words, "a phrase", status:error tool:NAME dur>5s '
+                    "since:15m class:timeout (enter: keep, esc: clear)", id="search")
+        yield Static(id="query-error")
         yield Static(id="status")
         yield Footer()
 
@@ -128,6 +141,7 @@ class MainScreen(Screen[None]):
         """Clear the filter and hide the search input."""
         search = self.query_one("#search", Input)
         search.remove_class("-visible")
+        self.query_one("#query-error", Static).remove_class("-visible")
         if search.value:
             search.value = ""
         self._apply_filter("")
@@ -146,28 +160,53 @@ class MainScreen(Screen[None]):
     def _apply_filter(self, needle: str) -> None:
         tl = self.trace_list
         needle = needle.strip().lower()
+        error = self.query_one("#query-error", Static)
+        try:
+            predicate = compile_filter(needle)
+        except QueryError as exc:
+            # A bad query: say what is wrong under the input; the previous filter stays.
+            error.update(Text(f"✗ {exc} (the previous filter stays)", end=""))
+            error.add_class("-visible")
+            return
+        error.remove_class("-visible")
+        if predicate is None:
+            needle = ""
         if not needle or tl.total_count <= SYNC_FILTER_LIMIT:
             self._pending_needle = None
             if needle != tl.needle:
-                tl.set_filter(needle)
+                tl.set_filter(needle, predicate=predicate)
             return
         self._pending_needle = needle
         self.update_status()
-        self._filter_worker(needle, tl.all_keys())
+        self._filter_worker(needle, tl.all_keys(), predicate)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="filter")
-    def _filter_worker(self, needle: str, keys: list[SortKey]) -> None:
+    def _filter_worker(self, needle: str, keys: list[SortKey],
+                       predicate: Predicate | None = None) -> None:
         """Filter a large list in a thread."""
-        self.post_message(self.Filtered(needle, filter_keys(self.session, keys, needle)))
+        self.post_message(self.Filtered(
+            needle, filter_keys(self.session, keys, predicate or needle), predicate))
 
     @on(Filtered)
     def _filtered(self, message: Filtered) -> None:
         if message.needle != self._pending_needle:
             return  # superseded
         self._pending_needle = None
-        self.trace_list.set_filter(message.needle, message.keys)
+        self.trace_list.set_filter(message.needle, message.keys, message.predicate)
 
     # ---------------------------------------------------------------- actions
+
+    def action_next_match(self, step: int) -> None:
+        """``n`` / ``N``: next / previous match of the filter (without one: failed trace)."""
+        if not self.trace_list.next_match(step):
+            self.notify("Nothing to go to.", markup=False)
+
+    def action_bookmark(self) -> None:
+        """``m``: bookmark the selected trace (or remove its bookmark)."""
+        state = self.trace_list.toggle_bookmark()
+        if state is not None:
+            self.notify("Bookmarked (*)." if state else "Bookmark removed.", markup=False,
+                        timeout=2)
 
     def action_next_failure(self) -> None:
         """Jump to the next failed trace (wraps around)."""

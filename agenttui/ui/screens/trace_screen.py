@@ -26,6 +26,7 @@ from agenttui.ui.format import (
     safe,
     stamp,
 )
+from agenttui.ui.widgets.root_cause import RootCause
 from agenttui.ui.widgets.waterfall import Waterfall
 
 if TYPE_CHECKING:
@@ -99,10 +100,15 @@ class TraceScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("w", "focus_waterfall", "Waterfall"),
         Binding("v", "focus_events", "Events"),
+        Binding("n", "app.trace_step(1)", "Next", show=False),
+        Binding("N", "app.trace_step(-1)", "Previous", show=False),
     ]
 
     DEFAULT_CSS = """
     TraceScreen #summary { height: auto; max-height: 9; padding: 0 1; background: $panel; }
+    TraceScreen #rootcause { height: auto; max-height: 7; padding: 0 1; background: $panel;
+                             display: none; }
+    TraceScreen #rootcause.-visible { display: block; }
     TraceScreen Waterfall { border-top: solid $primary-muted; border-title-align: left; }
     TraceScreen #events { height: 1fr; border-top: solid $primary-muted;
                           border-title-align: left; }
@@ -130,6 +136,7 @@ class TraceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Summary, waterfall, events table, footer."""
         yield Static(id="summary")
+        yield RootCause(self.session, self.request_id, id="rootcause")
         yield Waterfall(id="waterfall")
         table: DataTable[Text] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
         yield table
@@ -167,7 +174,11 @@ class TraceScreen(Screen[None]):
         self.query_one("#summary", Static).update(summary)
         waterfall = self.query_one(Waterfall)
         waterfall.border_title = f"tool calls ({len(spans)})"
+        first = waterfall.spans == [] and self._shown_events == seen
         waterfall.set_spans(spans, start, end)
+        if first:  # open on the failed call: enter shows its traceback
+            waterfall.cursor = next((i for i, sp in enumerate(spans) if sp.status == "error"), 0)
+        self.query_one(RootCause).update_for(seen)
         self.load_events(seen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trace-events")

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from agenttui.events import Event
 from agenttui.session import Session
-from agenttui.ui.format import clock_ms, count, one_line, safe
+from agenttui.ui.format import clock_ms, count, masked_fields, one_line, safe
 from agenttui.ui.render import event_title
 
 LIMIT = 2000
@@ -99,8 +99,9 @@ class UnattributedScreen(Screen[None]):
             else:
                 kind = Text("event")
                 rec = event.record
-                fields = {k: v for k, v in (event.data or {}).items()
-                          if k not in ("timestamp", "time", "ts", "@timestamp")}
+                fields = masked_fields({k: v for k, v in (event.data or {}).items()
+                                        if k not in ("timestamp", "time", "ts", "@timestamp")})
+                assert isinstance(fields, dict)
                 line = Text(one_line(_compact(fields) if fields else rec.message or "", width))
             table.add_row(Text(clock_ms(event.record.ts), style="dim"),
                           Text(one_line(event_title(event), 18)), kind, line, key=str(i))

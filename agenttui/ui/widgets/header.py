@@ -57,6 +57,15 @@ class StatsHeader(Static):
         self._sources = sources
         self._totals: Totals | None = None
         self._unparsed_cells: tuple[int, int] = (-1, -1)
+        self._health: tuple[str, str] | None = None
+
+    def show_health(self, summary: str, worst: str) -> None:
+        """Show the doctor's one-line summary (``ok``, ``2 fail 1 warn``) after the title."""
+        if (summary, worst) == self._health:
+            return
+        self._health = (summary, worst)
+        if self._totals is not None:
+            self.update(self._build(self._totals))
 
     def show(self, totals: Totals) -> None:
         """Update the totals (a no-op when nothing changed)."""
@@ -68,6 +77,12 @@ class StatsHeader(Static):
     def _build(self, t: Totals) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(self._title, style="bold")
+        if self._health is not None:
+            summary, worst = self._health
+            text.append("  health: ")
+            text.append(summary, style={"fail": "bold red", "warn": "bold yellow"}.get(
+                worst, "green") + (" reverse" if self.app.no_color and worst != "ok" else ""))
+            text.append(" (d)", style="dim")
         text.append("  ")
         text.append(safe(self._sources), style="dim")
         text.append("  times in UTC", style="dim italic")

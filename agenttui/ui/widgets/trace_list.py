@@ -11,7 +11,7 @@ import heapq
 import itertools
 import math
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -61,8 +61,23 @@ def matches(index: TraceIndex, trace: Trace, needle: str) -> bool:
     return error is not None and needle in error.lower()
 
 
-def filter_keys(session: Session, keys: Iterable[SortKey], needle: str) -> list[SortKey]:
-    """The keys whose traces match ``needle`` (keeps the order). Safe to call from a thread."""
+Predicate = Callable[[TraceIndex, Trace], bool]
+"""A filter over traces (see :mod:`agenttui.query`)."""
+
+
+def _matcher(needle: str | Predicate) -> Predicate:
+    if callable(needle):
+        return needle
+    return lambda index, trace: matches(index, trace, needle)
+
+
+def filter_keys(session: Session, keys: Iterable[SortKey],
+                needle: str | Predicate) -> list[SortKey]:
+    """The keys whose traces match ``needle`` (text or a predicate; keeps the order).
+
+    Safe to call from a thread.
+    """
+    match = _matcher(needle)
     index = session.index
     out: list[SortKey] = []
     batch: list[SortKey] = []
@@ -75,7 +90,7 @@ def filter_keys(session: Session, keys: Iterable[SortKey], needle: str) -> list[
             traces = index.traces
             for key in batch:
                 trace = traces.get(key[3])
-                if trace is not None and matches(index, trace, needle):
+                if trace is not None and match(index, trace):
                     out.append(key)
 
 
@@ -188,6 +203,10 @@ class TraceList(ScrollView, can_focus=True):
         self._placed = 0
         """Number of traces (in index insertion order) placed in ``_rows``."""
         self._needle = ""
+        self._predicate: Predicate | None = None
+        """The filter when it is a query (else the needle is plain text)."""
+        self.bookmarks: set[str] = set()
+        """Request ids bookmarked with ``m`` (shown with ``*`` before the request id)."""
         self._cursor = 0
         """Display index of the cursor (0 = newest)."""
         self._cursor_key: SortKey | None = None
@@ -198,6 +217,8 @@ class TraceList(ScrollView, can_focus=True):
         self.heading: Widget | None = None
         """A widget showing the column titles, refreshed on resize."""
         self.empty_text = "Waiting for traces…"
+        self.marked: frozenset[str] = frozenset()
+        """Request ids that have a failure capture (marked ◆ after the status)."""
 
     # ---------------------------------------------------------------- model
 
@@ -268,42 +289,52 @@ class TraceList(ScrollView, can_focus=True):
                 self._placed = len(traces)
             if self._needle and new:
                 index = session.index
-                matching = [k for k in new if matches(index, traces[k[3]], self._needle)]
+                match = self._match
+                matching = [k for k in new if match(index, traces[k[3]])]
             else:
                 matching = new
         old_cursor = self._cursor
         if new:
             _merge(self._rows, new)
         if resort and self._needle:
-            self._view = filter_keys(session, self._rows, self._needle)
+            self._view = filter_keys(session, self._rows, self._match)
         elif self._needle and matching:
             _merge(self._view, matching)
         self._after_rows_changed(old_cursor, keep_view=not fresh)
         return True
 
-    def set_filter(self, needle: str, keys: list[SortKey] | None = None) -> None:
+    @property
+    def _match(self) -> Predicate:
+        return self._predicate or _matcher(self._needle)
+
+    def set_filter(self, needle: str, keys: list[SortKey] | None = None,
+                   predicate: Predicate | None = None) -> None:
         """Show only traces matching ``needle`` (case-insensitive); empty shows all.
 
         Args:
             needle: The text to look for.
             keys: The matching keys when a worker computed them already (from a copy of
                 ``all_keys()``); traces placed since are checked here.
+            predicate: The parsed query (:mod:`agenttui.query`) that ``needle`` is the text
+                of; without it ``needle`` is searched as plain text.
         """
         needle = needle.lower()
         self._needle = needle
+        self._predicate = predicate if needle else None
+        match = self._match
         old_cursor = self._cursor
         if not needle:
             self._view = self._rows
         elif keys is None:
-            self._view = filter_keys(self.session, self._rows, needle)
+            self._view = filter_keys(self.session, self._rows, match)
         else:
             known = set(keys)
             extra = [k for k in self._rows if k not in known] if len(keys) else self._rows
             if extra and len(extra) < len(self._rows):
                 keys = list(keys)
-                _merge(keys, filter_keys(self.session, extra, needle))
+                _merge(keys, filter_keys(self.session, extra, match))
             elif extra:
-                keys = filter_keys(self.session, extra, needle)
+                keys = filter_keys(self.session, extra, match)
             self._view = keys
         self._after_rows_changed(old_cursor, keep_view=False)
 
@@ -387,6 +418,48 @@ class TraceList(ScrollView, can_focus=True):
         self.move_to(row)
         return True
 
+    def next_match(self, step: int) -> bool:
+        """``n`` / ``N``: the next (older, ``step=1``) or previous (newer, ``-1``) match.
+
+        With a filter every shown row is a match: move one row (wrapping). Without one, the
+        next or previous failed trace.
+        """
+        count = len(self._view)
+        if not count:
+            return False
+        if self._needle:
+            self.move_to((self._cursor + step) % count)
+            return True
+        session = self.session
+        traces = session.index.traces
+        rows = [(self._cursor + step * i) % count for i in range(1, count + 1)]
+        with session.lock:
+            for row in rows:
+                trace = traces.get(self._view[count - 1 - row][3])
+                if trace is not None and trace.status == "error":
+                    break
+            else:
+                return False
+        self.move_to(row)
+        return True
+
+    def toggle_bookmark(self) -> bool | None:
+        """``m``: bookmark the selected trace, or remove its bookmark.
+
+        Returns:
+            Whether it is bookmarked now (None without a selection).
+        """
+        rid = self.selected
+        if rid is None:
+            return None
+        if rid in self.bookmarks:
+            self.bookmarks.discard(rid)
+        else:
+            self.bookmarks.add(rid)
+        self.refresh()
+        self.post_message(self.Moved())
+        return rid in self.bookmarks
+
     def action_cursor_up(self) -> None:
         """Move up (newer)."""
         self.move_to(self._cursor - 1)
@@ -469,7 +542,8 @@ class TraceList(ScrollView, can_focus=True):
             if trace is None:
                 return Strip.blank(width, base)
             is_cursor = row == self._cursor
-            cache_key = (key[3], trace.events, trace.status, width, is_cursor, self.has_focus)
+            cache_key = (key[3], trace.events, trace.status, width, is_cursor, self.has_focus,
+                         key[3] in self.marked, key[3] in self.bookmarks)
             strip = self._cache.get(cache_key)
             if strip is None:
                 strip = self._render_row(trace, is_cursor, base)
@@ -498,10 +572,14 @@ class TraceList(ScrollView, can_focus=True):
             dur = "-"
         sp = Segment(" ", row_style)
         label = {"ok": "ok", "error": "error", "running": "running"}[status]
+        bookmark = (Segment("*", row_style + Style(bold=True, color="yellow", reverse=True))
+                    if trace.request_id in self.bookmarks else sp)
         segments = [
-            Segment(_left(clock(trace.start_or_none), cols.time), dim), sp,
+            Segment(_left(clock(trace.start_or_none), cols.time), dim), bookmark,
             Segment(_left(short_id(trace.request_id, cols.rid), cols.rid), row_style), sp,
-            Segment(_left(f"{STATUS_MARK[status]} {label}", cols.status), status_style), sp,
+            Segment(_left(f"{STATUS_MARK[status]} {label}"
+                          + (" ◆" if trace.request_id in self.marked else ""), cols.status),
+                    status_style), sp,
             Segment(_right(dur, cols.dur), row_style), sp,
             Segment(_right(str(trace.tool_calls), cols.calls), row_style), sp,
             Segment(_right(str(trace.tool_errors) if trace.tool_errors else "·", cols.errs),

@@ -1,0 +1,215 @@
+"""Error groups: failures grouped by signature, most frequent in the last 15 minutes first,
+with their failure class, explanation and fix."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from agenttui.session import Session
+from agenttui.triage import ErrorGroup, cold_starts, error_groups, latest_time
+from agenttui.ui.format import clock, count, one_line, safe, stamp
+
+REFRESH_SECONDS = 2.0
+SPARK_BUCKETS = 12
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[int] | list[float]) -> str:
+    """Values as a row of block characters (empty buckets as spaces)."""
+    top = max(values, default=0)
+    if top <= 0:
+        return " " * len(values)
+    return "".join(_BARS[0 if v <= 0 else max(1, math.ceil(v / top * 8))] for v in values)
+
+
+class ErrorGroupsScreen(Screen[None]):
+    """The failure groups of the session; enter opens a group's newest trace."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,g", "back", "Back"),
+        Binding("enter", "open", "Newest trace", show=False),
+        Binding("f", "filter", "Filter list"),
+    ]
+
+    DEFAULT_CSS = """
+    ErrorGroupsScreen #groups-note { height: 1; padding: 0 1; background: $panel;
+                                     color: $text-muted; }
+    ErrorGroupsScreen #groups { height: 1fr; min-height: 5; }
+    ErrorGroupsScreen #group-detail-box { height: 45%; border-top: solid $primary-muted;
+                                          border-title-align: left; }
+    ErrorGroupsScreen #group-detail { padding: 0 1; }
+    """
+
+    class GroupsReady(Message):
+        """Groups computed by a thread worker."""
+
+        def __init__(self, groups: list[ErrorGroup], start: float, end: float) -> None:
+            """Remember the groups and the time span of their sparklines."""
+            super().__init__()
+            self.groups = groups
+            self.start = start
+            self.end = end
+
+    def __init__(self, session: Session) -> None:
+        """Show the error groups of ``session``."""
+        super().__init__()
+        self.session = session
+        self.groups: list[ErrorGroup] = []
+        self._span = (0.0, 0.0)
+        self._seen = (-1, -1)
+
+    def compose(self) -> ComposeResult:
+        """Note, table, detail of the selected group, footer."""
+        yield Static(Text("Computing error groups…", end=""), id="groups-note")
+        table: DataTable[Text] = DataTable(id="groups", cursor_type="row", zebra_stripes=True)
+        yield table
+        with VerticalScroll(id="group-detail-box"):
+            yield Static(id="group-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, first computation, refresh timer."""
+        table = self.query_one("#groups", DataTable)
+        for name, width in (("15m", 4), ("count", 6), ("class", 14), ("tools", 12),
+                            ("last", 8), ("trend", SPARK_BUCKETS), ("signature", None)):
+            table.add_column(name, key=name, width=width)
+        self.query_one("#group-detail-box").border_title = "group"
+        table.focus()
+        self.compute()
+        self.set_interval(REFRESH_SECONDS, self.compute)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="error-groups")
+    def compute(self) -> None:
+        """Group the failures (in a thread: it walks every failed trace)."""
+        session = self.session
+        with session.lock:
+            index = session.index
+            seen = (index.lines, len(index))
+            if seen == self._seen:
+                return
+            self._seen = seen
+            groups = error_groups(index, cold=set(cold_starts(index)))
+            end = latest_time(index) or 0.0
+        firsts = [g.first_seen for g in groups if g.first_seen is not None]
+        start = min(firsts) if firsts else end
+        self.post_message(self.GroupsReady(groups, start, end))
+
+    @on(GroupsReady)
+    def _show(self, message: GroupsReady) -> None:
+        self.groups = message.groups
+        self._span = (message.start, message.end)
+        total = sum(g.count for g in message.groups)
+        recent = sum(g.recent for g in message.groups)
+        note = Text(no_wrap=True, overflow="ellipsis", end="")
+        note.append(f"{count(len(message.groups))} error groups, {count(total)} failures "
+                    f"({count(recent)} in the last 15 min before {clock(message.end)} UTC)")
+        note.append("  enter: newest trace · f: filter the list · c/y: copy", style="dim")
+        self.query_one("#groups-note", Static).update(note)
+        table = self.query_one("#groups", DataTable)
+        row = table.cursor_row
+        table.clear()
+        # The fixed columns take 56 cells, plus 2 of padding per column and the gutter.
+        sig_width = max(10, self.size.width - 74)
+        for i, g in enumerate(message.groups):
+            tools = ", ".join(t or "(request)" for t, _ in g.tools.most_common())
+            table.add_row(
+                Text(count(g.recent), justify="right", style="bold red" if g.recent else "dim"),
+                Text(count(g.count), justify="right"),
+                Text(one_line(g.cls.key, 14), style="bold"),
+                Text(one_line(tools, 12)),
+                Text(clock(g.last_seen), style="dim"),
+                Text(spark(g.histogram(message.start, message.end, SPARK_BUCKETS)),
+                     style="red"),
+                Text(one_line(g.signature, sig_width)),
+                key=str(i),
+            )
+        if message.groups:
+            table.move_cursor(row=min(max(row, 0), len(message.groups) - 1))
+            self._detail(table.cursor_row)
+        else:
+            self.query_one("#group-detail", Static).update(
+                Text("No failures in the logs so far.", style="green", end=""))
+
+    @on(DataTable.RowHighlighted, "#groups")
+    def _highlighted(self, message: DataTable.RowHighlighted) -> None:
+        self._detail(message.cursor_row)
+
+    def _detail(self, row: int) -> None:
+        if not 0 <= row < len(self.groups):
+            return
+        g = self.groups[row]
+        text = Text(end="")
+        text.append(safe(g.signature), style="bold red")
+        text.append("\nexample: ", style="dim")
+        text.append(safe(g.example))
+        text.append(f"\n{count(g.count)} failures in {count(len(g.request_ids))} requests, "
+                    f"first {stamp(g.first_seen)}, last {stamp(g.last_seen)}")
+        tools = ", ".join(f"{t or '(request)'} ×{n}" for t, n in g.tools.most_common())
+        text.append("\ntools: ", style="dim")
+        text.append(safe(tools))
+        text.append("\n\nclass: ", style="bold")
+        text.append(g.cls.title, style="bold yellow")
+        text.append(f"  ({safe(g.evidence)})", style="dim")
+        text.append("\n")
+        text.append(g.cls.explanation)
+        text.append("\nfix: ", style="bold green")
+        text.append(g.cls.fix)
+        self.query_one("#group-detail", Static).update(text)
+        self.query_one("#group-detail-box").border_title = f"group {row + 1}/{len(self.groups)}"
+
+    def selected_group(self) -> ErrorGroup | None:
+        """The group under the cursor."""
+        table = self.query_one("#groups", DataTable)
+        row = table.cursor_row
+        return self.groups[row] if 0 <= row < len(self.groups) else None
+
+    def selected_request_id(self) -> str | None:
+        """The newest request of the selected group (for ``c`` / ``y`` / ``i``)."""
+        group = self.selected_group()
+        return None if group is None else group.newest_request_id
+
+    @on(DataTable.RowSelected, "#groups")
+    def _selected(self, _message: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the newest trace of the selected group."""
+        rid = self.selected_request_id()
+        if rid is None:
+            return
+        from agenttui.ui.screens.trace_screen import TraceScreen
+
+        self.app.push_screen(TraceScreen(self.session, rid))
+
+    def action_filter(self) -> None:
+        """Back to the list, filtered to this group's failing tool and class."""
+        group = self.selected_group()
+        if group is None:
+            return
+        tool = group.tools.most_common(1)[0][0]
+        query = f"class:{group.cls.key}" + (f" tool:{tool}" if tool and " " not in tool
+                                             and '"' not in tool else "")
+        from agenttui.ui.app import AgentTUI
+
+        app = self.app
+        assert isinstance(app, AgentTUI)
+        main = app._on_main()
+        from textual.widgets import Input
+
+        main.action_search()
+        main.query_one("#search", Input).value = query
+        main.trace_list.focus()
+
+    def action_back(self) -> None:
+        """Back."""
+        self.app.pop_screen()

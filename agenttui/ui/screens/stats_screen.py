@@ -1,0 +1,195 @@
+"""Live statistics over a moving window: events and errors per second, per-tool calls, error
+rate and p50/p95/p99 with sparklines, and the slowest traces."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Sparkline, Static
+
+from agenttui.session import Session
+from agenttui.triage import LiveStats, ToolWindow, live_stats
+from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
+
+REFRESH_SECONDS = 2.0
+WINDOW_S = 15 * 60.0
+BUCKETS = 60
+
+
+def tool_line(w: ToolWindow, width: int = 48) -> Text:
+    """``name  calls  err%  p50 p95 p99`` of one tool, fixed width."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append(f"{one_line(w.tool, 14):<14}", style="bold")
+    text.append(f"{count(w.calls):>6}")
+    rate = f"{100 * w.error_rate:5.1f}%"
+    text.append(f" {rate}", style="bold red" if w.errors else "dim")
+    text.append(f" {duration(w.p50_ms):>6} {duration(w.p95_ms):>6} {duration(w.p99_ms):>6}")
+    text.truncate(width, pad=True)
+    return text
+
+
+class StatsScreen(Screen[None]):
+    """Moving-window statistics, refreshed every two seconds."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,s", "back", "Back"),
+    ]
+
+    DEFAULT_CSS = """
+    StatsScreen #stats-note { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    StatsScreen .label { width: 50; height: 1; padding: 0 1; }
+    StatsScreen .row { height: 1; }
+    StatsScreen Sparkline { width: 1fr; height: 1; }
+    StatsScreen #rate-errors > Sparkline > .sparkline--max-color { color: $error; }
+    StatsScreen #rate-errors > Sparkline > .sparkline--min-color { color: $error 30%; }
+    StatsScreen #tools-box { height: auto; max-height: 50%; border-top: solid $primary-muted;
+                             border-title-align: left; }
+    StatsScreen #slowest { height: 1fr; border-top: solid $primary-muted;
+                           border-title-align: left; }
+    """
+
+    class Ready(Message):
+        """Statistics computed by a thread worker."""
+
+        def __init__(self, stats: LiveStats) -> None:
+            """Remember the statistics."""
+            super().__init__()
+            self.stats = stats
+
+    def __init__(self, session: Session) -> None:
+        """Show the live statistics of ``session``."""
+        super().__init__()
+        self.session = session
+        self.stats: LiveStats | None = None
+        self._tools: list[str] = []
+        self._slow_ids: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        """Note, two rate sparklines, per-tool rows, slowest traces, footer."""
+        yield Static(Text("Computing…", end=""), id="stats-note")
+        with Horizontal(classes="row", id="rate-events"):
+            yield Static(classes="label", id="events-label")
+            yield Sparkline([], id="events-spark")
+        with Horizontal(classes="row", id="rate-errors"):
+            yield Static(classes="label", id="errors-label")
+            yield Sparkline([], id="errors-spark")
+        with VerticalScroll(id="tools-box"):
+            yield Static(classes="label", id="tools-heading")
+        table: DataTable[Text] = DataTable(id="slowest", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, first computation, refresh timer."""
+        box = self.query_one("#tools-box")
+        box.border_title = "per tool: calls over the window"
+        heading = Text(f"{'tool':<14}{'calls':>6}  {'err%':>5} {'p50':>6} {'p95':>6} "
+                       f"{'p99':>6}", style="bold", end="")
+        self.query_one("#tools-heading", Static).update(heading)
+        table = self.query_one("#slowest", DataTable)
+        table.border_title = "slowest requests in the window (enter: open)"
+        for name, width in (("time", 8), ("request", 13), ("status", 6), ("took", 7),
+                            ("query", None)):
+            table.add_column(name, key=name, width=width)
+        table.focus()
+        self.compute()
+        self.set_interval(REFRESH_SECONDS, self.compute)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="live-stats")
+    def compute(self) -> None:
+        """Compute the statistics in a thread."""
+        with self.session.lock:
+            stats = live_stats(self.session.index, window_s=WINDOW_S, buckets=BUCKETS)
+        self.post_message(self.Ready(stats))
+
+    @on(Ready)
+    def _show(self, message: Ready) -> None:
+        s = self.stats = message.stats
+        span = s.end - s.start
+        note = Text(no_wrap=True, overflow="ellipsis", end="")
+        note.append(f"window {clock(s.start)}–{clock(s.end)} UTC ({duration(span * 1000)}, "
+                    f"newest line = now), {BUCKETS} buckets of {duration(s.bucket_s * 1000)}: "
+                    f"{count(s.requests)} requests, {count(s.failed)} failed")
+        self.query_one("#stats-note", Static).update(note)
+        peak_events = max(s.events_per_s, default=0.0)
+        peak_errors = max(s.errors_per_s, default=0.0)
+        self.query_one("#events-label", Static).update(Text(
+            f"events/s   now {_last(s.events_per_s):>7.1f}  peak {peak_events:>7.1f}", end=""))
+        self.query_one("#errors-label", Static).update(Text(
+            f"errors/s   now {_last(s.errors_per_s):>7.1f}  peak {peak_errors:>7.1f}",
+            style="red" if peak_errors else "", end=""))
+        self.query_one("#events-spark", Sparkline).data = s.events_per_s
+        self.query_one("#errors-spark", Sparkline).data = s.errors_per_s
+        self._show_tools(s.tools)
+        self._show_slowest(s)
+
+    def _show_tools(self, tools: list[ToolWindow]) -> None:
+        box = self.query_one("#tools-box", VerticalScroll)
+        names = [w.tool for w in tools]
+        if names != self._tools:
+            for row in list(box.query(".tool-row")):
+                row.remove()
+            box.mount_all([
+                Horizontal(Static(classes="label tool-label"), Sparkline([], classes="tool-spark"),
+                           classes="row tool-row")
+                for _ in tools])
+            self._tools = names
+            self.call_after_refresh(self._fill_tools, tools)
+        else:
+            self._fill_tools(tools)
+
+    def _fill_tools(self, tools: list[ToolWindow]) -> None:
+        rows = list(self.query(".tool-row"))
+        for row, w in zip(rows, tools, strict=False):
+            row.query_one(".tool-label", Static).update(tool_line(w))
+            row.query_one(".tool-spark", Sparkline).data = [float(n) for n in w.calls_series]
+
+    def _show_slowest(self, s: LiveStats) -> None:
+        table = self.query_one("#slowest", DataTable)
+        ids = [t.request_id for t in s.slowest]
+        if ids == self._slow_ids:
+            return
+        self._slow_ids = ids
+        row = table.cursor_row
+        table.clear()
+        for t in s.slowest:
+            table.add_row(
+                Text(clock(t.start), style="dim"),
+                Text(short_id(t.request_id, 13)),
+                Text(t.status, style="bold red" if t.status == "error" else "green"),
+                Text(duration(t.duration_ms), justify="right"),
+                Text(safe(t.query or "")),
+                key=t.request_id,
+            )
+        if ids:
+            table.move_cursor(row=min(max(row, 0), len(ids) - 1))
+
+    def selected_request_id(self) -> str | None:
+        """The slow trace under the cursor (for ``c`` / ``y`` / ``i``)."""
+        table = self.query_one("#slowest", DataTable)
+        row = table.cursor_row
+        return self._slow_ids[row] if 0 <= row < len(self._slow_ids) else None
+
+    @on(DataTable.RowSelected, "#slowest")
+    def _open(self, message: DataTable.RowSelected) -> None:
+        rid = message.row_key.value
+        if rid is None:
+            return
+        from agenttui.ui.screens.trace_screen import TraceScreen
+
+        self.app.push_screen(TraceScreen(self.session, rid))
+
+    def action_back(self) -> None:
+        """Back."""
+        self.app.pop_screen()
+
+
+def _last(values: list[float]) -> float:
+    return values[-1] if values else 0.0

@@ -1,0 +1,186 @@
+"""App-wide triage actions: newest failure (``!``), error groups (``g``), live stats (``s``),
+copy via OSC 52 (``c`` request id, ``y`` trace JSON), incident note (``i``), and ``n`` / ``N`` on
+the trace screen.
+
+A mixin for :class:`agenttui.ui.app.AgentTUI`, so that the app file only gains its bindings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import orjson
+from textual import work
+from textual.binding import Binding, BindingType
+
+from agenttui.triage import newest_failure
+from agenttui.ui.format import short_id
+
+if TYPE_CHECKING:
+    from agenttui.ui.app import AgentTUI
+
+
+TRIAGE_BINDINGS: list[BindingType] = [
+    Binding("exclamation_mark", "newest_failure", "Newest failure", show=False),
+    Binding("g", "groups", "Errors", show=False),
+    Binding("s", "stats", "Stats", show=False),
+    Binding("c", "copy_id", "Copy id", show=False),
+    Binding("y", "copy_json", "Copy JSON", show=False),
+    Binding("i", "incident_note", "Incident note", show=False),
+]
+
+
+class TriageActions:
+    """Actions shared by every screen (mixed into the app)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def _app(self) -> AgentTUI:
+        from agenttui.ui.app import AgentTUI
+
+        assert isinstance(self, AgentTUI)
+        return self
+
+    def action_newest_failure(self) -> None:
+        """``!``: open the newest failed trace (its error, class and fix; enter: traceback)."""
+        app = self._app()
+        with app.session.lock:
+            trace = newest_failure(app.session.index)
+            rid = None if trace is None else trace.request_id
+        if rid is None:
+            app.notify("No failed request yet.", markup=False)
+            return
+        main = app._on_main()
+        tl = main.trace_list
+        if not tl.select_request(rid) and tl.needle:
+            main.action_clear_search()
+            tl.select_request(rid)
+        from agenttui.ui.screens.trace_screen import TraceScreen
+
+        app.push_screen(TraceScreen(app.session, rid))
+
+    def action_groups(self) -> None:
+        """``g``: the error groups."""
+        app = self._app()
+        from agenttui.ui.screens.groups_screen import ErrorGroupsScreen
+
+        if not isinstance(app.screen, ErrorGroupsScreen):
+            app._on_main()
+            app.push_screen(ErrorGroupsScreen(app.session))
+
+    def action_stats(self) -> None:
+        """``s``: live statistics."""
+        app = self._app()
+        from agenttui.ui.screens.stats_screen import StatsScreen
+
+        if not isinstance(app.screen, StatsScreen):
+            app._on_main()
+            app.push_screen(StatsScreen(app.session))
+
+    def selected_request_id(self) -> str | None:
+        """The request id of what is on screen: the open trace, the selected group's newest
+        trace, or the list's selection."""
+        app = self._app()
+        screen = app.screen
+        getter = getattr(screen, "selected_request_id", None)
+        if callable(getter):
+            rid = getter()
+            if isinstance(rid, str):
+                return rid
+        rid = getattr(screen, "request_id", None)
+        if isinstance(rid, str):
+            return rid
+        rid = app.main.trace_list.selected
+        return rid if isinstance(rid, str) else None
+
+    def action_copy_id(self) -> None:
+        """``c``: copy the selected request id (OSC 52: works over SSH)."""
+        app = self._app()
+        rid = self.selected_request_id()
+        if rid is None:
+            app.notify("No trace selected.", markup=False)
+            return
+        app.copy_to_clipboard(rid)
+        app.notify(f"Copied {short_id(rid, 24)} (OSC 52).", markup=False, timeout=3)
+
+    def action_copy_json(self) -> None:
+        """``y``: copy the whole trace as JSON, events included, secrets masked."""
+        rid = self.selected_request_id()
+        if rid is None:
+            self._app().notify("No trace selected.", markup=False)
+            return
+        self._copy_json(rid)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="copy")
+    def _copy_json(self, rid: str) -> None:
+        from agenttui.incident import incident_dict
+
+        app = self._app()
+        with app.session.lock:
+            trace = app.session.index.traces.get(rid)
+        if trace is None:
+            return
+        text = orjson.dumps(incident_dict(app.session, trace)).decode()
+        app.call_from_thread(app.copy_to_clipboard, text)
+        app.call_from_thread(app.notify, f"Copied the trace as JSON ({len(text):,} bytes, "
+                             "OSC 52).", markup=False, timeout=3)
+
+    def action_incident_note(self) -> None:
+        """``i``: write a Markdown incident note of the selected trace."""
+        rid = self.selected_request_id()
+        if rid is None:
+            self._app().notify("No trace selected.", markup=False)
+            return
+        self._write_note(rid)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident")
+    def _write_note(self, rid: str) -> None:
+        from agenttui.incident import incident_markdown
+
+        app = self._app()
+        with app.session.lock:
+            trace = app.session.index.traces.get(rid)
+        if trace is None:
+            return
+        text = incident_markdown(app.session, trace)
+        name = "incident-" + re.sub(r"[^A-Za-z0-9_.-]", "_", rid)[:80] + ".md"
+        for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+            path = folder / name
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+            except OSError:
+                continue
+            app.call_from_thread(app.notify, f"Incident note written to {path}", markup=False,
+                                 timeout=6)
+            return
+        app.call_from_thread(app.notify, "Could not write the incident note (the working "
+                             "directory and the temporary directory refused it).",
+                             severity="error", markup=False)
+
+    def action_trace_step(self, step: int) -> None:
+        """``n`` / ``N`` on a trace: the next / previous trace of the list (its matches when
+        filtered, else failures)."""
+        app = self._app()
+        from agenttui.ui.screens.trace_screen import TraceScreen
+
+        screen = app.screen
+        if not isinstance(screen, TraceScreen):
+            return
+        tl = app.main.trace_list
+        tl.select_request(screen.request_id)
+        before = tl.selected
+        if not tl.next_match(step) or tl.selected in (None, before):
+            app.notify("No other match.", markup=False)
+            return
+        rid = tl.selected
+        assert rid is not None
+        app.switch_screen(TraceScreen(app.session, rid))
+
+
+__all__ = ["TRIAGE_BINDINGS", "TriageActions"]

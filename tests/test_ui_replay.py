@@ -1,0 +1,85 @@
+"""Pilot test of the captures view and a replay from the TUI (a real child process)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from agenttui.replay_cli import ReplayOptions
+from agenttui.session import Session
+from agenttui.ui.app import AgentTUI
+from agenttui.ui.screens.captures_screen import CapturesScreen, ReplayScreen
+from tests.test_ui_pilot import SIZE, ready, screen_text, wait_for
+
+ERROR = "RuntimeError: missing environment variable SEARCH_API_KEY"
+HOSTILE = "[bold]x[/bold] \x1b[31m $(rm -rf /)"
+
+
+def _logs(tmp_path: Path) -> Path:
+    logs = tmp_path / "logs"
+    (logs / "captures").mkdir(parents=True)
+    lines = [
+        {"event": "request_start", "request_id": "req-fail1", "query": HOSTILE,
+         "timestamp": "2026-11-26T08:31:49Z"},
+        {"event": "tool_call_start", "request_id": "req-fail1", "tool": "web_search",
+         "call_id": "c1", "timestamp": "2026-11-26T08:31:49.001Z"},
+        {"event": "tool_call_failed", "request_id": "req-fail1", "tool": "web_search",
+         "call_id": "c1", "level": "error", "error": ERROR, "duration_ms": 1.0,
+         "timestamp": "2026-11-26T08:31:49.002Z"},
+        {"event": "request_failed", "request_id": "req-fail1", "level": "error", "error": ERROR,
+         "timestamp": "2026-11-26T08:31:49.003Z"},
+        {"event": "request_start", "request_id": "req-ok", "query": "fine",
+         "timestamp": "2026-11-26T08:31:48Z"},
+        {"event": "request_success", "request_id": "req-ok",
+         "timestamp": "2026-11-26T08:31:48.5Z"},
+    ]
+    (logs / "agent.log").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    (logs / "captures" / "failed_1795681909860.json").write_text(json.dumps({
+        "request_id": "req-fail1", "query": HOSTILE, "error": ERROR,
+        "traceback": f"Traceback (most recent call last):\n{ERROR}\n",
+        "timestamp": "2026-11-26T08:31:49.004Z", "context": {}}))
+    (logs / "captures" / "failed_1795681909999.json").write_text("{not json")
+    return logs
+
+
+async def test_captures_view_marks_and_replays(tmp_path: Path) -> None:
+    agent = tmp_path / "agent.py"
+    agent.write_text(
+        "import json, sys\n"
+        "req = json.loads(sys.stdin.read())\n"
+        "sys.stderr.write(json.dumps({'event': 'request_failed', 'level': 'error', "
+        f"'request_id': req['request_id'], 'error': {ERROR!r}}}) + '\\n')\n"
+        "sys.exit(1)\n")
+    options = ReplayOptions(target_command=f"{sys.executable} {agent}", timeout=10,
+                            state_dir=str(tmp_path / "state"))
+    app = AgentTUI(Session([str(_logs(tmp_path))]), replay=options)
+    async with app.run_test(size=SIZE) as pilot:
+        tl = await ready(pilot, app)
+        await wait_for(pilot, lambda: "req-fail1" in tl.marked)
+        await pilot.pause(0.1)
+        assert "✗ error ◆" in screen_text(app)
+
+        await pilot.press("C")
+        await wait_for(pilot, lambda: isinstance(app.screen, CapturesScreen))
+        screen = app.screen
+        assert isinstance(screen, CapturesScreen)
+        await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == 2)
+        text = screen_text(app)
+        assert "not valid JSON" in text and "failure captures: 2" in text
+        assert "[bold]x[/bold] \\x1b[31m" in text  # shown as text, never markup
+
+        # r on the trace in the list (the newest is the failed one)
+        await pilot.press("escape")
+        await pilot.press("home", "r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        replay_screen = app.screen
+        assert isinstance(replay_screen, ReplayScreen)
+        await wait_for(pilot, lambda: replay_screen.result is not None, timeout=10)
+        await wait_for(pilot, lambda: "replay history (1)" in screen_text(app))
+        text = screen_text(app)
+        assert "REPRODUCED" in text and "original (production)" in text
+        assert "replay (local)" in text
+    assert list((tmp_path / "state" / "replays").iterdir())
