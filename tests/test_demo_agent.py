@@ -372,3 +372,34 @@ def test_traffic_exits_cleanly_on_sigint(tmp_path: Path) -> None:
             proc.wait()
     assert proc.returncode == 0
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+
+
+def test_traffic_stops_when_its_parent_dies(tmp_path: Path) -> None:
+    """A TUI killed by SIGHUP never runs its cleanup: the demo traffic must stop by itself."""
+    import psutil
+
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from agenttui.demo.traffic import start_traffic\n"
+        f"proc = start_traffic(Path({str(tmp_path)!r}), fast=True)\n"
+        "print(proc.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child_pid = int(parent.stdout.readline())
+    assert psutil.pid_exists(child_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.1)
+    else:
+        psutil.Process(child_pid).kill()
+        raise AssertionError("demo traffic outlived its parent")

@@ -258,6 +258,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, help="seed of the query mix and latencies")
     parser.add_argument("--fast", action="store_true", help="tiny latencies (seconds, not minutes)")
+    parser.add_argument("--parent-pid", type=int, default=0,
+                        help="stop when this process is gone (the TUI that started the demo)")
     return parser
 
 
@@ -321,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         runner = threading.Thread(target=target, name="traffic-main", daemon=True)
         runner.start()
         while not done.wait(0.2):
+            if args.parent_pid and os.getppid() != args.parent_pid:
+                stop.set()  # the TUI died without stopping us (SIGHUP, SIGKILL): stop too
             if stop.is_set():
                 agent.interrupt_waits()  # cut simulated waits short; in-flight requests finish
                 break
@@ -359,7 +363,8 @@ def start_traffic(
     """
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "agenttui.demo.traffic", "--out", str(out_dir)]
+    cmd = [sys.executable, "-m", "agenttui.demo.traffic", "--out", str(out_dir),
+           "--parent-pid", str(os.getpid())]
     cmd += ["--requests", str(requests), "--concurrency", str(concurrency)]
     if rate is not None:
         cmd += ["--rate", str(rate)]
