@@ -174,14 +174,7 @@ def collect(paths: Sequence[str]) -> list[str]:
             out.append(spec.text)
         else:
             out.extend(sources.captures_in([spec]))
-    seen: set[str] = set()
-    unique = []
-    for p in out:
-        key = os.path.abspath(p)
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
+    return sources.unique_paths(out)
 
 
 class CaptureStore:

@@ -14,7 +14,7 @@ from typing import Any
 from agenttui import secrets
 from agenttui.classify import Classification
 from agenttui.events import Event
-from agenttui.records import Kind
+from agenttui.records import Kind, format_traceback
 from agenttui.report import iso, trace_dict
 from agenttui.sanitize import clean
 from agenttui.session import Session
@@ -31,34 +31,8 @@ mask = secrets.mask_fields
 
 
 def traceback_plain(exception: Any) -> str | None:
-    """A Python-style traceback as plain text, from a string or structlog ``dict_tracebacks``."""
-    if exception is None or exception == "" or exception == []:
-        return None
-    if isinstance(exception, str):
-        return exception.rstrip("\n")
-    if not isinstance(exception, list) or not all(isinstance(e, dict) for e in exception):
-        return str(exception)
-    parts: list[str] = []
-    chain = list(reversed(exception))
-    for i, exc in enumerate(chain):
-        if i:
-            parts.append("\nThe above exception was the direct cause of the following exception:\n"
-                         if chain[i - 1].get("is_cause") else
-                         "\nDuring handling of the above exception, another exception occurred:\n")
-        parts.append("Traceback (most recent call last):")
-        frames = exc.get("frames") or []
-        for frame in frames if isinstance(frames, list) else []:
-            if not isinstance(frame, dict):
-                continue
-            parts.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
-                         f', in {frame.get("name", "?")}')
-            line = frame.get("line")
-            if isinstance(line, str) and line.strip():
-                parts.append(f"    {line.strip()}")
-        value = exc.get("exc_value")
-        exc_type = exc.get("exc_type", "Exception")
-        parts.append(f"{exc_type}: {value}" if value not in (None, "") else str(exc_type))
-    return "\n".join(parts)
+    """The traceback of an ``exception`` field as plain text, or None when there is none."""
+    return format_traceback(exception) or None
 
 
 def failing_event(events: list[Event]) -> Event | None:

@@ -255,6 +255,42 @@ def _number(v: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def format_traceback(exception: Any) -> str:
+    """A Python-style traceback from an ``exception`` field, as Python would print it.
+
+    structlog ``dict_tracebacks`` output (outermost exception first) is printed cause first,
+    with the "direct cause" / "during handling" separators; a string is returned as it is;
+    anything else as JSON. Empty when there is no traceback.
+    """
+    if exception is None or exception == "" or exception == []:
+        return ""
+    if isinstance(exception, str):
+        return exception.rstrip("\n")
+    if not isinstance(exception, list) or not all(isinstance(e, dict) for e in exception):
+        return _text(exception)
+    parts: list[str] = []
+    chain = list(reversed(exception))
+    for i, exc in enumerate(chain):
+        if i:
+            parts.append("\nThe above exception was the direct cause of the following exception:\n"
+                         if chain[i - 1].get("is_cause") else
+                         "\nDuring handling of the above exception, another exception occurred:\n")
+        parts.append("Traceback (most recent call last):")
+        frames = exc.get("frames") or []
+        for frame in frames if isinstance(frames, list) else []:
+            if not isinstance(frame, dict):
+                continue
+            parts.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
+                         f', in {frame.get("name", "?")}')
+            line = frame.get("line")
+            if isinstance(line, str) and line.strip():
+                parts.append(f"    {line.strip()}")
+        value = exc.get("exc_value")
+        exc_type = exc.get("exc_type", "Exception")
+        parts.append(f"{exc_type}: {value}" if value not in (None, "") else str(exc_type))
+    return "\n".join(parts)
+
+
 def _duration(d: dict[str, Any]) -> float | None:
     for key in DURATION_MS_KEYS:
         x = _number(d.get(key))

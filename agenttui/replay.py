@@ -48,7 +48,7 @@ from typing import Any, Final
 
 from agenttui import config
 from agenttui.captures import Capture
-from agenttui.records import ERROR_LEVELS, Kind, decode
+from agenttui.records import ERROR_LEVELS, Kind, decode, format_traceback
 from agenttui.signature import signature
 from agenttui.traces import Span, TraceIndex
 
@@ -500,32 +500,8 @@ class LogCollector:
 
 def format_exception(exception: Any) -> str:
     """A Python-style traceback from structlog ``dict_tracebacks`` output, or a string as is."""
-    if exception is None or exception in ("", []):
-        return ""
-    if isinstance(exception, str):
-        return exception
-    if not isinstance(exception, list) or not all(isinstance(e, dict) for e in exception):
-        return json.dumps(exception, default=str)
-    parts: list[str] = []
-    chain = list(reversed(exception))
-    for i, exc in enumerate(chain):
-        if i:
-            parts.append(
-                "\nThe above exception was the direct cause of the following exception:\n\n"
-                if chain[i - 1].get("is_cause") else
-                "\nDuring handling of the above exception, another exception occurred:\n\n")
-        parts.append(_TRACEBACK_HEAD + "\n")
-        for frame in exc.get("frames") or []:
-            if isinstance(frame, dict):
-                parts.append(f'  File "{frame.get("filename", "?")}", line '
-                             f'{frame.get("lineno", "?")}, in {frame.get("name", "?")}\n')
-                line = frame.get("line")
-                if isinstance(line, str) and line.strip():
-                    parts.append(f"    {line.strip()}\n")
-        value = exc.get("exc_value")
-        parts.append(f"{exc.get('exc_type', 'Exception')}"
-                     f"{': ' + str(value) if value not in (None, '') else ''}\n")
-    return "".join(parts)
+    text = format_traceback(exception)
+    return text + "\n" if text else ""
 
 
 def last_traceback(text: str) -> str:

@@ -16,7 +16,7 @@ import glob
 import operator
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, count
 from pathlib import Path
@@ -119,9 +119,14 @@ def expand(specs: list[Spec]) -> list[str]:
             found.extend(p for p in glob.glob(spec.text, recursive=True) if _is_log(p))
         else:
             found.extend(_walk(spec.text))
+    return unique_paths(found)
+
+
+def unique_paths(paths: Iterable[str]) -> list[str]:
+    """``paths`` without repeats of the same absolute path, in order."""
     seen: set[str] = set()
     unique = []
-    for p in found:
+    for p in paths:
         key = os.path.abspath(p)
         if key not in seen:
             seen.add(key)
