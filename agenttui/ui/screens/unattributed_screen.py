@@ -49,17 +49,19 @@ class UnattributedScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.events: list[Event] = []
+        self.table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         """Note, table, footer."""
         yield Static(Text("Loading…", end=""), id="raw-note")
-        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
-        yield table
+        yield self.table
         yield Footer()
 
     def on_mount(self) -> None:
         """Add columns and load."""
-        table = self.query_one(DataTable)
+        # The table is held, not queried: keys pressed fast can close the screen before its
+        # children are mounted, and a query would then find nothing and crash the app.
+        table = self.table
         table.add_column("time", key="time", width=12)
         table.add_column("where", key="where", width=18)
         table.add_column("kind", key="kind", width=8)
@@ -87,7 +89,7 @@ class UnattributedScreen(Screen[None]):
         note.append(f"newest {count(shown)} shown, newest first. enter opens, r reloads.",
                     style="dim")
         self.query_one("#raw-note", Static).update(note)
-        table = self.query_one(DataTable)
+        table = self.table
         table.clear()
         width = max(20, table.size.width - 50)
         for i, event in enumerate(message.events):
