@@ -16,10 +16,9 @@ import os
 import sys
 from itertools import pairwise
 from multiprocessing.pool import AsyncResult, Pool
-from typing import Final
+from typing import Any, Final
 
-from agenttui import sources
-from agenttui.records import decode_record
+from agenttui import shapes, sources
 from agenttui.traces import OFFSET_BITS, TraceIndex
 
 PARALLEL_MIN_BYTES: Final = 48 << 20
@@ -82,8 +81,12 @@ def cut_points(fd: int, start: int, end: int, parts: int,
 
 
 def index_range(path: str, file_id: int, dev: int, ino: int, start: int, end: int,
-                part: int) -> TraceIndex:
+                part: int, shape: str = "json",
+                mapping: dict[str, Any] | None = None) -> TraceIndex:
     """Index the complete lines of ``path`` in ``[start, end)`` (run in a child process).
+
+    ``shape`` (and ``mapping`` for a ``mapping`` shape) names how its lines are read
+    (see :mod:`agenttui.shapes`).
 
     Raises:
         OSError: The file at ``path`` is no longer the one the caller measured.
@@ -98,10 +101,17 @@ def index_range(path: str, file_id: int, dev: int, ino: int, start: int, end: in
         index.track_changes = False
         add = index.add
         base = file_id << OFFSET_BITS
+        reader = shapes.get(shape, mapping)
+        decode_record = reader.decode_record
         while True:
             chunk = sources.read_lines(table, lf, end=end)
             if chunk is None:
                 break
+            if reader.multi:
+                for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
+                    for k, rec in enumerate(reader.records(line.removesuffix(b"\r"))):
+                        add(rec, base | (offset + k))
+                continue
             for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
                 add(decode_record(line), base | offset)
         index.freeze_all()
@@ -154,7 +164,8 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
     Returns:
         Where the caller's own range ends, and the children (none when not worth it).
     """
-    if lf.fd is None or parts < 2 or end - lf.offset < PARALLEL_MIN_BYTES:
+    if (lf.fd is None or parts < 2 or end - lf.offset < PARALLEL_MIN_BYTES or lf.spooled
+            or lf.shape is None):  # a private copy, or a shape not told yet: one process
         return end, Children(None, [], [])
     points = cut_points(lf.fd, lf.offset, end, parts)
     if len(points) < 3:
@@ -169,6 +180,8 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
         pool = _pool(len(points) - 2)
     except (OSError, ValueError):  # cannot start processes here: the caller reads it all
         return end, Children(None, [], [])
-    results = [pool.apply_async(index_range, (lf.path, lf.id, lf.dev, lf.ino, a, b, part))
+    shape, mapping = lf.shape.name, lf.shape.mapping
+    results = [pool.apply_async(index_range, (lf.path, lf.id, lf.dev, lf.ino, a, b, part,
+                                              shape, mapping))
                for part, (a, b) in enumerate(ranges, start=1)]
     return points[1], Children(pool, ranges, results)

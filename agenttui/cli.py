@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from agenttui import __version__
+from agenttui.config import ConfigError
 from agenttui.query import QueryError
 from agenttui.sources import SourceError
 
-COMMANDS = ("traces", "stats", "watch", "doctor", "report")
+COMMANDS = ("traces", "stats", "watch", "doctor", "report", "formats")
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
@@ -28,6 +29,10 @@ commands (for scripts; see 'agenttui COMMAND --help'):
   export-test CAPTURE [-o FILE]                  write a pytest regression test from a capture
   report REQUEST_ID [PATH...] [--json]
                           incident note of one trace in Markdown (--json: the whole trace)
+  formats PATH... [--json]
+                          the log shape detected for each input, and why
+PATH can be '-' (standard input, e.g. 'kubectl logs -f deploy/agent | agenttui -') and
+rotated logs compressed with gzip or bzip2 (read once); field names: [mapping] in agenttui.toml
 """
 
 
@@ -72,6 +77,10 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
 
         doctor.add_arguments(p)
         return p
+    if name == "formats":
+        p.add_argument("paths", nargs="+", metavar="PATH", help="log files, directories or globs")
+        p.add_argument("--json", action="store_true", help="one JSON object per input")
+        return p
     if name == "report":
         p.add_argument("request_id", metavar="REQUEST_ID", help="the request id (or a prefix)")
         p.add_argument("paths", nargs="*", metavar="PATH", default=["."],
@@ -105,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from agenttui import doctor
 
                 return doctor.command(opts)
+            if args[0] == "formats":
+                from agenttui import formats
+
+                return formats.run(opts.paths, as_json=opts.json)
             from agenttui import commands
 
             if args[0] == "report":
@@ -131,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"agenttui: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -37,6 +37,7 @@ def run(name: str, paths: list[str], out: IO[bytes] | None = None, *,
     try:
         if name == "watch":
             return _watch(session, stream, show_secrets=show_secrets)
+        session.wait_for_stdin()  # traces / stats of '-' are of the whole input
         session.scan()
         for problem in session.problems:
             print(f"agenttui: warning: {clean(problem)}", file=sys.stderr)
@@ -45,7 +46,7 @@ def run(name: str, paths: list[str], out: IO[bytes] | None = None, *,
             for trace in index.ordered():
                 if predicate is not None and not predicate(index, trace):
                     continue
-                obj = trace_dict(index, trace)
+                obj = trace_dict(index, trace, session.source_of)
                 stream.write(orjson.dumps(obj if show_secrets else mask_fields(obj)) + b"\n")
         else:
             stream.write(orjson.dumps(stats_dict(session.index)) + b"\n")
@@ -72,7 +73,7 @@ def _watch(session: Session, stream: IO[bytes], *, show_secrets: bool = False) -
             for rid in changed:
                 trace = index.traces.get(rid)
                 if trace is not None:
-                    obj = trace_dict(index, trace)
+                    obj = trace_dict(index, trace, session.source_of)
                     if not show_secrets:
                         obj = mask_fields(obj)
                     obj["seen_at"] = seen

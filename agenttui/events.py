@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agenttui.records import RAW_RECORD, Kind, Record, decode
+from agenttui.shapes import Decoded, Shape, line_start
 from agenttui.sources import FileTable
 from agenttui.traces import unpack_loc
 
@@ -23,8 +24,12 @@ class Event:
     raw: bytes | None
     """The line's bytes, or None when they are gone (the file was truncated)."""
     data: dict[str, Any] | None
-    """The JSON object, or None for a raw (non-JSON) line."""
+    """The JSON object, or None for a raw (non-JSON) line. For shapes that nest or rename
+    their fields (loguru, journald, OTLP) it is the object with the usual names."""
     record: Record
+    source: str = ""
+    """Where it ran: the host the record names (journald ``_HOSTNAME``, OTLP ``host.name``,
+    pino ``hostname``), else the file name."""
 
     @property
     def is_raw(self) -> bool:
@@ -44,6 +49,8 @@ class EventReader:
         self._table = table
         self._cache: OrderedDict[int, Event] = OrderedDict()
         self._cache_size = cache_size
+        self._lines: OrderedDict[tuple[int, int], list[Decoded]] = OrderedDict()
+        """Expanded multi-record lines (OTLP batches), by (file id, line start)."""
 
     def read(self, loc: int) -> Event:
         """The event at ``loc``."""
@@ -52,19 +59,51 @@ class EventReader:
             self._cache.move_to_end(loc)
             return cached
         file_id, offset = unpack_loc(loc)
-        raw = self._table.read_line(file_id, offset)
-        name = self._table.files[file_id].name if file_id < len(self._table.files) else "?"
-        if raw is None:
-            event = Event(loc, name, offset, None, None, RAW_RECORD)
+        lf = self._table.files[file_id] if 0 <= file_id < len(self._table.files) else None
+        name = lf.name if lf is not None else "?"
+        shape = lf.shape if lf is not None else None
+        if shape is not None and shape.multi:
+            event = self._read_multi(loc, file_id, offset, name)
         else:
-            if raw.endswith(b"\r"):
-                raw = raw[:-1]
-            data, rec = decode(raw)
-            event = Event(loc, name, offset, raw, data, rec)
+            raw = self._table.read_line(file_id, offset)
+            if raw is None:
+                event = Event(loc, name, offset, None, None, RAW_RECORD, name)
+            else:
+                if raw.endswith(b"\r"):
+                    raw = raw[:-1]
+                data, rec = decode(raw) if shape is None else shape.decode(raw)
+                event = Event(loc, name, offset, raw, data, rec, _source(data, name, shape))
         self._cache[loc] = event
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return event
+
+    def _read_multi(self, loc: int, file_id: int, offset: int, name: str) -> Event:
+        """The record ``offset - line start`` of a line holding several (an OTLP batch)."""
+        table = self._table
+
+        def pread(pos: int, size: int) -> bytes:
+            return table.pread(file_id, pos, size)
+
+        start = line_start(pread, offset)
+        key = (file_id, start)
+        records = self._lines.get(key)
+        raw = table.read_line(file_id, start)
+        if raw is None:
+            return Event(loc, name, offset, None, None, RAW_RECORD, name)
+        raw = raw.removesuffix(b"\r")
+        if records is None:
+            shape = table.files[file_id].shape
+            records = shape.expand(raw)
+            self._lines[key] = records
+            if len(self._lines) > 8:
+                self._lines.popitem(last=False)
+        k = offset - start
+        if k >= len(records):
+            return Event(loc, name, offset, raw, None, RAW_RECORD, name)
+        data, rec = records[k]
+        return Event(loc, name, offset, raw, data, rec,
+                     _source(data, name, table.files[file_id].shape))
 
     def read_many(self, locs: Iterable[int]) -> list[Event]:
         """The events at ``locs``, in the same order."""
@@ -73,3 +112,14 @@ class EventReader:
     def clear(self) -> None:
         """Forget cached events (after a truncation made some of them void)."""
         self._cache.clear()
+        self._lines.clear()
+
+
+def _source(data: dict[str, Any] | None, name: str, shape: Shape | None) -> str:
+    """The host a decoded record names (for shapes that carry one), else ``name``."""
+    key = None if shape is None else shape.host_key
+    if data is not None and key is not None:
+        host = data.get(key)
+        if isinstance(host, str) and host:
+            return host
+    return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,8 +24,23 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def trace_dict(index: TraceIndex, trace: Trace) -> dict[str, Any]:
-    """The ``traces --json`` object of one trace."""
+def trace_dict(index: TraceIndex, trace: Trace,
+               source: Callable[[int], str] | None = None) -> dict[str, Any]:
+    """The ``traces --json`` object of one trace.
+
+    Args:
+        index: The index the trace belongs to.
+        trace: The trace.
+        source: Gives where the event at a location ran (host or file name); each tool span
+            then has a ``source``.
+    """
+    tools: list[dict[str, Any]] = []
+    for s in index.spans(trace):
+        obj: dict[str, Any] = {"tool": s.tool, "status": s.status, "start": iso(s.start),
+                               "duration_ms": _ms(s.duration_ms), "error": s.error}
+        if source is not None:
+            obj["source"] = None if s.loc is None else source(s.loc)
+        tools.append(obj)
     return {
         "request_id": trace.request_id,
         "status": trace.status,
@@ -36,11 +52,7 @@ def trace_dict(index: TraceIndex, trace: Trace) -> dict[str, Any]:
         "tool_calls": trace.tool_calls,
         "tool_errors": trace.tool_errors,
         "error": index.error_text(trace),
-        "tools": [
-            {"tool": s.tool, "status": s.status, "start": iso(s.start),
-             "duration_ms": _ms(s.duration_ms), "error": s.error}
-            for s in index.spans(trace)
-        ],
+        "tools": tools,
     }
 
 

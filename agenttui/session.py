@@ -12,10 +12,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from agenttui import bulk, sources
+from agenttui import bulk, shapes, sources
 from agenttui.events import Event, EventReader
-from agenttui.records import Record, decode_record
+from agenttui.records import Record
 from agenttui.sources import FileTable, LogFile, Spec
 from agenttui.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
 
@@ -45,9 +46,21 @@ class Progress:
 class Session:
     """Log sources, the trace index built from them, and access to full events."""
 
-    def __init__(self, paths: list[str]) -> None:
-        """Check the paths (raises :class:`sources.SourceError` on a bad one)."""
+    def __init__(self, paths: list[str], mapping: dict[str, Any] | None = None) -> None:
+        """Check the paths (raises :class:`sources.SourceError` on a bad one).
+
+        Args:
+            paths: Files, directories, globs, or ``-`` for standard input.
+            mapping: The ``[mapping]`` table (field and event names for JSON of unknown
+                shape); default: the one in ``./agenttui.toml``, if any (a bad one raises
+                :class:`agenttui.config.ConfigError`).
+        """
+        self.mapping = shapes.load_mapping() if mapping is None else shapes.check_mapping(mapping)
         self.specs: list[Spec] = sources.parse_specs(paths)
+        if any(spec.kind == "stdin" for spec in self.specs):
+            from agenttui.spool import stdin_spool
+
+            stdin_spool()  # takes the pipe now, before a TUI reads keys from descriptor 0
         self.table = FileTable()
         self.index = TraceIndex()
         self.reader = EventReader(self.table)
@@ -56,6 +69,8 @@ class Session:
         self.scanned = False
         """Whether the initial scan has finished."""
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
+        self._copies: set[tuple[int, int]] = set()
+        """Compressed files found to hold lines already read (a rotated log compressed)."""
 
     # ---------------------------------------------------------------- files
 
@@ -80,8 +95,8 @@ class Session:
                 paths.append(path)  # gone meanwhile, or unreadable: open() records why
                 continue
             key = (st.st_dev, st.st_ino)
-            if key in seen:
-                continue  # the same file under a second name
+            if key in seen or key in self._copies:
+                continue  # the same file under a second name, or a compressed copy
             seen.add(key)
             paths.append(path)
             lf = known.get(key)
@@ -104,11 +119,83 @@ class Session:
                 if not truncated:
                     copies.add(path)  # a copy of a file still growing: its lines are read there
                     continue
-            new.append(table.open(path))
+            lf = table.open(path)
+            if lf.finished and self._already_read(lf):
+                copies.add(path)
+                continue
+            new.append(lf)
         for path in paths:  # a path whose file was re-homed to its copy just now
             if path not in copies and table.current(path) is None and os.path.exists(path):
                 new.append(table.open(path))
         return new
+
+    def _already_read(self, lf: LogFile) -> bool:
+        """Whether a decompressed file starts like a generation already read (logrotate
+        compressed a file after it was read): then it is dropped, not read twice."""
+        if lf.fd is None:
+            return False
+        head = self.table.pread(lf.id, 0, sources.HEAD_BYTES)
+        for other in self.table.files:
+            if (other is not lf and other.head is not None
+                    and len(other.head) >= sources.MIN_COPY_HEAD
+                    and head.startswith(other.head[:len(head)])):
+                self._copies.add((lf.dev, lf.ino))
+                self.table.retire(lf)
+                lf.gone = True
+                return True
+        return False
+
+    # ---------------------------------------------------------------- shapes
+
+    def _decide(self, lf: LogFile, lines: list[bytes]) -> shapes.Shape:
+        """The shape of ``lf`` from these lines (kept once decided)."""
+        verdict = shapes.detect(lines, self.mapping)
+        lf.shape_reason = verdict.reason
+        if verdict.decided:
+            lf.shape = verdict.shape
+        return verdict.shape
+
+    def _detect_head(self, lf: LogFile) -> None:
+        if lf.shape is None and lf.fd is not None:
+            self._decide(lf, shapes.head_lines(lf.fd, lf.offset))
+
+    def formats(self) -> list[tuple[LogFile, str, str]]:
+        """Each file read: (file, shape name, why), telling the shape of unread files now."""
+        out = []
+        for lf in self.table.files:
+            if lf.gone and lf.retired:
+                continue
+            self._detect_head(lf)
+            if lf.fd is None:
+                out.append((lf, "-", lf.problem or "not readable"))
+            elif lf.shape is None:
+                out.append((lf, "json", lf.shape_reason or "empty so far"))
+            else:
+                out.append((lf, lf.shape.name, lf.shape_reason))
+        return out
+
+    def wait_for_stdin(self) -> None:
+        """Block until standard input (``-``) ends, when it is one of the sources."""
+        if any(spec.kind == "stdin" for spec in self.specs):
+            from agenttui.spool import stdin_spool
+
+            stdin_spool().wait()
+
+    def has_sources(self) -> bool:
+        """Whether events can come from several places (files, or hosts named in records)."""
+        files = [lf for lf in self.table.files if not lf.gone]
+        return len({lf.path for lf in files}) > 1 or any(
+            lf.shape is not None and lf.shape.host_key is not None for lf in files)
+
+    def source_of(self, loc: int) -> str:
+        """Where the event at ``loc`` ran: its host (when its shape names one), else its file."""
+        file_id, _offset = unpack_loc(loc)
+        if not 0 <= file_id < len(self.table.files):
+            return "?"
+        lf = self.table.files[file_id]
+        if lf.shape is None or lf.shape.host_key is None:
+            return lf.name
+        return self.reader.read(loc).source
 
     @property
     def problems(self) -> list[str]:
@@ -144,6 +231,7 @@ class Session:
             if stop is not None and stop.is_set():
                 break
             size = sources.file_size(lf)
+            self._detect_head(lf)
             own_end, children = bulk.start_children(lf, size, parts)
             try:
                 while stop is None or not stop.is_set():
@@ -221,6 +309,13 @@ class Session:
         target = self.index if index is None else index
         base = lf.id << OFFSET_BITS
         add = target.add
+        shape = lf.shape
+        if shape is None:
+            shape = self._decide(lf, chunk.lines)
+        if shape.expand is not None:
+            self._read_multi(shape, chunk, target, base, locked)
+            return True
+        decode_record = shape.decode_record
         if not locked:
             for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
                 add(decode_record(line), base | offset)
@@ -234,6 +329,21 @@ class Session:
                 for offset, rec in zip(offsets[start:start + LOCKED_SLICE], records, strict=True):
                     add(rec, base | offset)
         return True
+
+    def _read_multi(self, shape: shapes.Shape, chunk: sources.Lines, target: TraceIndex,
+                    base: int, locked: bool) -> None:
+        """Fold lines that hold several records each: record ``k`` of the line at ``offset``
+        is at location ``offset + k`` (see :mod:`agenttui.shapes`)."""
+        records = shape.records
+        for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
+            found = records(line.removesuffix(b"\r"))
+            if locked:
+                with self.lock:
+                    for k, rec in enumerate(found):
+                        target.add(rec, base | (offset + k))
+            else:
+                for k, rec in enumerate(found):
+                    target.add(rec, base | (offset + k))
 
     def follow(self, on_change: Callable[[int], None], stop: threading.Event) -> None:
         """Tail every source until ``stop`` is set, calling ``on_change(lines)`` after reads.
@@ -281,10 +391,24 @@ class Session:
     # ---------------------------------------------------------------- events
 
     def events(self, trace: Trace) -> list[Event]:
-        """The trace's full events, parsed again from the files."""
+        """The trace's full events, parsed again from the files.
+
+        In the order read; events from several sources (files, hosts, OTLP batches) are
+        merged by time.
+        """
         with self.lock:
             locs = list(trace.locs)
-        return self.reader.read_many(locs)
+        events = self.reader.read_many(locs)
+        if len({e.loc >> OFFSET_BITS for e in events}) > 1 or any(
+                e.source != e.file for e in events) or self._multi(events):
+            events = _by_time(events)
+        return events
+
+    def _multi(self, events: list[Event]) -> bool:
+        files = self.table.files
+        ids = {e.loc >> OFFSET_BITS for e in events}
+        return any(0 <= i < len(files) and files[i].shape is not None and files[i].shape.multi
+                   for i in ids)
 
     def unattributed(self, limit: int = 1000) -> list[Event]:
         """The newest events with no request id (raw lines included)."""
@@ -294,15 +418,34 @@ class Session:
 
     def rebuild(self, locs: Iterable[int]) -> Iterator[tuple[int, Record]]:
         """Records at ``locs`` (for merging indexes built in parallel)."""
+        files = self.table.files
         for loc in locs:
             file_id, offset = unpack_loc(loc)
+            shape = files[file_id].shape if 0 <= file_id < len(files) else None
+            if shape is not None and shape.multi:
+                yield loc, self.reader.read(loc).record
+                continue
             line = self.table.read_line(file_id, offset)
             if line is not None:
-                yield loc, decode_record(line.removesuffix(b"\r"))
+                decode = shapes.JSON.decode_record if shape is None else shape.decode_record
+                yield loc, decode(line.removesuffix(b"\r"))
 
     def close(self) -> None:
         """Release file descriptors."""
         self.table.close()
+
+
+def _by_time(events: list[Event]) -> list[Event]:
+    """Events sorted by time, stable; one without a time stays after the event before it."""
+    keyed = []
+    last = float("-inf")
+    for i, e in enumerate(events):
+        ts = e.record.ts
+        if ts is not None:
+            last = ts
+        keyed.append((last if ts is None else ts, i, e))
+    keyed.sort(key=lambda item: (item[0], item[1]))
+    return [e for _ts, _i, e in keyed]
 
 
 __all__ = ["Progress", "Session", "pack_loc"]

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, count
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 CHUNK: Final = 1 << 20
 """Bytes read per pread call."""
@@ -28,7 +28,8 @@ CHUNK: Final = 1 << 20
 CAPTURE_GLOB: Final = "failed_*.json"
 """Failure capture files: they are not log streams."""
 
-_SKIP_SUFFIXES: Final = (".gz", ".bz2", ".xz", ".zst", ".zip")
+_SKIP_SUFFIXES: Final = (".xz", ".zst", ".zip")
+"""Compressed files that are not read (gzip and bzip2 are: see :mod:`agenttui.spool`)."""
 _MAX_DEPTH: Final = 4
 HEAD_BYTES: Final = 1024
 """Bytes of a file's start kept as its fingerprint (truncation and copy detection)."""
@@ -60,11 +61,21 @@ class LogFile:
     head: bytes | None = None
     """The first bytes of the file (up to ``HEAD_BYTES``), once read: a truncation followed by
     new writes past ``offset`` changes them, and a ``copytruncate`` copy starts with them."""
+    shape: Any = None
+    """The :class:`agenttui.shapes.Shape` its lines are read with (None until told)."""
+    shape_reason: str = ""
+    """Why that shape (for ``agenttui formats``)."""
+    label: str | None = None
+    """Name shown instead of the file name (``stdin``)."""
+    spooled: bool = False
+    """Read from a private copy (standard input, a decompressed file), not from ``path``."""
+    finished: bool = False
+    """A file that is read once and never tailed (a compressed rotated log)."""
 
     @property
     def name(self) -> str:
         """Short name for display."""
-        return os.path.basename(self.path) or self.path
+        return self.label or os.path.basename(self.path) or self.path
 
 
 @dataclass(slots=True)
@@ -73,7 +84,7 @@ class Spec:
 
     text: str
     kind: str
-    """``file``, ``dir`` or ``glob``."""
+    """``file``, ``dir``, ``glob`` or ``stdin``."""
 
 
 def is_capture(path: str) -> bool:
@@ -90,7 +101,11 @@ def parse_specs(paths: list[str]) -> list[Spec]:
     """
     specs: list[Spec] = []
     for text in paths:
-        if os.path.isdir(text):
+        if text == "-":
+            if any(s.kind == "stdin" for s in specs):
+                raise SourceError("-: standard input can be read only once")
+            specs.append(Spec(text, "stdin"))
+        elif os.path.isdir(text):
             if not os.access(text, os.R_OK | os.X_OK):
                 raise SourceError(f"{text}: permission denied")
             specs.append(Spec(text, "dir"))
@@ -115,6 +130,10 @@ def expand(specs: list[Spec]) -> list[str]:
     for spec in specs:
         if spec.kind == "file":
             found.append(spec.text)
+        elif spec.kind == "stdin":
+            from agenttui.spool import stdin_spool
+
+            found.append(stdin_spool().path)
         elif spec.kind == "glob":
             found.extend(p for p in glob.glob(spec.text, recursive=True) if _is_log(p))
         else:
@@ -153,6 +172,10 @@ def watch_roots(specs: list[Spec]) -> list[str]:
     for spec in specs:
         if spec.kind == "dir":
             roots.add(os.path.abspath(spec.text))
+        elif spec.kind == "stdin":
+            from agenttui.spool import stdin_spool
+
+            roots.add(stdin_spool().dir)
         elif spec.kind == "file":
             roots.add(os.path.dirname(os.path.abspath(spec.text)))
         else:
@@ -330,6 +353,14 @@ _OPEN_FLAGS: Final = (os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O
 
 
 def _open(lf: LogFile) -> None:
+    from agenttui import spool
+
+    if spool.is_compressed(lf.path):
+        _open_compressed(lf)
+        return
+    spooled = spool.spooled_label(lf.path)
+    if spooled is not None:
+        lf.label, lf.spooled = spooled, True
     try:
         fd = os.open(lf.path, _OPEN_FLAGS)
     except OSError as exc:
@@ -346,6 +377,25 @@ def _open(lf: LogFile) -> None:
         lf.problem = "not a regular file (skipped)"
         return
     lf.fd, lf.dev, lf.ino, lf.problem = fd, st.st_dev, st.st_ino, None
+
+
+def _open_compressed(lf: LogFile) -> None:
+    """A gzip / bzip2 file: decompressed once into a private file, read as a finished file."""
+    from agenttui import spool
+
+    try:
+        st = os.stat(lf.path)
+    except OSError as exc:
+        lf.problem = _describe(exc)
+        return
+    if not stat.S_ISREG(st.st_mode):
+        lf.problem = "not a regular file (skipped)"
+        return
+    fd, problem = spool.decompress(lf.path)
+    lf.problem = problem
+    lf.spooled = lf.finished = True
+    if fd is not None:
+        lf.fd, lf.dev, lf.ino = fd, st.st_dev, st.st_ino
 
 
 def _head_of(path: str) -> bytes:
@@ -473,6 +523,8 @@ def check_rotation(table: FileTable, lf: LogFile) -> list[LogFile]:
         Generations that now need reading: the old one (to drain what was written before
         it was renamed) and the new one.
     """
+    if lf.finished:
+        return [lf] if lf.fd is not None else []
     try:
         st = os.stat(lf.path)
     except FileNotFoundError:

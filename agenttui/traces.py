@@ -15,6 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final, NamedTuple
 
 from agenttui.records import ERROR_LEVELS, Kind, Record
@@ -31,7 +32,7 @@ OK: Final = 1
 FAILED: Final = 2
 _STATUS_NAMES: Final = ("running", "ok", "error")
 
-_FIELDS: Final = 5  # tool id, status, start, duration ms, error id
+_FIELDS: Final = 6  # tool id, status, start, duration ms, error id, event number
 
 _RAW: Final = Kind.RAW
 _REQUEST_START: Final = Kind.REQUEST_START
@@ -65,6 +66,8 @@ class Span(NamedTuple):
     """Epoch seconds of the start event."""
     duration_ms: float | None
     error: str | None
+    loc: int | None = None
+    """Location of the event that opened the span (its start, or its end when it had none)."""
 
 
 class Strings:
@@ -115,13 +118,15 @@ class _Live:
         self.duration_ms = NAN
         self.locs = array("Q")
         self.spans = array("d")
-        """Five floats per span: tool id, status, start (epoch s), duration ms, error id."""
+        """Six floats per span: tool id, status, start (epoch s), duration ms, error id, and the
+        number of the span's first event among the trace's events (``locs``)."""
         self.open: list[tuple[str | None, int, int]] | None = None
         """Open spans: (call id, tool id, span index)."""
 
 
 _HEAD: Final = struct.Struct("<ddd")  # last, end, duration_ms
-_SPAN: Final = struct.Struct("<IfdI")  # tool id << 2 | status, start offset ms, duration, error+1
+_SPAN: Final = struct.Struct("<IfdII")
+"""tool id << 2 | status, start offset ms, duration, error id + 1, event number."""
 _LOC: Final = struct.Struct("<Q")
 
 # Bits of Trace.flags.
@@ -170,9 +175,11 @@ class Trace:
         spans = live.spans
         start = self.start
         opened: list[tuple[str | None, int, int]] = []
-        for i, (code, offset, duration, error) in enumerate(_SPAN.iter_unpack(blob[cut:])):
+        for i, (code, offset, duration, error, event) in enumerate(
+                _SPAN.iter_unpack(blob[cut:])):
             status = code & 3
-            spans.extend((code >> 2, status, start + offset / 1000.0, duration, error - 1))
+            spans.extend((code >> 2, status, start + offset / 1000.0, duration, error - 1,
+                          event))
             if status == RUNNING:
                 opened.append((None, code >> 2, i))
         live.open = opened or None
@@ -191,7 +198,8 @@ class Trace:
         parts = [_HEAD.pack(live.last, live.end, live.duration_ms), live.locs.tobytes()]
         for base in range(0, len(s), _FIELDS):
             parts.append(pack((int(s[base]) << 2) | int(s[base + 1]),
-                              (s[base + 2] - start) * 1000.0, s[base + 3], int(s[base + 4]) + 1))
+                              (s[base + 2] - start) * 1000.0, s[base + 3], int(s[base + 4]) + 1,
+                              int(s[base + 5])))
         self.data = b"".join(parts)
 
     def span_rows(self) -> list[tuple[int, int, float, float, int]]:
@@ -202,10 +210,19 @@ class Trace:
             start = self.start
             cut = _HEAD.size + 8 * self.events
             return [(code >> 2, code & 3, start + offset / 1000.0, duration, error - 1)
-                    for code, offset, duration, error in _SPAN.iter_unpack(blob[cut:])]
+                    for code, offset, duration, error, _event in _SPAN.iter_unpack(blob[cut:])]
         s = data.spans  # type: ignore[union-attr]
         return [(int(s[b]), int(s[b + 1]), s[b + 2], s[b + 3], int(s[b + 4]))
                 for b in range(0, len(s), _FIELDS)]
+
+    def span_event_numbers(self) -> list[int]:
+        """For each span (as :meth:`span_rows`), the number of its first event in ``locs``."""
+        data = self.data
+        if data.__class__ is bytes:
+            cut = _HEAD.size + 8 * self.events
+            return [row[4] for row in _SPAN.iter_unpack(data[cut:])]
+        s = data.spans  # type: ignore[union-attr]
+        return [int(s[b + 5]) for b in range(0, len(s), _FIELDS)]
 
     def _head(self) -> tuple[float, float, float]:
         data = self.data
@@ -446,7 +463,7 @@ class TraceIndex:
         spans = live.spans
         index = len(spans) // _FIELDS
         ts = rec.ts
-        spans.extend((tool_id, RUNNING, NAN if ts is None else ts, NAN, -1))
+        spans.extend((tool_id, RUNNING, NAN if ts is None else ts, NAN, -1, len(live.locs) - 1))
         entry = (rec.call_id, tool_id, index)
         if live.open is None:
             live.open = [entry]
@@ -462,7 +479,7 @@ class TraceIndex:
         if index is None:
             # An end without a start: keep it as a span of its own.
             index = len(spans) // _FIELDS
-            spans.extend((tool_id, RUNNING, NAN, NAN, -1))
+            spans.extend((tool_id, RUNNING, NAN, NAN, -1, len(live.locs) - 1))
             t.flags |= _ORPHANS
         base = index * _FIELDS
         start = spans[base + 2]
@@ -516,14 +533,22 @@ class TraceIndex:
         """The trace's tool calls, in start order."""
         tools = self.tools.names
         errors = self.errors.names
+        locs = trace.locs
+        numbers = trace.span_event_numbers()
         out = [
             Span(tools[tool_id], _STATUS_NAMES[status],
                  None if math.isnan(start) else start,
                  None if math.isnan(duration) else duration,
-                 errors[error_id] if error_id >= 0 else None)
-            for tool_id, status, start, duration, error_id in trace.span_rows()
+                 errors[error_id] if error_id >= 0 else None,
+                 locs[number] if 0 <= number < len(locs) else None)
+            for (tool_id, status, start, duration, error_id), number
+            in zip(trace.span_rows(), numbers, strict=True)
         ]
         if trace.flags & _ORPHANS:
+            out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
+        elif any(a.start is not None and b.start is not None and b.start < a.start
+                 for a, b in pairwise(out)):
+            # Read from several sources (files read one after another): in time order.
             out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
         return out
 

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from agenttui.traces import TraceIndex
 
 
+SOURCE_WIDTH = 10
+"""Width of the events table's source column (host or file)."""
+
+
 def span_events(events: list[Event]) -> list[Event]:
     """For each tool call (in start order), the event that best explains it.
 
@@ -132,6 +136,8 @@ class TraceScreen(Screen[None]):
         self._by_span: list[Event] = []
         self._shown_events = -1
         self._query: str | None = None
+        self._sources = session.has_sources()
+        """Whether events come from several files or hosts: then a source column shows."""
 
     def compose(self) -> ComposeResult:
         """Summary, waterfall, events table, footer."""
@@ -145,8 +151,11 @@ class TraceScreen(Screen[None]):
     def on_mount(self) -> None:
         """Fill in what the index knows, then read the events."""
         table = self.query_one("#events", DataTable)
-        for name, width in (("time", 12), ("event", 18), ("tool", 12), ("took", 7),
-                            ("error", None)):
+        columns: list[tuple[str, int | None]] = [("time", 12), ("event", 18), ("tool", 12),
+                                                 ("took", 7), ("error", None)]
+        if self._sources:
+            columns.insert(1, ("source", SOURCE_WIDTH))
+        for name, width in columns:
             table.add_column(name, key=name, width=width)
         self.refresh_trace()
         self.query_one(Waterfall).focus()
@@ -210,9 +219,12 @@ class TraceScreen(Screen[None]):
         row = table.cursor_row
         table.clear()
         table.border_title = f"events ({len(message.events)})"
-        error_width = max(20, table.size.width - 59)
+        error_width = max(20, table.size.width - 59 - (SOURCE_WIDTH + 2) * self._sources)
         for i, event in enumerate(message.events):
-            table.add_row(*self._event_cells(event, error_width), key=str(i))
+            cells = self._event_cells(event, error_width)
+            if self._sources:
+                cells.insert(1, Text(one_line(event.source, SOURCE_WIDTH), style="cyan"))
+            table.add_row(*cells, key=str(i))
         if message.events:
             table.move_cursor(row=min(row, len(message.events) - 1))
 

@@ -1,0 +1,67 @@
+"""``agenttui formats PATH...``: the shape detected for each input, and why."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import IO, Any
+
+import orjson
+
+from agenttui import sources
+from agenttui.sanitize import clean
+from agenttui.session import Session
+
+STDIN_WAIT_S = 1.0
+"""How long ``-`` is given to show its first line."""
+
+
+def describe(session: Session) -> list[dict[str, Any]]:
+    """One entry per input file: ``path``, ``shape``, ``reason`` (and ``note`` for a
+    compressed or spooled input)."""
+    session.discover()
+    if any(spec.kind == "stdin" for spec in session.specs):
+        from agenttui.spool import stdin_spool
+
+        spool = stdin_spool()
+        deadline = time.monotonic() + STDIN_WAIT_S
+        while time.monotonic() < deadline and not spool.done.is_set():
+            if os.path.getsize(spool.path) > 0:
+                break
+            time.sleep(0.02)
+        spool.wait(0.05)
+    out = []
+    for lf, shape, reason in session.formats():
+        entry: dict[str, Any] = {
+            "path": lf.name if lf.label else sources.display_path(lf.path),
+            "shape": shape, "reason": reason}
+        if lf.finished:
+            entry["note"] = "compressed: read once, not tailed"
+        out.append(entry)
+    return out
+
+
+def run(paths: list[str], *, as_json: bool = False, out: IO[bytes] | None = None) -> int:
+    """Print the detected shape of each input (one line each); returns the exit code."""
+    stream = out if out is not None else sys.stdout.buffer
+    session = Session(paths)
+    try:
+        entries = describe(session)
+        if as_json:
+            for entry in entries:
+                stream.write(orjson.dumps(entry) + b"\n")
+        else:
+            width = max((len(clean(e["path"])) for e in entries), default=0)
+            for e in entries:
+                note = f" ({e['note']})" if "note" in e else ""
+                line = f"{clean(e['path']):<{width}}  {e['shape']:<18}  {clean(e['reason'])}{note}"
+                stream.write(line.encode() + b"\n")
+            if not entries:
+                stream.write(b"no log files found\n")
+        stream.flush()
+        return 0
+    except BrokenPipeError:
+        return 0
+    finally:
+        session.close()
