@@ -136,16 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
         return _run_tui(opts.paths, replay=_replay_options(opts),
                         show_secrets=opts.show_secrets)
-    except UsageError as exc:
-        print(f"agenttui: error: {exc}", file=sys.stderr)
-        return 2
-    except SourceError as exc:
-        print(f"agenttui: error: {exc}", file=sys.stderr)
-        return 2
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
         return 2
-    except ConfigError as exc:
+    except (UsageError, SourceError, ConfigError) as exc:
         print(f"agenttui: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
