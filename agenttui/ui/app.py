@@ -9,7 +9,6 @@ the list and updates the header, however fast lines arrive.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -35,9 +34,6 @@ from agenttui.ui.widgets.header import Totals
 
 REFRESH_HZ = 10
 """How often the list and the header may repaint."""
-COUNTS_EVERY_S = 1.0
-"""Recount statuses of big indexes at most this often (it is O(traces))."""
-BIG_INDEX = 20_000
 
 
 class AgentTUI(TriageActions, App[None]):
@@ -76,9 +72,6 @@ class AgentTUI(TriageActions, App[None]):
         self._progress: Progress | None = None
         self._scanning = True
         self._seen: tuple[int, int] = (-1, -1)
-        self._counts = {"ok": 0, "error": 0, "running": 0}
-        self._counts_at = 0.0
-        self._counts_seen = -1
         self.doctor_settings = doctor
         self.health: HealthMonitor | None = None
         self.captures = CaptureWatcher(self, session, replay)
@@ -174,24 +167,18 @@ class AgentTUI(TriageActions, App[None]):
                 refresh = getattr(screen, "refresh_trace", None)
                 if refresh is not None:
                     refresh()
-        main.header.show(self._totals(changed))
+        main.header.show(self._totals())
 
-    def _totals(self, changed: bool) -> Totals:
+    def _totals(self) -> Totals:
         session = self.session
         index = session.index
-        now = time.monotonic()
         with session.lock:
-            n = len(index)
-            if changed and (n < BIG_INDEX or now - self._counts_at >= COUNTS_EVERY_S
-                            or self._counts_seen < 0):
-                self._counts = index.status_counts()
-                self._counts_at = now
-                self._counts_seen = n
+            counts = index.status_counts()  # kept by the index: O(1)
             progress = self._progress
             return Totals(
-                lines=index.lines, events=index.events, traces=n,
-                ok=self._counts["ok"], error=self._counts["error"],
-                running=self._counts["running"], unparsed=index.unparsed_lines,
+                lines=index.lines, events=index.events, traces=len(index),
+                ok=counts["ok"], error=counts["error"],
+                running=counts["running"], unparsed=index.unparsed_lines,
                 rate=round(session.lines_per_second(), 0),
                 problems=len(session.problems),
                 scanning=self._scanning,
