@@ -13,8 +13,8 @@ from typing import Any
 
 from agenttui import __version__
 from agenttui.config import ConfigError
-from agenttui.query import QueryError
-from agenttui.sources import SourceError
+from agenttui.ingest.sources import SourceError
+from agenttui.model.query import QueryError
 
 COMMANDS = ("traces", "stats", "watch", "doctor", "report", "formats")
 
@@ -36,8 +36,9 @@ rotated logs compressed with gzip or bzip2 (read once); field names: [mapping] i
 """
 
 
-_SHOW_SECRETS_HELP = ("show secret-looking values (API keys, tokens, passwords) as they are; "
-                      "masked by default")
+_SHOW_SECRETS_HELP = (
+    "show secret-looking values (API keys, tokens, passwords) as they are; masked by default"
+)
 
 
 class UsageError(Exception):
@@ -57,12 +58,18 @@ def _tui_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="log files, directories (new files inside are picked up) or globs")
-    p.add_argument("--demo", action="store_true",
-                   help="run the demo agent with live traffic in a temporary directory and "
-                   "open the TUI on it")
-    from agenttui.replay_cli import add_tui_arguments
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="log files, directories (new files inside are picked up) or globs",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the demo agent with live traffic in a temporary directory and open the TUI on it",
+    )
+    from agenttui.commands.replay import add_tui_arguments
 
     add_tui_arguments(p)
     p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
@@ -73,7 +80,7 @@ def _tui_parser() -> argparse.ArgumentParser:
 def _command_parser(name: str) -> argparse.ArgumentParser:
     p = _Parser(prog=f"agenttui {name}")
     if name == "doctor":
-        from agenttui import doctor
+        from agenttui.doctor import checks as doctor
 
         doctor.add_arguments(p)
         return p
@@ -83,18 +90,31 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
         return p
     if name == "report":
         p.add_argument("request_id", metavar="REQUEST_ID", help="the request id (or a prefix)")
-        p.add_argument("paths", nargs="*", metavar="PATH", default=["."],
-                       help="log files, directories or globs (default: .)")
+        p.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            default=["."],
+            help="log files, directories or globs (default: .)",
+        )
         p.add_argument("--json", action="store_true", help="the whole trace as JSON")
         return p
     p.add_argument("paths", nargs="+", metavar="PATH", help="log files, directories or globs")
     p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
     if name == "traces":
-        p.add_argument("--filter", metavar="QUERY", default=None,
-                       help='only matching traces, e.g. "status:error tool:web_search dur>5s"')
+        p.add_argument(
+            "--filter",
+            metavar="QUERY",
+            default=None,
+            help='only matching traces, e.g. "status:error tool:web_search dur>5s"',
+        )
     if name == "watch":
-        p.add_argument("--jsonl", action="store_true", required=True,
-                       help="print one JSON line per trace change")
+        p.add_argument(
+            "--jsonl",
+            action="store_true",
+            required=True,
+            help="print one JSON line per trace change",
+        )
     else:
         p.add_argument("--json", action="store_true", required=True, help="print JSON")
     return p
@@ -105,28 +125,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in ("replay", "export-test"):
-            from agenttui import replay_cli
+            from agenttui.commands import replay as replay_cli
 
             return replay_cli.main(args[0], args[1:])
         if args and args[0] in COMMANDS:
             opts = _command_parser(args[0]).parse_args(args[1:])
             if args[0] == "doctor":
-                from agenttui import doctor
+                from agenttui.doctor import checks as doctor
 
                 return doctor.command(opts)
             if args[0] == "formats":
-                from agenttui import formats
+                from agenttui.commands import formats
 
                 return formats.run(opts.paths, as_json=opts.json)
-            from agenttui import commands
+            from agenttui.commands import headless as commands
 
             if args[0] == "report":
                 try:
                     return commands.report(opts.request_id, opts.paths, as_json=opts.json)
                 except commands.ReportError as exc:
                     raise UsageError(str(exc)) from exc
-            return commands.run(args[0], opts.paths, query=getattr(opts, "filter", None),
-                                show_secrets=opts.show_secrets)
+            return commands.run(
+                args[0],
+                opts.paths,
+                query=getattr(opts, "filter", None),
+                show_secrets=opts.show_secrets,
+            )
         opts = _tui_parser().parse_args(args)
         if opts.demo:
             if opts.paths:
@@ -134,8 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_demo(_replay_options(opts, demo=True))
         if not opts.paths:
             raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
-        return _run_tui(opts.paths, replay=_replay_options(opts),
-                        show_secrets=opts.show_secrets)
+        return _run_tui(opts.paths, replay=_replay_options(opts), show_secrets=opts.show_secrets)
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
         return 2
@@ -148,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _replay_options(opts: argparse.Namespace, *, demo: bool = False) -> Any:
     """The TUI's capture/replay options (checked: a bad flag is a usage error)."""
-    from agenttui import replay_cli
-    from agenttui.replay import TargetError
+    from agenttui.commands import replay as replay_cli
+    from agenttui.replay.runner import TargetError
 
     try:
         options = replay_cli.options(opts, demo=demo)
@@ -159,18 +182,24 @@ def _replay_options(opts: argparse.Namespace, *, demo: bool = False) -> Any:
     return options
 
 
-def _run_tui(paths: list[str], *, title: str | None = None, replay: Any = None,
-             show_secrets: bool = False) -> int:
+def _run_tui(
+    paths: list[str], *, title: str | None = None, replay: Any = None, show_secrets: bool = False
+) -> int:
     from agenttui.session import Session
 
     session = Session(paths)  # checks the paths before the screen switches
     from agenttui.ui.app import AgentTUI
 
     try:
-        from agenttui.doctor import settings_for_tui
+        from agenttui.doctor.checks import settings_for_tui
 
-        AgentTUI(session, title=title, doctor=settings_for_tui(),
-                 replay=replay, show_secrets=show_secrets).run()
+        AgentTUI(
+            session,
+            title=title,
+            doctor=settings_for_tui(),
+            replay=replay,
+            show_secrets=show_secrets,
+        ).run()
     finally:
         session.close()
     return 0

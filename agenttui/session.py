@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from agenttui import bulk, shapes, sources
-from agenttui.events import Event, EventReader
-from agenttui.records import Record
-from agenttui.sources import FileTable, LogFile, Spec
-from agenttui.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
+from agenttui.ingest import bulk, shapes, sources
+from agenttui.ingest.records import Record
+from agenttui.ingest.sources import FileTable, LogFile, Spec
+from agenttui.model.events import Event, EventReader
+from agenttui.model.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
 
 WATCH_DEBOUNCE_MS = 10
 """watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
@@ -58,7 +58,7 @@ class Session:
         self.mapping = shapes.load_mapping() if mapping is None else shapes.check_mapping(mapping)
         self.specs: list[Spec] = sources.parse_specs(paths)
         if any(spec.kind == "stdin" for spec in self.specs):
-            from agenttui.spool import stdin_spool
+            from agenttui.ingest.spool import stdin_spool
 
             stdin_spool()  # takes the pipe now, before a TUI reads keys from descriptor 0
         self.table = FileTable()
@@ -136,9 +136,12 @@ class Session:
             return False
         head = self.table.pread(lf.id, 0, sources.HEAD_BYTES)
         for other in self.table.files:
-            if (other is not lf and other.head is not None
-                    and len(other.head) >= sources.MIN_COPY_HEAD
-                    and head.startswith(other.head[:len(head)])):
+            if (
+                other is not lf
+                and other.head is not None
+                and len(other.head) >= sources.MIN_COPY_HEAD
+                and head.startswith(other.head[: len(head)])
+            ):
                 self._copies.add((lf.dev, lf.ino))
                 self.table.retire(lf)
                 lf.gone = True
@@ -177,7 +180,7 @@ class Session:
     def wait_for_stdin(self) -> None:
         """Block until standard input (``-``) ends, when it is one of the sources."""
         if any(spec.kind == "stdin" for spec in self.specs):
-            from agenttui.spool import stdin_spool
+            from agenttui.ingest.spool import stdin_spool
 
             stdin_spool().wait()
 
@@ -185,7 +188,8 @@ class Session:
         """Whether events can come from several places (files, or hosts named in records)."""
         files = [lf for lf in self.table.files if not lf.gone]
         return len({lf.path for lf in files}) > 1 or any(
-            lf.shape is not None and lf.shape.host_key is not None for lf in files)
+            lf.shape is not None and lf.shape.host_key is not None for lf in files
+        )
 
     def source_of(self, loc: int) -> str:
         """Where the event at ``loc`` ran: its host (when its shape names one), else its file."""
@@ -200,13 +204,19 @@ class Session:
     @property
     def problems(self) -> list[str]:
         """One line per live file that cannot be read."""
-        return [f"{sources.display_path(lf.path)}: {lf.problem}" for lf in self.table.live()
-                if lf.problem]
+        return [
+            f"{sources.display_path(lf.path)}: {lf.problem}"
+            for lf in self.table.live()
+            if lf.problem
+        ]
 
     # ---------------------------------------------------------------- reading
 
-    def scan(self, progress: Callable[[Progress], None] | None = None,
-             stop: threading.Event | None = None) -> None:
+    def scan(
+        self,
+        progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         """Read every file from its start to its current end.
 
         When there is a lot to read, the newest ``PREVIEW_BYTES`` of each file are indexed
@@ -300,8 +310,14 @@ class Session:
         self._rate.append((time.monotonic(), self.index.lines))
         return read
 
-    def _read(self, lf: LogFile, index: TraceIndex | None = None, *, end: int | None = None,
-              locked: bool = True) -> bool:
+    def _read(
+        self,
+        lf: LogFile,
+        index: TraceIndex | None = None,
+        *,
+        end: int | None = None,
+        locked: bool = True,
+    ) -> bool:
         """Read the next chunk of complete lines of ``lf`` into ``index`` (default: ours)."""
         chunk = sources.read_lines(self.table, lf, end=end)
         if chunk is None:
@@ -324,16 +340,17 @@ class Session:
         # that it is never held for long, however fast lines arrive.
         offsets, lines = chunk.offsets, chunk.lines
         for start in range(0, len(lines), LOCKED_SLICE):
-            records = list(map(decode_record, lines[start:start + LOCKED_SLICE]))
+            records = list(map(decode_record, lines[start : start + LOCKED_SLICE]))
             with self.lock:
-                for offset, rec in zip(offsets[start:start + LOCKED_SLICE], records, strict=True):
+                for offset, rec in zip(offsets[start : start + LOCKED_SLICE], records, strict=True):
                     add(rec, base | offset)
         return True
 
-    def _read_multi(self, shape: shapes.Shape, chunk: sources.Lines, target: TraceIndex,
-                    base: int, locked: bool) -> None:
+    def _read_multi(
+        self, shape: shapes.Shape, chunk: sources.Lines, target: TraceIndex, base: int, locked: bool
+    ) -> None:
         """Fold lines that hold several records each: record ``k`` of the line at ``offset``
-        is at location ``offset + k`` (see :mod:`agenttui.shapes`)."""
+        is at location ``offset + k`` (see :mod:`agenttui.ingest.shapes`)."""
         records = shape.records
         for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
             found = records(line.removesuffix(b"\r"))
@@ -399,16 +416,20 @@ class Session:
         with self.lock:
             locs = list(trace.locs)
         events = self.reader.read_many(locs)
-        if len({e.loc >> OFFSET_BITS for e in events}) > 1 or any(
-                e.source != e.file for e in events) or self._multi(events):
+        if (
+            len({e.loc >> OFFSET_BITS for e in events}) > 1
+            or any(e.source != e.file for e in events)
+            or self._multi(events)
+        ):
             events = _by_time(events)
         return events
 
     def _multi(self, events: list[Event]) -> bool:
         files = self.table.files
         ids = {e.loc >> OFFSET_BITS for e in events}
-        return any(0 <= i < len(files) and files[i].shape is not None and files[i].shape.multi
-                   for i in ids)
+        return any(
+            0 <= i < len(files) and files[i].shape is not None and files[i].shape.multi for i in ids
+        )
 
     def unattributed(self, limit: int = 1000) -> list[Event]:
         """The newest events with no request id (raw lines included)."""

@@ -44,30 +44,39 @@ def write_firehose(path: str, rate: int, seconds: float) -> int:
         while written < total:
             now = time.time()
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + (
-                f".{int(now % 1 * 1e6):06d}Z")
+                f".{int(now % 1 * 1e6):06d}Z"
+            )
             lines = []
             n = min(per_batch, total - written)
             for i in range(written, written + n):
                 step = i % LINES_PER_REQUEST
                 rid = f"fh-{request:09d}"
                 if step == 0:
-                    lines.append(f'{{"timestamp":"{stamp}","level":"info","event":"request_start",'
-                                 f'"request_id":"{rid}","query":"firehose question {i}"}}')
+                    lines.append(
+                        f'{{"timestamp":"{stamp}","level":"info","event":"request_start",'
+                        f'"request_id":"{rid}","query":"firehose question {i}"}}'
+                    )
                 elif step in (1, 3):
-                    lines.append(f'{{"timestamp":"{stamp}","level":"info",'
-                                 f'"event":"tool_call_start","request_id":"{rid}",'
-                                 f'"tool":"tool_{step}","call_id":"c{step}"}}')
+                    lines.append(
+                        f'{{"timestamp":"{stamp}","level":"info",'
+                        f'"event":"tool_call_start","request_id":"{rid}",'
+                        f'"tool":"tool_{step}","call_id":"c{step}"}}'
+                    )
                 elif step in (2, 4):
-                    lines.append(f'{{"timestamp":"{stamp}","level":"info",'
-                                 f'"event":"tool_call_success","request_id":"{rid}",'
-                                 f'"tool":"tool_{step - 1}","call_id":"c{step - 1}",'
-                                 f'"duration_ms":{i % 97 + 1}.5}}')
+                    lines.append(
+                        f'{{"timestamp":"{stamp}","level":"info",'
+                        f'"event":"tool_call_success","request_id":"{rid}",'
+                        f'"tool":"tool_{step - 1}","call_id":"c{step - 1}",'
+                        f'"duration_ms":{i % 97 + 1}.5}}'
+                    )
                 else:
                     failed = request % 10 == 0
                     event = "request_failed" if failed else "request_success"
                     extra = ',"level":"error","error":"Boom: firehose"' if failed else ""
-                    lines.append(f'{{"timestamp":"{stamp}","event":"{event}",'
-                                 f'"request_id":"{rid}","duration_ms":12.0{extra}}}')
+                    lines.append(
+                        f'{{"timestamp":"{stamp}","event":"{event}",'
+                        f'"request_id":"{rid}","duration_ms":12.0{extra}}}'
+                    )
                     request += 1
             os.write(fd, ("\n".join(lines) + "\n").encode())
             written += n
@@ -86,8 +95,9 @@ def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1e6
 
 
-async def run(rate: int, seconds: float, *, size: tuple[int, int] = (100, 30),
-              key_every: float = 0.2) -> dict[str, Any]:
+async def run(
+    rate: int, seconds: float, *, size: tuple[int, int] = (100, 30), key_every: float = 0.2
+) -> dict[str, Any]:
     """Run the firehose against the TUI; returns the figures."""
     from textual.events import Key
 
@@ -105,7 +115,9 @@ async def run(rate: int, seconds: float, *, size: tuple[int, int] = (100, 30),
             await asyncio.sleep(0.3)  # watching
             writer = subprocess.Popen(
                 [sys.executable, __file__, "--writer", str(log), str(rate), str(seconds)],
-                stdout=subprocess.PIPE, text=True)
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             tl = app.main.trace_list
             session = app.session
             key_ms: list[float] = []
@@ -150,16 +162,18 @@ async def run(rate: int, seconds: float, *, size: tuple[int, int] = (100, 30),
             out["keys_missed"] = missed
             if key_ms:
                 out["key_p50_ms"] = round(key_ms[len(key_ms) // 2], 1)
-                out["key_p95_ms"] = round(key_ms[min(len(key_ms) - 1,
-                                                     int(len(key_ms) * 0.95))], 1)
+                out["key_p95_ms"] = round(key_ms[min(len(key_ms) - 1, int(len(key_ms) * 0.95))], 1)
                 out["key_max_ms"] = round(key_ms[-1], 1)
                 out["keys_over_200ms"] = sum(1 for k in key_ms if k > 200)
             out["rss_mb"] = rss
             out["rss_start_mb"] = rss[0] if rss else None
             out["rss_end_mb"] = round(_rss_mb(), 1)
             out["max_lag_lines"] = max(lag) if lag else 0
-            out["bytes_per_trace"] = (round((out["rss_end_mb"] - rss[0]) * 1e6 / len(session.index))
-                                      if rss and len(session.index) else None)
+            out["bytes_per_trace"] = (
+                round((out["rss_end_mb"] - rss[0]) * 1e6 / len(session.index))
+                if rss and len(session.index)
+                else None
+            )
             await pilot.press("q")
         app.session.close()
     return out

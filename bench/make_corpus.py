@@ -104,6 +104,7 @@ def make_logger() -> Any:
 # --------------------------------------------------------------------------------------------
 # Timestamps
 
+
 class _FrozenDatetime:
     """Stands in for the ``datetime`` class inside structlog.processors while rendering."""
 
@@ -124,9 +125,7 @@ def frozen_clock(epoch_us: int) -> Iterator[None]:
     )
     # TimeStamper's now() reads the module global ``datetime`` of structlog.processors.
     saved = sp.__dict__["datetime"]
-    sp.__dict__["datetime"] = types.SimpleNamespace(
-        datetime=_FrozenDatetime, timezone=_dt.timezone
-    )
+    sp.__dict__["datetime"] = types.SimpleNamespace(datetime=_FrozenDatetime, timezone=_dt.timezone)
     try:
         yield
     finally:
@@ -152,7 +151,7 @@ class IsoClock:
 # --------------------------------------------------------------------------------------------
 # The simulated agent whose exceptions fill the tracebacks. Compiled under fake /srv paths.
 
-_AGENT_SRC = '''\
+_AGENT_SRC = """\
 import traceback
 from dataclasses import dataclass
 
@@ -177,7 +176,7 @@ class ToolRunner:
             _SIM["line"] = line
             _SIM["text"] = "".join(traceback.format_exception(exc))
             return None
-'''
+"""
 
 _REGISTRY_SRC = '''\
 from dataclasses import dataclass
@@ -206,7 +205,7 @@ class ToolRegistry:
             raise
 '''
 
-_IMPL_SRC = '''\
+_IMPL_SRC = """\
 PLAN = {}
 
 
@@ -239,7 +238,7 @@ def prepare(request_id, tool, payload, spec):
     route = f"/v1/tools/{tool}/invoke"
     _fail(2)
     return http.CLIENT.post(route, headers, payload)
-'''
+"""
 
 _HTTP_SRC = '''\
 from dataclasses import dataclass
@@ -279,7 +278,7 @@ class HttpClient:
         return decode.parse_body(status, raw_headers, b"".join(chunks))
 '''
 
-_DECODE_SRC = '''\
+_DECODE_SRC = """\
 def parse_body(status, headers, body):
     text = body.decode("utf-8", "replace")
     size = len(body)
@@ -301,7 +300,7 @@ def validate(records, seen):
     errors = [f"records[{i}]: missing 'score'" for i in range(len(records))]
     _fail(8)
     return records
-'''
+"""
 
 FAKE_ROOT = "/srv/agent/app"
 
@@ -329,11 +328,15 @@ def build_sim_agent() -> SimAgent:
     sim: dict[str, Any] = {"duration_ms": 0.0}
     impl = _compile_module("app.tools.impl", f"{FAKE_ROOT}/tools/impl.py", _IMPL_SRC, {})
     decode = _compile_module(
-        "app.clients.decode", f"{FAKE_ROOT}/clients/decode.py", _DECODE_SRC,
+        "app.clients.decode",
+        f"{FAKE_ROOT}/clients/decode.py",
+        _DECODE_SRC,
         {"_fail": impl._fail, "_rows": impl._rows},
     )
     http = _compile_module(
-        "app.clients.http", f"{FAKE_ROOT}/clients/http.py", _HTTP_SRC,
+        "app.clients.http",
+        f"{FAKE_ROOT}/clients/http.py",
+        _HTTP_SRC,
         {"_fail": impl._fail, "_rows": impl._rows, "PLAN": impl.PLAN, "decode": decode},
     )
     http.__dict__["CLIENT"] = http.HttpClient(base_url="https://tool-gateway.internal:8443")
@@ -342,7 +345,9 @@ def build_sim_agent() -> SimAgent:
         "app.tools.registry", f"{FAKE_ROOT}/tools/registry.py", _REGISTRY_SRC, {"impl": impl}
     )
     agent = _compile_module(
-        "app.agent", f"{FAKE_ROOT}/agent.py", _AGENT_SRC,
+        "app.agent",
+        f"{FAKE_ROOT}/agent.py",
+        _AGENT_SRC,
         {"_LOG": make_logger(), "_SIM": sim},
     )
     runner = agent.ToolRunner(
@@ -356,14 +361,45 @@ def build_sim_agent() -> SimAgent:
 # Vocabulary
 
 TOOLS = (
-    "web_search", "fetch_url", "sql_query", "vector_search", "read_file",
-    "python_exec", "get_weather", "calendar_lookup", "send_email", "calculator",
+    "web_search",
+    "fetch_url",
+    "sql_query",
+    "vector_search",
+    "read_file",
+    "python_exec",
+    "get_weather",
+    "calendar_lookup",
+    "send_email",
+    "calculator",
 )
-CITIES = ("Paris", "Berlin", "São Paulo", "Tokyo", "Lagos", "Zürich", "Austin", "Mumbai",
-          "Toronto", "Kraków", "Sydney", "Reykjavík")
-TOPICS = ("quarterly revenue", "kubernetes upgrades", "GDPR fines", "the Q3 roadmap",
-          "vector databases", "rust async runtimes", "EU AI Act", "supply chain delays",
-          "customer churn", "latency regressions", "the onboarding flow", "pricing tiers")
+CITIES = (
+    "Paris",
+    "Berlin",
+    "São Paulo",
+    "Tokyo",
+    "Lagos",
+    "Zürich",
+    "Austin",
+    "Mumbai",
+    "Toronto",
+    "Kraków",
+    "Sydney",
+    "Reykjavík",
+)
+TOPICS = (
+    "quarterly revenue",
+    "kubernetes upgrades",
+    "GDPR fines",
+    "the Q3 roadmap",
+    "vector databases",
+    "rust async runtimes",
+    "EU AI Act",
+    "supply chain delays",
+    "customer churn",
+    "latency regressions",
+    "the onboarding flow",
+    "pricing tiers",
+)
 QUERY_TEMPLATES = (
     "What's the weather in {city} tomorrow?",
     "Summarize the latest news about {topic}",
@@ -387,12 +423,17 @@ def _params(rng: random.Random, tool: str) -> dict[str, Any]:
     if tool == "web_search":
         return {"query": f"{topic} {city}", "max_results": rng.choice((5, 10, 20))}
     if tool == "fetch_url":
-        return {"url": f"https://news.example.com/{topic.replace(' ', '-')}/{rng.randrange(10**6)}",
-                "timeout_s": 10}
+        return {
+            "url": f"https://news.example.com/{topic.replace(' ', '-')}/{rng.randrange(10**6)}",
+            "timeout_s": 10,
+        }
     if tool == "sql_query":
         table = rng.choice(TABLES)
-        return {"sql": f"SELECT id, total FROM {table} WHERE city = '{city}' "
-                       f"LIMIT {rng.randrange(10, 500)}", "database": "analytics"}
+        return {
+            "sql": f"SELECT id, total FROM {table} WHERE city = '{city}' "
+            f"LIMIT {rng.randrange(10, 500)}",
+            "database": "analytics",
+        }
     if tool == "vector_search":
         return {"collection": "kb_articles", "query": topic, "top_k": rng.choice((3, 5, 8))}
     if tool == "read_file":
@@ -402,8 +443,10 @@ def _params(rng: random.Random, tool: str) -> dict[str, Any]:
     if tool == "get_weather":
         return {"city": city, "units": rng.choice(("metric", "imperial"))}
     if tool == "calendar_lookup":
-        return {"user_id": f"u_{rng.randrange(10**5):05d}",
-                "date": f"2025-03-{rng.randrange(14, 29)}"}
+        return {
+            "user_id": f"u_{rng.randrange(10**5):05d}",
+            "date": f"2025-03-{rng.randrange(14, 29)}",
+        }
     if tool == "send_email":
         return {"to": [f"team-{city.lower()}@example.com"], "subject": f"Re: {topic}"}
     return {"expression": f"({rng.randrange(1, 999)} * {rng.randrange(1, 99)}) / 7"}
@@ -437,8 +480,14 @@ def _error_factories(http: types.ModuleType) -> list[ErrorFactory]:
         return lambda: json.JSONDecodeError("Expecting ',' delimiter", "{" * 8, min(pos, 7))
 
     def status(rng: random.Random) -> Callable[[], Exception]:
-        code, text = rng.choice(((500, "Internal Server Error"), (502, "Bad Gateway"),
-                                 (503, "Service Unavailable"), (504, "Gateway Timeout")))
+        code, text = rng.choice(
+            (
+                (500, "Internal Server Error"),
+                (502, "Bad Gateway"),
+                (503, "Service Unavailable"),
+                (504, "Gateway Timeout"),
+            )
+        )
         return lambda: http.HTTPStatusError(
             f"Server error '{code} {text}' for url 'https://tool-gateway.internal:8443/v1/tools'"
         )
@@ -477,8 +526,14 @@ def _size_plan(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def raise_and_log(agent: SimAgent, variant: Variant, request_id: str, call_id: str,
-                  epoch_us: int, duration_ms: float) -> tuple[str, str]:
+def raise_and_log(
+    agent: SimAgent,
+    variant: Variant,
+    request_id: str,
+    call_id: str,
+    epoch_us: int,
+    duration_ms: float,
+) -> tuple[str, str]:
     """Really raise the variant's exception inside the simulated agent and log it with structlog.
 
     Returns:
@@ -505,7 +560,7 @@ def build_pool(agent: SimAgent, rng: random.Random, size: int = POOL_SIZE) -> li
         v = Variant(index=i, tool=tool, params=_params(rng, tool), plan=plan)
         line, text = raise_and_log(agent, v, RID_PLACEHOLDER, CALL_PLACEHOLDER, 0, 0.0)
         cut = line.rindex(_EXC_SEP)
-        v.exc_json = line[cut + len(_EXC_SEP):-1]
+        v.exc_json = line[cut + len(_EXC_SEP) : -1]
         v.error = json.loads(line[:cut] + "}")["error"]
         v.text = text
         pool.append(v)
@@ -514,6 +569,7 @@ def build_pool(agent: SimAgent, rng: random.Random, size: int = POOL_SIZE) -> li
 
 # --------------------------------------------------------------------------------------------
 # Generation
+
 
 @dataclass
 class Call:
@@ -565,8 +621,14 @@ K_REQ_START, K_TOOL_START, K_TOOL_OK, K_TOOL_FAIL, K_REQ_OK, K_REQ_FAIL = range(
 
 
 class CorpusGenerator:
-    def __init__(self, out: Path, lines: int = DEFAULT_LINES, seed: int = 7,
-                 verify_every: int = 50_000, keep_samples: int = 20) -> None:
+    def __init__(
+        self,
+        out: Path,
+        lines: int = DEFAULT_LINES,
+        seed: int = 7,
+        verify_every: int = 50_000,
+        keep_samples: int = 20,
+    ) -> None:
         self.out = out
         self.target_lines = max(100, lines)
         self.rng = random.Random(seed)
@@ -605,8 +667,12 @@ class CorpusGenerator:
         while i < m:
             if i == par:
                 a, b = (i, i + 1) if rng.random() < 0.5 else (i + 1, i)
-                steps += [(K_TOOL_START, i), (K_TOOL_START, i + 1), (self._end(calls, a), a),
-                          (self._end(calls, b), b)]
+                steps += [
+                    (K_TOOL_START, i),
+                    (K_TOOL_START, i + 1),
+                    (self._end(calls, a), a),
+                    (self._end(calls, b), b),
+                ]
                 i += 2
             else:
                 steps += [(K_TOOL_START, i), (self._end(calls, i), i)]
@@ -624,10 +690,13 @@ class CorpusGenerator:
 
     def verify(self, d: dict[str, Any], line: str, epoch_us: int) -> None:
         """Render ``d`` through the real structlog chain and compare with the fast line."""
-        kwargs = {k: v for k, v in d.items()
-                  if k not in ("event", "request_id", "level", "timestamp")}
-        with frozen_clock(epoch_us), structlog.contextvars.bound_contextvars(
-                request_id=d["request_id"]):
+        kwargs = {
+            k: v for k, v in d.items() if k not in ("event", "request_id", "level", "timestamp")
+        }
+        with (
+            frozen_clock(epoch_us),
+            structlog.contextvars.bound_contextvars(request_id=d["request_id"]),
+        ):
             real = getattr(self.log, d["level"])(d["event"], **kwargs)
         if real != line:
             raise AssertionError(f"fast path differs from structlog:\n{line}\n{real}")
@@ -638,10 +707,14 @@ class CorpusGenerator:
         r = rng.random()
         if r < 0.55:
             ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-            path, code = rng.choice((('POST /v1/agent/run HTTP/1.1', "200 OK"),
-                                     ('POST /v1/agent/run HTTP/1.1', "500 Internal Server Error"),
-                                     ('GET /healthz HTTP/1.1', "200 OK"),
-                                     ('GET /metrics HTTP/1.1', "200 OK")))
+            path, code = rng.choice(
+                (
+                    ("POST /v1/agent/run HTTP/1.1", "200 OK"),
+                    ("POST /v1/agent/run HTTP/1.1", "500 Internal Server Error"),
+                    ("GET /healthz HTTP/1.1", "200 OK"),
+                    ("GET /metrics HTTP/1.1", "200 OK"),
+                )
+            )
             return [f'INFO:     {ip}:{rng.randrange(30000, 65000)} - "{path}" {code}']
         if r < 0.80 and last_json:
             # a torn write: a strict prefix of a JSON object is never valid JSON
@@ -714,45 +787,78 @@ class CorpusGenerator:
                 if kind == K_TOOL_START:
                     c = req.calls[ci]
                     c.start_us = now
-                    d = {"tool": c.tool, "params": c.params, "call_id": c.call_id,
-                         "event": "tool_call_start", "request_id": rid, "level": "info",
-                         "timestamp": ts}
+                    d = {
+                        "tool": c.tool,
+                        "params": c.params,
+                        "call_id": c.call_id,
+                        "event": "tool_call_start",
+                        "request_id": rid,
+                        "level": "info",
+                        "timestamp": ts,
+                    }
                     line = dumps(d)
                 elif kind == K_TOOL_OK:
                     c = req.calls[ci]
-                    d = {"tool": c.tool, "call_id": c.call_id,
-                         "result_size": int(exp(1.0) * 3000) + randrange(2, 200),
-                         "duration_ms": round((now - c.start_us) / 1000, 3),
-                         "event": "tool_call_success", "request_id": rid, "level": "info",
-                         "timestamp": ts}
+                    d = {
+                        "tool": c.tool,
+                        "call_id": c.call_id,
+                        "result_size": int(exp(1.0) * 3000) + randrange(2, 200),
+                        "duration_ms": round((now - c.start_us) / 1000, 3),
+                        "event": "tool_call_success",
+                        "request_id": rid,
+                        "level": "info",
+                        "timestamp": ts,
+                    }
                     line = dumps(d)
                 elif kind == K_REQ_START:
                     req.start_us = now
-                    d = {"query": req.query, "event": "request_start", "request_id": rid,
-                         "level": "info", "timestamp": ts}
+                    d = {
+                        "query": req.query,
+                        "event": "request_start",
+                        "request_id": rid,
+                        "level": "info",
+                        "timestamp": ts,
+                    }
                     line = dumps(d)
                 elif kind == K_REQ_OK:
-                    d = {"duration_ms": round((now - req.start_us) / 1000, 3),
-                         "event": "request_success", "request_id": rid, "level": "info",
-                         "timestamp": ts}
+                    d = {
+                        "duration_ms": round((now - req.start_us) / 1000, 3),
+                        "event": "request_success",
+                        "request_id": rid,
+                        "level": "info",
+                        "timestamp": ts,
+                    }
                     line = dumps(d)
                 elif kind == K_REQ_FAIL:
                     v = req.calls[-1].variant
                     assert v is not None
-                    d = {"error": v.error, "duration_ms": round((now - req.start_us) / 1000, 3),
-                         "event": "request_failed", "request_id": rid, "level": "error",
-                         "timestamp": ts}
+                    d = {
+                        "error": v.error,
+                        "duration_ms": round((now - req.start_us) / 1000, 3),
+                        "event": "request_failed",
+                        "request_id": rid,
+                        "level": "error",
+                        "timestamp": ts,
+                    }
                     line = dumps(d)
                 else:  # K_TOOL_FAIL
                     c = req.calls[ci]
                     v = c.variant
                     assert v is not None
                     dur = round((now - c.start_us) / 1000, 3)
-                    d = {"tool": c.tool, "call_id": c.call_id, "error": v.error,
-                         "duration_ms": dur, "event": "tool_call_failed", "request_id": rid,
-                         "level": "error", "timestamp": ts}
+                    d = {
+                        "tool": c.tool,
+                        "call_id": c.call_id,
+                        "error": v.error,
+                        "duration_ms": dur,
+                        "event": "tool_call_failed",
+                        "request_id": rid,
+                        "level": "error",
+                        "timestamp": ts,
+                    }
                     exc = v.exc_json.replace(RID_PLACEHOLDER, rid).replace(
-                        CALL_PLACEHOLDER, c.call_id)
+                        CALL_PLACEHOLDER, c.call_id
+                    )
                     line = dumps(d)[:-1] + _EXC_SEP + exc + "}"
                     stats.failures += 1
                     if stats.failures <= 5 or (verify_every and stats.failures % 500 == 0):
@@ -762,7 +868,8 @@ class CorpusGenerator:
                         stats.verified += 1
                     if len(stats.failure_samples) < self.keep_samples:
                         stats.failure_samples.append(
-                            FailureSample(lines + 1, v.index, rid, c.call_id, now, dur))
+                            FailureSample(lines + 1, v.index, rid, c.call_id, now, dur)
+                        )
                     if stats.captures < capture_target and rand() < capture_p:
                         self._capture(req, c, v, ts, dur)
                 lines += 1
@@ -816,8 +923,9 @@ class CorpusGenerator:
         self.stats.captures += 1
 
 
-def generate(out: Path, lines: int = DEFAULT_LINES, seed: int = 7,
-             verify_every: int = 50_000) -> Stats:
+def generate(
+    out: Path, lines: int = DEFAULT_LINES, seed: int = 7, verify_every: int = 50_000
+) -> Stats:
     """Generate ``out/agent.log`` and ``out/captures/``; return what was written."""
     out.mkdir(parents=True, exist_ok=True)
     for old in (out / "captures").glob("failed_*.json"):
@@ -831,22 +939,38 @@ def generate(out: Path, lines: int = DEFAULT_LINES, seed: int = 7,
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "corpus",
-                    help="output directory (default: bench/corpus)")
-    ap.add_argument("--lines", type=int, default=DEFAULT_LINES,
-                    help=f"approximate number of lines (default {DEFAULT_LINES:,})")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).parent / "corpus",
+        help="output directory (default: bench/corpus)",
+    )
+    ap.add_argument(
+        "--lines",
+        type=int,
+        default=DEFAULT_LINES,
+        help=f"approximate number of lines (default {DEFAULT_LINES:,})",
+    )
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--verify-every", type=int, default=50_000,
-                    help="re-render every Nth line through real structlog and compare (0: off)")
+    ap.add_argument(
+        "--verify-every",
+        type=int,
+        default=50_000,
+        help="re-render every Nth line through real structlog and compare (0: off)",
+    )
     args = ap.parse_args(argv)
     st = generate(args.out, args.lines, args.seed, args.verify_every)
     size = st.bytes
-    print(f"wrote {args.out / 'agent.log'}: {st.lines:,} lines ({st.json_lines:,} JSON, "
-          f"{st.nonjson_lines:,} non-JSON), {size:,} bytes ({size / 1e6:.1f} MB), "
-          f"{st.requests:,} requests, {st.failures:,} failures")
+    print(
+        f"wrote {args.out / 'agent.log'}: {st.lines:,} lines ({st.json_lines:,} JSON, "
+        f"{st.nonjson_lines:,} non-JSON), {size:,} bytes ({size / 1e6:.1f} MB), "
+        f"{st.requests:,} requests, {st.failures:,} failures"
+    )
     print(f"wrote {args.out / 'captures'}: {st.captures} failure captures")
-    print(f"verified {st.verified} lines against real structlog; took {st.seconds:.1f}s "
-          f"(pid {os.getpid()}, python {sys.version.split()[0]})")
+    print(
+        f"verified {st.verified} lines against real structlog; took {st.seconds:.1f}s "
+        f"(pid {os.getpid()}, python {sys.version.split()[0]})"
+    )
     return 0
 
 

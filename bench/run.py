@@ -50,14 +50,19 @@ LNAV_FORMAT: dict[str, Any] = {
     FORMAT_NAME: {
         "title": "structlog JSON",
         "description": "structlog JSONRenderer lines: merge_contextvars, add_log_level, "
-                       "TimeStamper(fmt='iso', utc=True), dict_tracebacks",
+        "TimeStamper(fmt='iso', utc=True), dict_tracebacks",
         "json": True,
         "timestamp-field": "timestamp",
         "level-field": "level",
         "body-field": "event",
         "opid-field": "request_id",
-        "level": {"critical": "critical", "error": "error", "warning": "warning",
-                  "info": "info", "debug": "debug"},
+        "level": {
+            "critical": "critical",
+            "error": "error",
+            "warning": "warning",
+            "info": "info",
+            "debug": "debug",
+        },
         "value": {
             "request_id": {"kind": "string", "identifier": True},
             "event": {"kind": "string", "identifier": True},
@@ -73,10 +78,16 @@ LNAV_FORMAT: dict[str, Any] = {
             "exception": {"kind": "json"},
         },
         "line-format": [
-            {"field": "__timestamp__"}, " ",
-            {"field": "__level__", "text-transform": "uppercase"}, " ",
-            {"field": "request_id"}, " ", {"field": "event"}, " ",
-            {"field": "tool", "default-value": ""}, " ",
+            {"field": "__timestamp__"},
+            " ",
+            {"field": "__level__", "text-transform": "uppercase"},
+            " ",
+            {"field": "request_id"},
+            " ",
+            {"field": "event"},
+            " ",
+            {"field": "tool", "default-value": ""},
+            " ",
             {"field": "error", "default-value": ""},
         ],
     },
@@ -152,8 +163,12 @@ class Run:
     timed_out: bool = False
 
 
-def measure(cmd: Sequence[str], timeout: float = 600.0, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> Run:
+def measure(
+    cmd: Sequence[str],
+    timeout: float = 600.0,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Run:
     """Run ``cmd`` to completion; sample its process tree's RSS every 10 ms."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
@@ -191,10 +206,16 @@ def measure(cmd: Sequence[str], timeout: float = 600.0, env: dict[str, str] | No
         proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else None
         out.seek(0)
         err.seek(0)
-        return Run(list(cmd), proc.returncode, wall, peak,
-                   (rusage.ru_maxrss * 1024) if rusage else 0,
-                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   timed_out)
+        return Run(
+            list(cmd),
+            proc.returncode,
+            wall,
+            peak,
+            (rusage.ru_maxrss * 1024) if rusage else 0,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            timed_out,
+        )
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -217,10 +238,18 @@ class Results:
     rows: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def row(self, figure: str, ours: str, lnav: str = "", ratio: str = "", target: str = "",
-            met: bool | None = None) -> None:
-        self.rows.append((figure, ours, lnav, ratio, target,
-                          "" if met is None else ("yes" if met else "**no**")))
+    def row(
+        self,
+        figure: str,
+        ours: str,
+        lnav: str = "",
+        ratio: str = "",
+        target: str = "",
+        met: bool | None = None,
+    ) -> None:
+        self.rows.append(
+            (figure, ours, lnav, ratio, target, "" if met is None else ("yes" if met else "**no**"))
+        )
 
     def note(self, text: str) -> None:
         print(f"  note: {text}")
@@ -236,8 +265,10 @@ def step_stats(log: Path, repeats: int, res: Results) -> Run | None:
     runs: list[Run] = []
     for i in range(repeats):
         r = measure(agenttui_cmd("stats", str(log), "--json"), timeout=600, cwd=ROOT)
-        print(f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s peak_rss={mb(r.peak_rss)} "
-              f"wait4_maxrss={mb(r.wait4_maxrss)}")
+        print(
+            f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s peak_rss={mb(r.peak_rss)} "
+            f"wait4_maxrss={mb(r.wait4_maxrss)}"
+        )
         if r.rc != 0:
             res.note(f"agenttui stats failed (rc={r.rc}): {r.stderr.strip()[-400:]}")
             return None
@@ -252,18 +283,25 @@ def step_stats(log: Path, repeats: int, res: Results) -> Run | None:
         res.note(f"agenttui stats --json printed no JSON: {best.stdout[:200]!r}")
         return best
     expect = res.corpus
-    checks = [("lines", expect.get("lines")), ("unparsed_lines", expect.get("nonjson_lines")),
-              ("traces", expect.get("requests"))]
+    checks = [
+        ("lines", expect.get("lines")),
+        ("unparsed_lines", expect.get("nonjson_lines")),
+        ("traces", expect.get("requests")),
+    ]
     for key, want in checks:
         if want is not None and out.get(key) != want:
             res.note(f"agenttui stats {key}={out.get(key)} but the corpus has {want}")
     by_status = out.get("traces_by_status", {})
-    print(f"  agenttui: lines={out.get('lines')} events={out.get('events')} "
-          f"unparsed={out.get('unparsed_lines')} traces={out.get('traces')} "
-          f"by_status={by_status}")
+    print(
+        f"  agenttui: lines={out.get('lines')} events={out.get('events')} "
+        f"unparsed={out.get('unparsed_lines')} traces={out.get('traces')} "
+        f"by_status={by_status}"
+    )
     if expect.get("failures") is not None and by_status.get("error") != expect["failures"]:
-        res.note(f"agenttui error traces={by_status.get('error')} but the corpus has "
-                 f"{expect['failures']} failed requests")
+        res.note(
+            f"agenttui error traces={by_status.get('error')} but the corpus has "
+            f"{expect['failures']} failed requests"
+        )
     return best
 
 
@@ -272,8 +310,14 @@ def install_lnav_format(home: Path) -> Path:
     src = home / f"{FORMAT_NAME}.json"
     src.write_text(json.dumps(LNAV_FORMAT, indent=2), encoding="utf-8")
     env = {**os.environ, "HOME": str(home)}
-    subprocess.run([LNAV, "-i", str(src)], env=env, check=False, timeout=60,
-                   stdin=subprocess.DEVNULL, capture_output=True)
+    subprocess.run(
+        [LNAV, "-i", str(src)],
+        env=env,
+        check=False,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
     dest = home / ".lnav" / "formats" / "installed" / f"{FORMAT_NAME}.json"
     if not dest.exists():  # older/newer lnav: put it there ourselves
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -297,8 +341,9 @@ def step_lnav(log: Path, repeats: int, res: Results) -> Run | None:
     if not Path(LNAV).exists():
         res.note(f"lnav not installed at {LNAV}: skipped (apt-get install lnav)")
         return None
-    version = subprocess.run([LNAV, "-V"], capture_output=True, text=True, timeout=30,
-                             stdin=subprocess.DEVNULL).stdout.strip()
+    version = subprocess.run(
+        [LNAV, "-V"], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+    ).stdout.strip()
     res.machine["lnav"] = version
     with tempfile.TemporaryDirectory(prefix="bench-lnav-") as tmp:
         home = Path(tmp)
@@ -311,8 +356,10 @@ def step_lnav(log: Path, repeats: int, res: Results) -> Run | None:
         for i in range(repeats):
             r = measure(cmd, timeout=900, env=env)
             counts = _parse_lnav_table(r.stdout)
-            print(f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s peak_rss={mb(r.peak_rss)} "
-                  f"wait4_maxrss={mb(r.wait4_maxrss)} counts={counts}")
+            print(
+                f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s peak_rss={mb(r.peak_rss)} "
+                f"wait4_maxrss={mb(r.wait4_maxrss)} counts={counts}"
+            )
             if r.rc != 0 or not counts:
                 res.note(f"lnav failed (rc={r.rc}): {(r.stderr or r.stdout).strip()[-400:]}")
                 return None
@@ -322,14 +369,20 @@ def step_lnav(log: Path, repeats: int, res: Results) -> Run | None:
     json_lines = res.corpus.get("json_lines")
     parsed = counts.get("n", 0) - counts.get("invalid", 0)
     if json_lines and abs(parsed - json_lines) > 0.01 * json_lines:
-        res.note(f"lnav parsed {parsed} messages with the {FORMAT_NAME} format, the corpus "
-                 f"has {json_lines} JSON lines: the format did not apply")
+        res.note(
+            f"lnav parsed {parsed} messages with the {FORMAT_NAME} format, the corpus "
+            f"has {json_lines} JSON lines: the format did not apply"
+        )
     if res.corpus.get("requests") and counts.get("ops") != res.corpus["requests"]:
-        res.note(f"lnav counted {counts.get('ops')} distinct opids, corpus has "
-                 f"{res.corpus['requests']} requests")
-    res.note(f"lnav counts: {counts} (corpus: {res.corpus.get('json_lines')} JSON lines, "
-             f"{res.corpus.get('nonjson_lines')} non-JSON, {res.corpus.get('requests')} "
-             f"requests, {res.corpus.get('failures')} failures)")
+        res.note(
+            f"lnav counted {counts.get('ops')} distinct opids, corpus has "
+            f"{res.corpus['requests']} requests"
+        )
+    res.note(
+        f"lnav counts: {counts} (corpus: {res.corpus.get('json_lines')} JSON lines, "
+        f"{res.corpus.get('nonjson_lines')} non-JSON, {res.corpus.get('requests')} "
+        f"requests, {res.corpus.get('failures')} failures)"
+    )
     return best
 
 
@@ -384,18 +437,21 @@ class LiveWriter:
         if kind == "tool_call_start":
             return json.dumps({"tool": arg[0], "params": {"q": "x"}, "call_id": arg[1], **base})
         if kind == "tool_call_success":
-            return json.dumps({"tool": arg[0], "call_id": arg[1], "result_size": 512,
-                               "duration_ms": 12.5, **base})
+            return json.dumps(
+                {"tool": arg[0], "call_id": arg[1], "result_size": 512, "duration_ms": 12.5, **base}
+            )
         if kind == "request_success":
             return json.dumps({"duration_ms": 40.0, **base})
         v = self._pool[self.rng.randrange(len(self._pool))]
         base["level"] = "error"
         if kind == "request_failed":
             return json.dumps({"error": v.error, "duration_ms": 40.0, **base})
-        head = json.dumps({"tool": arg[0], "call_id": arg[1], "error": v.error,
-                           "duration_ms": 12.5, **base})
+        head = json.dumps(
+            {"tool": arg[0], "call_id": arg[1], "error": v.error, "duration_ms": 12.5, **base}
+        )
         exc = v.exc_json.replace(make_corpus.RID_PLACEHOLDER, rid).replace(
-            make_corpus.CALL_PLACEHOLDER, arg[1])
+            make_corpus.CALL_PLACEHOLDER, arg[1]
+        )
         return head[:-1] + ', "exception": ' + exc + "}"
 
     def run(self) -> None:
@@ -499,8 +555,9 @@ def run_live(live_dir: Path, rate: int, seconds: float, label: str) -> LiveResul
     print(f"[{label}] {' '.join(cmd[1:])}: {rate} lines/s for {seconds:.0f} s")
     writer = LiveWriter(log, rate, seconds)
     with tempfile.TemporaryFile() as err:
-        proc = spawn(cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
-                     bufsize=0)
+        proc = spawn(
+            cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT, bufsize=0
+        )
         assert proc.stdout is not None
         reader = WatchReader(proc.stdout)
         reader.thread.start()
@@ -508,8 +565,10 @@ def run_live(live_dir: Path, rate: int, seconds: float, label: str) -> LiveResul
             time.sleep(1.5)  # let it start and reach the (empty) end of the file
             if proc.poll() is not None:
                 err.seek(0)
-                print(f"  watch exited early rc={proc.returncode}: "
-                      f"{err.read().decode('utf-8', 'replace')[-400:]}")
+                print(
+                    f"  watch exited early rc={proc.returncode}: "
+                    f"{err.read().decode('utf-8', 'replace')[-400:]}"
+                )
                 return None
             ps = psutil.Process(proc.pid)
             cpu0, rss0 = _tree_cpu_rss(ps)
@@ -522,8 +581,7 @@ def run_live(live_dir: Path, rate: int, seconds: float, label: str) -> LiveResul
             wall = time.monotonic() - t0
             # let the last changes come out (bounded)
             deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and len(reader.first_done) < len(
-                    writer.terminal_at):
+            while time.monotonic() < deadline and len(reader.first_done) < len(writer.terminal_at):
                 time.sleep(0.05)
         finally:
             _kill_tree(proc)
@@ -548,12 +606,17 @@ def step_latency(live_dir: Path, rate: int, seconds: float, res: Results) -> Non
     if r is None:
         res.note("latency: agenttui watch did not run")
         return
-    lat = [(r.reader.first_done[rid] - at) * 1000 for rid, at in r.writer.terminal_at.items()
-           if rid in r.reader.first_done]
+    lat = [
+        (r.reader.first_done[rid] - at) * 1000
+        for rid, at in r.writer.terminal_at.items()
+        if rid in r.reader.first_done
+    ]
     done = len(r.writer.terminal_at)
-    print(f"  wrote {r.writer.lines} lines, {done} finished requests; watch printed "
-          f"{r.reader.lines} lines ({r.reader.bad} unreadable), statuses {r.reader.statuses}; "
-          f"matched {len(lat)}")
+    print(
+        f"  wrote {r.writer.lines} lines, {done} finished requests; watch printed "
+        f"{r.reader.lines} lines ({r.reader.bad} unreadable), statuses {r.reader.statuses}; "
+        f"matched {len(lat)}"
+    )
     if not lat:
         res.note(f"latency: no finished trace matched; watch stderr: {r.stderr[-400:]}")
         return
@@ -562,8 +625,9 @@ def step_latency(live_dir: Path, rate: int, seconds: float, res: Results) -> Non
     res.row(f"tail latency p50 ({rate} lines/s, {seconds:.0f} s)", f"{p50:.1f} ms")
     res.row("tail latency p95", f"{p95:.1f} ms")
     res.row("tail latency p99", f"{p99:.1f} ms", target="<= 100 ms", met=p99 <= 100)
-    res.row("finished traces seen / written", f"{len(lat)} / {done}",
-            target="all", met=len(lat) == done)
+    res.row(
+        "finished traces seen / written", f"{len(lat)} / {done}", target="all", met=len(lat) == done
+    )
 
 
 def step_idle(live_dir: Path, rate: int, seconds: float, res: Results) -> None:
@@ -572,12 +636,20 @@ def step_idle(live_dir: Path, rate: int, seconds: float, res: Results) -> None:
         res.note("idle: agenttui watch did not run")
         return
     cpu_pct = 100 * r.cpu_s / r.wall_s if r.wall_s else float("nan")
-    print(f"  wrote {r.writer.lines} lines; watch CPU {cpu_pct:.1f}% of one core; RSS "
-          f"{mb(r.rss_start)} -> {mb(r.rss_end)}")
-    res.row(f"tail CPU ({rate} lines/s, {seconds:.0f} s)", f"{cpu_pct:.1f}% of a core",
-            target="< 50%", met=cpu_pct < 50)
-    res.row("tail RSS start -> end", f"{mb(r.rss_start)} -> {mb(r.rss_end)} "
-            f"(+{(r.rss_end - r.rss_start) / 2**20:.1f} MB)")
+    print(
+        f"  wrote {r.writer.lines} lines; watch CPU {cpu_pct:.1f}% of one core; RSS "
+        f"{mb(r.rss_start)} -> {mb(r.rss_end)}"
+    )
+    res.row(
+        f"tail CPU ({rate} lines/s, {seconds:.0f} s)",
+        f"{cpu_pct:.1f}% of a core",
+        target="< 50%",
+        met=cpu_pct < 50,
+    )
+    res.row(
+        "tail RSS start -> end",
+        f"{mb(r.rss_start)} -> {mb(r.rss_end)} (+{(r.rss_end - r.rss_start) / 2**20:.1f} MB)",
+    )
 
 
 def step_tui(log: Path, res: Results) -> None:
@@ -590,15 +662,25 @@ def step_tui(log: Path, res: Results) -> None:
         res.note(f"tui probe failed (rc={r.rc}): {r.stderr.strip()[-400:]}")
         return
     print(f"  {out}")
-    res.row("TUI: newest traces on screen after start", f"{out['first_rows_s']:.2f} s",
-            target="<= 1.0 s", met=out["first_rows_s"] <= 1.0 and out["top_row_is_newest"])
+    res.row(
+        "TUI: newest traces on screen after start",
+        f"{out['first_rows_s']:.2f} s",
+        target="<= 1.0 s",
+        met=out["first_rows_s"] <= 1.0 and out["top_row_is_newest"],
+    )
     res.row("TUI: full index filled in behind", f"{out['full_index_s']:.1f} s")
-    res.row(f"TUI: key handled during the scan ({out['keys_during_scan']} keys), p50 / max",
-            f"{out['key_p50_ms']:.1f} / {out['key_max_ms']:.1f} ms",
-            target="not blocked", met=out["key_max_ms"] < 200)
-    res.row("TUI: open a trace (300 random, cold), p50 / p99 / max",
-            f"{out['open_p50_ms']:.2f} / {out['open_p99_ms']:.2f} / {out['open_max_ms']:.2f} ms",
-            target="< 100 ms", met=out["open_max_ms"] < 100)
+    res.row(
+        f"TUI: key handled during the scan ({out['keys_during_scan']} keys), p50 / max",
+        f"{out['key_p50_ms']:.1f} / {out['key_max_ms']:.1f} ms",
+        target="not blocked",
+        met=out["key_max_ms"] < 200,
+    )
+    res.row(
+        "TUI: open a trace (300 random, cold), p50 / p99 / max",
+        f"{out['open_p50_ms']:.2f} / {out['open_p99_ms']:.2f} / {out['open_max_ms']:.2f} ms",
+        target="< 100 ms",
+        met=out["open_max_ms"] < 100,
+    )
     res.row("TUI: process peak RSS (incl. children)", mb(r.peak_rss))
 
 
@@ -633,8 +715,10 @@ def ensure_corpus(corpus: Path, lines: int) -> dict[str, Any]:
         meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
     else:
         meta = {"bytes": log.stat().st_size}
-    print(f"[corpus] {log}: {meta.get('lines', '?'):,} lines, {meta['bytes'] / 1e6:.0f} MB, "
-          f"{meta.get('requests', '?'):,} requests, {meta.get('failures', '?'):,} failures")
+    print(
+        f"[corpus] {log}: {meta.get('lines', '?'):,} lines, {meta['bytes'] / 1e6:.0f} MB, "
+        f"{meta.get('requests', '?'):,} requests, {meta.get('failures', '?'):,} failures"
+    )
     return meta
 
 
@@ -664,8 +748,11 @@ def render(res: Results) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=BENCH / "corpus")
-    ap.add_argument("--quick", action="store_true",
-                    help="small corpus (bench/corpus-quick, 100k lines) and short live runs")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="small corpus (bench/corpus-quick, 100k lines) and short live runs",
+    )
     ap.add_argument("--lines", type=int, default=None, help="lines when generating the corpus")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-stats", action="store_true")
@@ -697,13 +784,27 @@ def main(argv: list[str] | None = None) -> int:
         if ours is not None and theirs is not None:
             tr = ours.wall_s / theirs.wall_s
             rr = ours.peak_rss / theirs.peak_rss if theirs.peak_rss else float("nan")
-            res.row("index time", f"{ours.wall_s:.2f} s", f"{theirs.wall_s:.2f} s",
-                    f"{tr:.2f}x", "<= 0.25x lnav", tr <= 0.25)
-            res.row("peak RSS", mb(ours.peak_rss), mb(theirs.peak_rss), f"{rr:.2f}x",
-                    "<= 0.33x lnav and < 256 MB", rr <= 0.33 and ours.peak_rss < 256 * 2**20)
+            res.row(
+                "index time",
+                f"{ours.wall_s:.2f} s",
+                f"{theirs.wall_s:.2f} s",
+                f"{tr:.2f}x",
+                "<= 0.25x lnav",
+                tr <= 0.25,
+            )
+            res.row(
+                "peak RSS",
+                mb(ours.peak_rss),
+                mb(theirs.peak_rss),
+                f"{rr:.2f}x",
+                "<= 0.33x lnav and < 256 MB",
+                rr <= 0.33 and ours.peak_rss < 256 * 2**20,
+            )
         rusage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        res.note(f"cross-check: getrusage(RUSAGE_CHILDREN).ru_maxrss = {mb(rusage)} (largest "
-                 f"child of this run so far, whichever it was)")
+        res.note(
+            f"cross-check: getrusage(RUSAGE_CHILDREN).ru_maxrss = {mb(rusage)} (largest "
+            f"child of this run so far, whichever it was)"
+        )
         if not args.skip_latency:
             step_latency(corpus, 5000, lat_s, res)
         if not args.skip_idle:

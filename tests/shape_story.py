@@ -21,8 +21,7 @@ ERROR = "TimeoutError: fetch_url timed out after 5s"
 #: (request id, status, error, [(tool, status, error)...]).
 EXPECTED = [
     ("req-ok-1", "ok", None, [("web_search", "ok", None)]),
-    ("req-fail-2", "error", ERROR,
-     [("web_search", "ok", None), ("fetch_url", "error", ERROR)]),
+    ("req-fail-2", "error", ERROR, [("web_search", "ok", None), ("fetch_url", "error", ERROR)]),
 ]
 
 
@@ -37,13 +36,23 @@ def tell(log: Callable[..., None], fail: Callable[..., None]) -> None:
     log("request_start", request_id="req-ok-1", query="capital of France?")
     log("tool_call_start", request_id="req-ok-1", tool="web_search", call_id="call-1")
     time.sleep(0.002)
-    log("tool_call_success", request_id="req-ok-1", tool="web_search", call_id="call-1",
-        duration_ms=2.1)
+    log(
+        "tool_call_success",
+        request_id="req-ok-1",
+        tool="web_search",
+        call_id="call-1",
+        duration_ms=2.1,
+    )
     log("request_success", request_id="req-ok-1", duration_ms=4.0)
     log("request_start", request_id="req-fail-2", query="weather in Oslo")
     log("tool_call_start", request_id="req-fail-2", tool="web_search", call_id="call-2")
-    log("tool_call_success", request_id="req-fail-2", tool="web_search", call_id="call-2",
-        duration_ms=1.5)
+    log(
+        "tool_call_success",
+        request_id="req-fail-2",
+        tool="web_search",
+        call_id="call-2",
+        duration_ms=1.5,
+    )
     log("tool_call_start", request_id="req-fail-2", tool="fetch_url", call_id="call-3")
     try:
         fetch_url()
@@ -52,8 +61,9 @@ def tell(log: Callable[..., None], fail: Callable[..., None]) -> None:
         fail("request_failed", request_id="req-fail-2")
 
 
-def structlog_story(path: Path, renderer: str = "json", *, msg_key: bool = False,
-                    epoch: bool = False) -> None:
+def structlog_story(
+    path: Path, renderer: str = "json", *, msg_key: bool = False, epoch: bool = False
+) -> None:
     """structlog with ``format_exc_info`` (string tracebacks), rendered as JSON, as
     ``KeyValueRenderer`` (``renderer="kv"``) or ``LogfmtRenderer`` (``"logfmt"``); ``msg_key``
     renames ``event`` to ``msg``; ``epoch`` uses ``TimeStamper(fmt=None)``."""
@@ -88,8 +98,10 @@ def json_logger_story(path: Path) -> None:
     handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logger.addHandler(handler)
     try:
-        tell(lambda event, **kw: logger.info(event, extra=kw),
-             lambda event, **kw: logger.error(event, exc_info=True, extra=kw))
+        tell(
+            lambda event, **kw: logger.info(event, extra=kw),
+            lambda event, **kw: logger.error(event, exc_info=True, extra=kw),
+        )
     finally:
         logger.removeHandler(handler)
         handler.close()
@@ -101,6 +113,7 @@ def loguru_story(path: Path) -> None:
 
     sink = logger.add(path, serialize=True, level="INFO", enqueue=False)
     try:
+
         def log(event: str, request_id: str, **kw: Any) -> None:
             logger.bind(request_id=request_id).info(event, **kw)
 

@@ -25,8 +25,9 @@ RESERVED = ("event", "request_id", "level", "timestamp")
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, make_corpus.CorpusGenerator,
-                                                               make_corpus.Stats]:
+def corpus(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, make_corpus.CorpusGenerator, make_corpus.Stats]:
     out = tmp_path_factory.mktemp("corpus")
     gen = make_corpus.CorpusGenerator(out, LINES, seed=11, verify_every=0)
     stats = gen.generate()
@@ -124,8 +125,9 @@ class _Frozen:
         return cls.value
 
 
-def test_fast_path_matches_real_structlog(corpus: tuple[Path, Any, Any],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_path_matches_real_structlog(
+    corpus: tuple[Path, Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ordinary lines equal what an agent-configured structlog WriteLogger writes."""
     out, _, _ = corpus
     buf = io.StringIO()
@@ -140,8 +142,11 @@ def test_fast_path_matches_real_structlog(corpus: tuple[Path, Any, Any],
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
     )
-    monkeypatch.setattr(structlog.processors, "datetime",
-                        types.SimpleNamespace(datetime=_Frozen, timezone=dt.timezone))
+    monkeypatch.setattr(
+        structlog.processors,
+        "datetime",
+        types.SimpleNamespace(datetime=_Frozen, timezone=dt.timezone),
+    )
     lines = _lines(out)
     sampled = [ln for ln in lines[::37] if (ev := _parse(ln)) and "exception" not in ev]
     seen_events: set[str] = set()
@@ -155,8 +160,13 @@ def test_fast_path_matches_real_structlog(corpus: tuple[Path, Any, Any],
         with structlog.contextvars.bound_contextvars(request_id=ev["request_id"]):
             getattr(log, ev["level"])(ev["event"], **kwargs)
         assert buf.getvalue() == line + "\n"
-    assert {"request_start", "tool_call_start", "tool_call_success", "request_success",
-            "request_failed"} <= seen_events
+    assert {
+        "request_start",
+        "tool_call_start",
+        "tool_call_success",
+        "request_success",
+        "request_failed",
+    } <= seen_events
 
 
 def test_failure_fast_path_matches_real_exception(corpus: tuple[Path, Any, Any]) -> None:
@@ -165,8 +175,9 @@ def test_failure_fast_path_matches_real_exception(corpus: tuple[Path, Any, Any])
     lines = _lines(out)
     assert stats.failure_samples
     for s in stats.failure_samples:
-        real, _ = make_corpus.raise_and_log(gen.agent, gen.pool[s.variant], s.request_id,
-                                            s.call_id, s.epoch_us, s.duration_ms)
+        real, _ = make_corpus.raise_and_log(
+            gen.agent, gen.pool[s.variant], s.request_id, s.call_id, s.epoch_us, s.duration_ms
+        )
         assert lines[s.line_no - 1] == real
 
 

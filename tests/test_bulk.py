@@ -10,8 +10,9 @@ from typing import Any
 import orjson
 import pytest
 
-from agenttui import bulk, session
-from agenttui.report import stats_dict, trace_dict
+from agenttui import session
+from agenttui.ingest import bulk
+from agenttui.output.views import stats_dict, trace_dict
 from agenttui.session import Progress, Session
 
 
@@ -30,11 +31,24 @@ def _corpus(path: Path, requests: int, seed: int = 3) -> None:
                     tool = rng.choice(["search", "read", "llm"])
                     evs.append({"event": "tool_call_start", "tool": tool, "call_id": f"c{k}"})
                     if rng.random() < 0.1:
-                        evs.append({"event": "tool_call_failed", "tool": tool, "call_id": f"c{k}",
-                                    "error": f"E{rng.randint(1, 5)}: boom", "level": "error"})
+                        evs.append(
+                            {
+                                "event": "tool_call_failed",
+                                "tool": tool,
+                                "call_id": f"c{k}",
+                                "error": f"E{rng.randint(1, 5)}: boom",
+                                "level": "error",
+                            }
+                        )
                     else:
-                        evs.append({"event": "tool_call_success", "tool": tool, "call_id": f"c{k}",
-                                    "duration_ms": round(rng.random() * 500, 3)})
+                        evs.append(
+                            {
+                                "event": "tool_call_success",
+                                "tool": tool,
+                                "call_id": f"c{k}",
+                                "duration_ms": round(rng.random() * 500, 3),
+                            }
+                        )
                 evs.append({"event": rng.choice(["request_success"] * 8 + ["request_failed"])})
                 for e in evs:
                     e["request_id"] = rid
@@ -62,15 +76,27 @@ def test_line_start_after(tmp_path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         assert [bulk.line_start_after(fd, p, 12) for p in range(13)] == [
-            0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12]
+            0,
+            4,
+            4,
+            4,
+            4,
+            8,
+            8,
+            8,
+            8,
+            12,
+            12,
+            12,
+            12,
+        ]
         assert bulk.cut_points(fd, 0, 12, 2, 0.0) == [0, 8, 12]
         assert bulk.cut_points(fd, 0, 12, 3, 0.0) == [0, 4, 8, 12]
     finally:
         os.close(fd)
 
 
-def test_two_processes_give_the_same_index(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_processes_give_the_same_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "agent.log"
     _corpus(path, 3000)
     monkeypatch.setenv("AGENTTUI_WORKERS", "1")

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from agenttui import config, doctor
+from agenttui import config
+from agenttui.doctor import checks as doctor
 from agenttui.session import Session
 from tests.conftest import ROOT
 
@@ -96,9 +97,10 @@ def test_env_missing_empty_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOC_KEY", secret)
     monkeypatch.setenv("DOC_LOCAL", "http://user:hunter2@localhost:8080/v1")
     monkeypatch.setenv("DOC_QUOTED", '"abc"')
-    report = doctor.run(quiet_settings(
-        env=["DOC_MISSING", "DOC_EMPTY", "DOC_KEY", "DOC_LOCAL", "DOC_QUOTED"]),
-        doctor.Context(log_dirs=[]))
+    report = doctor.run(
+        quiet_settings(env=["DOC_MISSING", "DOC_EMPTY", "DOC_KEY", "DOC_LOCAL", "DOC_QUOTED"]),
+        doctor.Context(log_dirs=[]),
+    )
     checks = by_name(report)
     assert checks["env DOC_MISSING"].status == "fail"
     assert "not set" in checks["env DOC_MISSING"].reason
@@ -117,11 +119,20 @@ def test_env_missing_empty_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_env_targets_show_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {"DB_HOST": "db.internal", "DB_PORT": "6543", "API_URL": "https://u:pw@api.x:8443/p?k=1",
-           "CACHE_URL": "redis://cache", "AGENTTUI_URL": "http://ignored", "OTHER": "x"}
+    env = {
+        "DB_HOST": "db.internal",
+        "DB_PORT": "6543",
+        "API_URL": "https://u:pw@api.x:8443/p?k=1",
+        "CACHE_URL": "redis://cache",
+        "AGENTTUI_URL": "http://ignored",
+        "OTHER": "x",
+    }
     targets = doctor.env_targets(env)
     assert [(t.source, t.host, t.port) for t in targets] == [
-        ("API_URL", "api.x", 8443), ("CACHE_URL", "cache", 6379), ("DB_HOST", "db.internal", 6543)]
+        ("API_URL", "api.x", 8443),
+        ("CACHE_URL", "cache", 6379),
+        ("DB_HOST", "db.internal", 6543),
+    ]
     assert all("pw" not in t.label for t in targets)
     assert doctor.parse_target("[::1]:80") == doctor.Target("::1", 80, "config")
     assert doctor.parse_target("http://") is None
@@ -290,13 +301,23 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 def test_cgroup_v2_memory_and_cpu(tmp_path: Path) -> None:
     mib = 1 << 20
-    root = _write(tmp_path, {
-        "memory.max": str(512 * mib), "memory.current": str(500 * mib),
-        "memory.stat": f"anon 1\ninactive_file {10 * mib}\n",
-        "cpu.max": "50000 100000", "cpu.stat": "nr_periods 100\nnr_throttled 40\n"})
+    root = _write(
+        tmp_path,
+        {
+            "memory.max": str(512 * mib),
+            "memory.current": str(500 * mib),
+            "memory.stat": f"anon 1\ninactive_file {10 * mib}\n",
+            "cpu.max": "50000 100000",
+            "cpu.stat": "nr_periods 100\nnr_throttled 40\n",
+        },
+    )
     mem = doctor.read_memory(root, None)
-    assert (mem.version, mem.limit, mem.usage, mem.working_set) == (2, 512 * mib, 500 * mib,
-                                                                    490 * mib)
+    assert (mem.version, mem.limit, mem.usage, mem.working_set) == (
+        2,
+        512 * mib,
+        500 * mib,
+        490 * mib,
+    )
     check = doctor.check_memory(doctor.Settings(), root, None)
     assert check.status == "fail" and "512 MB" in check.reason and "cgroup v2" in check.reason
     (root / "memory.current").write_text(str(450 * mib))
@@ -314,11 +335,16 @@ def test_cgroup_v2_memory_and_cpu(tmp_path: Path) -> None:
 
 def test_cgroup_v1_memory_and_cpu(tmp_path: Path) -> None:
     mib = 1 << 20
-    root = _write(tmp_path, {
-        "memory/memory.limit_in_bytes": str(1024 * mib),
-        "memory/memory.usage_in_bytes": str(900 * mib),
-        "memory/memory.stat": "total_inactive_file 0\n",
-        "cpu/cpu.cfs_quota_us": "200000", "cpu/cpu.cfs_period_us": "100000"})
+    root = _write(
+        tmp_path,
+        {
+            "memory/memory.limit_in_bytes": str(1024 * mib),
+            "memory/memory.usage_in_bytes": str(900 * mib),
+            "memory/memory.stat": "total_inactive_file 0\n",
+            "cpu/cpu.cfs_quota_us": "200000",
+            "cpu/cpu.cfs_period_us": "100000",
+        },
+    )
     mem = doctor.read_memory(root, None)
     assert (mem.version, mem.limit, mem.working_set) == (1, 1024 * mib, 900 * mib)
     assert doctor.check_memory(doctor.Settings(memory_warn_pct=80), root, None).status == "warn"
@@ -331,9 +357,15 @@ def test_cgroup_v1_memory_and_cpu(tmp_path: Path) -> None:
 
 
 def test_cgroup_path_from_proc(tmp_path: Path) -> None:
-    root = _write(tmp_path / "cg", {"memory.max": "max", "memory.current": "1",
-                                    "kubepods/pod1/memory.max": "1000",
-                                    "kubepods/pod1/memory.current": "990"})
+    root = _write(
+        tmp_path / "cg",
+        {
+            "memory.max": "max",
+            "memory.current": "1",
+            "kubepods/pod1/memory.max": "1000",
+            "kubepods/pod1/memory.current": "990",
+        },
+    )
     proc = tmp_path / "cgroup"
     proc.write_text("0::/kubepods/pod1\n")
     mem = doctor.read_memory(root, proc)
@@ -344,7 +376,8 @@ def test_no_cgroup(tmp_path: Path) -> None:
     mem = doctor.read_memory(tmp_path, None)
     assert mem.version is None and mem.host_total > 0
     assert doctor.check_memory(doctor.Settings(), tmp_path, None).reason.startswith(
-        "no container limit")
+        "no container limit"
+    )
 
 
 # ---------------------------------------------------------------------------- processes
@@ -407,9 +440,11 @@ def test_process_watcher_by_pid_finds_the_new_one() -> None:
 
 def test_process_children_counted() -> None:
     marker = f"agenttui-test-agent-{uuid.uuid4().hex}"
-    code = ("import subprocess, sys, time; "
-            "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-            "time.sleep(60)")
+    code = (
+        "import subprocess, sys, time; "
+        "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "time.sleep(60)"
+    )
     parent = subprocess.Popen([sys.executable, "-c", code, marker])
     try:
         watcher = doctor.ProcessWatcher(pid=parent.pid)
@@ -435,10 +470,21 @@ def _failed_call(rid: str, ts: float, error: str) -> list[dict[str, object]]:
     return [
         {"event": "request_start", "request_id": rid, "timestamp": ts, "query": "q"},
         {"event": "tool_call_start", "request_id": rid, "tool": "call_llm", "timestamp": ts},
-        {"event": "tool_call_failed", "request_id": rid, "tool": "call_llm", "level": "error",
-         "timestamp": ts + 0.1, "error": error},
-        {"event": "request_failed", "request_id": rid, "level": "error", "timestamp": ts + 0.2,
-         "error": error},
+        {
+            "event": "tool_call_failed",
+            "request_id": rid,
+            "tool": "call_llm",
+            "level": "error",
+            "timestamp": ts + 0.1,
+            "error": error,
+        },
+        {
+            "event": "request_failed",
+            "request_id": rid,
+            "level": "error",
+            "timestamp": ts + 0.2,
+            "error": error,
+        },
     ]
 
 
@@ -450,9 +496,16 @@ def test_pressure_per_minute(write_log: Callable[..., Path]) -> None:
     lines += _failed_call("c", base + 70, "rate limit exceeded")
     lines += _failed_call("d", base + 130, "ReadTimeout: timed out after 5s")
     lines += _failed_call("e", base + 135, "FileNotFoundError: data.csv")
-    lines += [{"event": "request_start", "request_id": "f", "timestamp": base + 170},
-              {"event": "request_failed", "request_id": "f", "level": "error",
-               "timestamp": base + 175, "error": "deadline exceeded"}]
+    lines += [
+        {"event": "request_start", "request_id": "f", "timestamp": base + 170},
+        {
+            "event": "request_failed",
+            "request_id": "f",
+            "level": "error",
+            "timestamp": base + 175,
+            "error": "deadline exceeded",
+        },
+    ]
     lines += _failed_call("old", base - 3600, "429")
     session = Session([str(write_log(*lines))])
     session.scan()
@@ -471,14 +524,17 @@ def test_pressure_per_minute(write_log: Callable[..., Path]) -> None:
 # ---------------------------------------------------------------------------- settings
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"binary": ["rg"]}, r"\[doctor\] binary: unknown setting"),
-    ({"env": "KEY"}, r"\[doctor\] env must be a list"),
-    ({"timeout": "3"}, r"\[doctor\] timeout must be a positive number"),
-    ({"paths": [{"path": "x", "mode": "rq"}]}, r"\[doctor\] paths: mode"),
-    ({"agent_pid": -1}, r"\[doctor\] agent_pid must be a positive integer"),
-    ({"agent_name": "("}, r"\[doctor\] agent_name: not a valid pattern"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"binary": ["rg"]}, r"\[doctor\] binary: unknown setting"),
+        ({"env": "KEY"}, r"\[doctor\] env must be a list"),
+        ({"timeout": "3"}, r"\[doctor\] timeout must be a positive number"),
+        ({"paths": [{"path": "x", "mode": "rq"}]}, r"\[doctor\] paths: mode"),
+        ({"agent_pid": -1}, r"\[doctor\] agent_pid must be a positive integer"),
+        ({"agent_name": "("}, r"\[doctor\] agent_name: not a valid pattern"),
+    ],
+)
 def test_bad_settings(table: dict[str, object], message: str) -> None:
     with pytest.raises(config.ConfigError, match=message) as info:
         doctor.parse_settings(table)
@@ -503,30 +559,41 @@ def test_settings_for_tui_never_raises(tmp_path: Path, monkeypatch: pytest.Monke
 # ---------------------------------------------------------------------------- the command
 
 
-def _doctor_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None
-                ) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-            "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "agenttui", "doctor", *args], cwd=cwd,
-                          env={**base, **(env or {})}, capture_output=True, text=True,
-                          timeout=30, check=False)
+def _doctor_cli(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "agenttui", "doctor", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def test_done_means(tmp_path: Path, server: int) -> None:
     """A box missing a variable, a binary and a reachable host: all three named, exit 1."""
     dead = closed_port()
     cfg = tmp_path / "prod.toml"
-    cfg.write_text(f'''
+    cfg.write_text(f"""
 [doctor]
 env = ["SEARCH_API_KEY", "PRESENT_KEY"]
 binaries = ["agenttui-missing-tool", "python3"]
 hosts = ["127.0.0.1:{dead}", "127.0.0.1:{server}"]
 allow_localhost = true
 env_hosts = false
-''')
+""")
     started = time.monotonic()
-    result = _doctor_cli(["--config", str(cfg)], tmp_path,
-                         {"PRESENT_KEY": "sk-live-0123456789abcdef"})
+    result = _doctor_cli(
+        ["--config", str(cfg)], tmp_path, {"PRESENT_KEY": "sk-live-0123456789abcdef"}
+    )
     assert time.monotonic() - started < 15
     assert result.returncode == 1, result.stderr
     out = result.stdout
@@ -535,9 +602,11 @@ env_hosts = false
     def line_of(name: str) -> int:
         return next(i for i, ln in enumerate(lines) if name in ln)
 
-    for name, words in ((" env SEARCH_API_KEY ", "not set"),
-                        (" binary agenttui-missing-tool ", "not found on PATH"),
-                        (f" host 127.0.0.1:{dead} ", "refused")):
+    for name, words in (
+        (" env SEARCH_API_KEY ", "not set"),
+        (" binary agenttui-missing-tool ", "not found on PATH"),
+        (f" host 127.0.0.1:{dead} ", "refused"),
+    ):
         i = line_of(name)
         assert "fail" in lines[i] and words in lines[i]
         assert lines[i + 1].strip().startswith("fix: ")
@@ -548,20 +617,25 @@ env_hosts = false
     assert as_json.returncode == 1
     data = json.loads(as_json.stdout)
     failed = {c["name"] for c in data["checks"] if c["status"] == "fail"}
-    assert {"env SEARCH_API_KEY", "binary agenttui-missing-tool",
-            f"host 127.0.0.1:{dead}"} <= failed
+    assert {
+        "env SEARCH_API_KEY",
+        "binary agenttui-missing-tool",
+        f"host 127.0.0.1:{dead}",
+    } <= failed
     assert data["ok"] is False and data["counts"]["fail"] >= 3
 
 
 def test_cli_ok_and_bad_usage(tmp_path: Path) -> None:
     cfg = tmp_path / "agenttui.toml"
-    cfg.write_text("[doctor]\nbinaries = [\"python3\"]\nenv_hosts = false\n"
-                   "memory_warn_pct = 99.9\nmemory_fail_pct = 99.99\ndisk_warn_pct = 99.9\n")
+    cfg.write_text(
+        '[doctor]\nbinaries = ["python3"]\nenv_hosts = false\n'
+        "memory_warn_pct = 99.9\nmemory_fail_pct = 99.99\ndisk_warn_pct = 99.9\n"
+    )
     ok = _doctor_cli(["--json", str(ROOT / "sample_logs")], tmp_path)
     assert ok.returncode == 0, ok.stdout
     data = json.loads(ok.stdout)
     assert data["pressure"]["rate_limited"] > 0
-    cfg.write_text("[doctor]\nbinary = [\"rg\"]\n")
+    cfg.write_text('[doctor]\nbinary = ["rg"]\n')
     bad = _doctor_cli([], tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "[doctor] binary" in bad.stderr

@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agenttui import commands, sanitize
-from agenttui.records import Kind, Record, decode, normalise
+from agenttui.commands import headless as commands
+from agenttui.ingest.records import Kind, Record, decode, normalise
+from agenttui.model.traces import TraceIndex
+from agenttui.output import sanitize
 from agenttui.session import Session
-from agenttui.traces import TraceIndex
 
 # Terminal attacks, as they would appear inside log text.
 CSI = "\x1b[31mred\x1b[0m\x1b[2J\x1b[?1049l"
@@ -38,7 +39,16 @@ LONG_WORD = "A" * 100_000
 HOSTILE_TEXT = " ".join([MARKUP, CSI, OSC52, OSC_TITLE, BELL, BIDI, ZERO_WIDTH, C1])
 
 FORBIDDEN = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
-    "\u202e", "\u2066", "\u2069", "\u200f", "\u200b", "\u200c", "\u200d", "\ufeff", "\u2060"}
+    "\u202e",
+    "\u2066",
+    "\u2069",
+    "\u200f",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\ufeff",
+    "\u2060",
+}
 
 
 def assert_sanitised(text: str) -> None:
@@ -49,6 +59,7 @@ def assert_sanitised(text: str) -> None:
 
 def hostile_lines() -> dict[str, bytes]:
     """Each kind of hostile line (without its newline), by name."""
+
     def j(**fields: Any) -> bytes:
         return orjson.dumps(fields)
 
@@ -66,12 +77,18 @@ def hostile_lines() -> dict[str, bytes]:
         "nul_escaped": j(event="x", request_id="nul", query="a\x00b"),
         "crlf": j(event="request_start", request_id="crlf") + b"\r",
         "deep_nesting_10000": b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
-        "deep_array_10000": b'{"request_id": "deep", "a": ' + b"[" * 10_000 + b"]" * 10_000
+        "deep_array_10000": b'{"request_id": "deep", "a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+        "deep_nesting_1000": b'{"request_id": "deep1000", "query": '
+        + b"[" * 1000
+        + b"]" * 1000
         + b"}",
-        "deep_nesting_1000": b'{"request_id": "deep1000", "query": ' + b"[" * 1000
-        + b"]" * 1000 + b"}",
-        "huge_int": b'{"request_id": "big", "n": 1' + b"0" * 400 + b', "duration_ms": 1'
-        + b"0" * 400 + b', "timestamp": 1' + b"0" * 400 + b"}",
+        "huge_int": b'{"request_id": "big", "n": 1'
+        + b"0" * 400
+        + b', "duration_ms": 1'
+        + b"0" * 400
+        + b', "timestamp": 1'
+        + b"0" * 400
+        + b"}",
         "huge_float": b'{"request_id": "bigf", "duration_ms": 1e400, "timestamp": -1e400}',
         "nan": b'{"request_id": "nan", "duration_ms": NaN, "timestamp": Infinity}',
         "digits_5000": b'{"request_id": 1' + b"0" * 5000 + b"}",
@@ -85,9 +102,17 @@ def hostile_lines() -> dict[str, bytes]:
         "rid_dict": j(event="x", request_id={"a": MARKUP}),
         "rid_empty": j(event="x", request_id=""),
         "rid_null": j(event="x", request_id=None),
-        "markup_everywhere": j(**{"event": MARKUP, "level": MARKUP, "request_id": MARKUP,
-                                  "tool": MARKUP, "error": MARKUP, "query": MARKUP,
-                                  MARKUP: MARKUP}),
+        "markup_everywhere": j(
+            **{
+                "event": MARKUP,
+                "level": MARKUP,
+                "request_id": MARKUP,
+                "tool": MARKUP,
+                "error": MARKUP,
+                "query": MARKUP,
+                MARKUP: MARKUP,
+            }
+        ),
         "csi": j(event="request_failed", request_id="csi", error=CSI, query=CSI),
         "osc52": j(event="x", request_id="osc52", query=OSC52),
         "osc_title": j(event="x", request_id="title", query=OSC_TITLE),
@@ -97,11 +122,20 @@ def hostile_lines() -> dict[str, bytes]:
         "c1_controls": j(event="x", request_id="c1", query=C1),
         "raw_escapes": ("plain text " + CSI + OSC52 + OSC_TITLE + BELL).encode(),
         "long_word": j(event="x", request_id="long", query=LONG_WORD, error=LONG_WORD),
-        "tool_garbage": j(event="tool_call_failed", request_id="tg", tool={"x": [1]},
-                          call_id=[1], error={"message": 5}, duration_ms="fast"),
-        "exception_garbage": j(event="request_failed", request_id="eg",
-                               exception=[{"exc_type": {"a": 1}, "frames": "no"}, 5]),
-        "level_number": j(event="x", request_id="lv", level=10 ** 18),
+        "tool_garbage": j(
+            event="tool_call_failed",
+            request_id="tg",
+            tool={"x": [1]},
+            call_id=[1],
+            error={"message": 5},
+            duration_ms="fast",
+        ),
+        "exception_garbage": j(
+            event="request_failed",
+            request_id="eg",
+            exception=[{"exc_type": {"a": 1}, "frames": "no"}, 5],
+        ),
+        "level_number": j(event="x", request_id="lv", level=10**18),
         "only_whitespace": b"   \t ",
         "empty": b"",
     }
@@ -111,17 +145,40 @@ def hostile_lines() -> dict[str, bytes]:
 
 
 TIMESTAMPS: list[Any] = [
-    "2026-11-26T08:31:51.821Z", "2026-11-26T08:31:51Z", "2026-11-26T08:31:51.821123+02:00",
-    "2026-11-26 08:31:51", "2026-11-26T08:31:51.8", 1_764_145_490, 1_764_145_490.5,
-    1_764_145_490_123, 1_764_145_490_123_456, 1_764_145_490_123_456_789, "1764145490",
-    "1764145490.25", "yesterday", "", "2026-13-45T99:99:99Z", -5, 0, True, None, [1], {"t": 1},
-    1e308, "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z",
+    "2026-11-26T08:31:51.821Z",
+    "2026-11-26T08:31:51Z",
+    "2026-11-26T08:31:51.821123+02:00",
+    "2026-11-26 08:31:51",
+    "2026-11-26T08:31:51.8",
+    1_764_145_490,
+    1_764_145_490.5,
+    1_764_145_490_123,
+    1_764_145_490_123_456,
+    1_764_145_490_123_456_789,
+    "1764145490",
+    "1764145490.25",
+    "yesterday",
+    "",
+    "2026-13-45T99:99:99Z",
+    -5,
+    0,
+    True,
+    None,
+    [1],
+    {"t": 1},
+    1e308,
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
 ]
 
 
 def good(n: int) -> bytes:
-    return (orjson.dumps({"event": "request_start", "request_id": f"good-{n}"}) + b"\n"
-            + orjson.dumps({"event": "request_success", "request_id": f"good-{n}"}) + b"\n")
+    return (
+        orjson.dumps({"event": "request_start", "request_id": f"good-{n}"})
+        + b"\n"
+        + orjson.dumps({"event": "request_success", "request_id": f"good-{n}"})
+        + b"\n"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +194,8 @@ def hostile_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 
 
 def test_every_hostile_line_is_counted_and_the_next_line_read(
-        hostile_log: tuple[Path, dict[str, bytes]]) -> None:
+    hostile_log: tuple[Path, dict[str, bytes]],
+) -> None:
     path, lines = hostile_log
     session = Session([str(path)])
     session.scan()
@@ -162,24 +220,56 @@ def test_every_hostile_line_is_counted_and_the_next_line_read(
         assert event.raw is not None
         assert_sanitised(sanitize.clean_bytes(event.raw))
     raw = {bytes(e.raw) for e in unattributed if e.is_raw and e.raw is not None}
-    for name in ("truncated_json", "malformed_json", "json_array", "json_number", "json_string",
-                 "invalid_utf8_raw", "nul_bytes", "deep_nesting_10000", "raw_escapes",
-                 "digits_5000"):
+    for name in (
+        "truncated_json",
+        "malformed_json",
+        "json_array",
+        "json_number",
+        "json_string",
+        "invalid_utf8_raw",
+        "nul_bytes",
+        "deep_nesting_10000",
+        "raw_escapes",
+        "digits_5000",
+    ):
         assert lines[name] in raw, name
     # Lines that are still JSON objects keep their request.
-    for rid in ("u8", "nul", "crlf", "big", "bigf", "nan", "dup2", "bom", "12345", "1.5",
-                "true", '[1,"a"]', "csi", "osc52", "title", "bell", "zw", "c1", "long", "tg",
-                "eg", "lv", "deep1000", *(f"ts{i}" for i in range(len(TIMESTAMPS)))):
+    for rid in (
+        "u8",
+        "nul",
+        "crlf",
+        "big",
+        "bigf",
+        "nan",
+        "dup2",
+        "bom",
+        "12345",
+        "1.5",
+        "true",
+        '[1,"a"]',
+        "csi",
+        "osc52",
+        "title",
+        "bell",
+        "zw",
+        "c1",
+        "long",
+        "tg",
+        "eg",
+        "lv",
+        "deep1000",
+        *(f"ts{i}" for i in range(len(TIMESTAMPS))),
+    ):
         assert rid in index.traces, rid
     assert index.traces["u8"].query == "caf\\xe9 \\xff"  # invalid bytes kept, visibly
     assert index.traces["ts0"].start == pytest.approx(
-        datetime(2026, 11, 26, 8, 31, 51, 821000, tzinfo=UTC).timestamp())
+        datetime(2026, 11, 26, 8, 31, 51, 821000, tzinfo=UTC).timestamp()
+    )
     assert index.traces["ts20"].start_or_none is None  # 1e308: no usable time
     session.close()
 
 
-def test_headless_commands_survive_and_count(
-        hostile_log: tuple[Path, dict[str, bytes]]) -> None:
+def test_headless_commands_survive_and_count(hostile_log: tuple[Path, dict[str, bytes]]) -> None:
     path, lines = hostile_log
     out = io.BytesIO()
     assert commands.run("stats", [str(path)], out) == 0
@@ -214,8 +304,11 @@ def test_a_10_mb_line(tmp_path: Path, json_line: bool) -> None:
     import resource
 
     big = "x" * (10 << 20)
-    line = (orjson.dumps({"event": "request_start", "request_id": "big", "query": big})
-            if json_line else big.encode())
+    line = (
+        orjson.dumps({"event": "request_start", "request_id": "big", "query": big})
+        if json_line
+        else big.encode()
+    )
     log = tmp_path / "a.log"
     log.write_bytes(line + b"\n" + good(1))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -239,19 +332,51 @@ def test_a_10_mb_line(tmp_path: Path, json_line: bool) -> None:
 # ------------------------------------------------------------------ fuzzing
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-    | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
-KEYS = ["event", "msg", "message", "level", "levelname", "severity", "timestamp", "time", "ts",
-        "@timestamp", "request_id", "requestId", "trace_id", "tool", "tool_name", "call_id",
-        "tool_call_id", "duration_ms", "duration", "elapsed", "error", "exception", "query"]
-EVENTS = ["request_start", "tool_call_start", "tool_call_success", "tool_call_failed",
-          "tool_call_end", "request_success", "request_failed", "request_end", "other"]
-log_objects = st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8),
-                              json_values | st.sampled_from(EVENTS), max_size=12)
+KEYS = [
+    "event",
+    "msg",
+    "message",
+    "level",
+    "levelname",
+    "severity",
+    "timestamp",
+    "time",
+    "ts",
+    "@timestamp",
+    "request_id",
+    "requestId",
+    "trace_id",
+    "tool",
+    "tool_name",
+    "call_id",
+    "tool_call_id",
+    "duration_ms",
+    "duration",
+    "elapsed",
+    "error",
+    "exception",
+    "query",
+]
+EVENTS = [
+    "request_start",
+    "tool_call_start",
+    "tool_call_success",
+    "tool_call_failed",
+    "tool_call_end",
+    "request_success",
+    "request_failed",
+    "request_end",
+    "other",
+]
+log_objects = st.dictionaries(
+    st.sampled_from(KEYS) | st.text(max_size=8), json_values | st.sampled_from(EVENTS), max_size=12
+)
 
 
 def _check_record(rec: Record) -> None:
@@ -283,12 +408,16 @@ def test_fuzz_normalise(obj: dict[str, Any]) -> None:
 _rid = st.sampled_from(["a", "b", "c"])
 _fields = st.fixed_dictionaries(
     {"event": st.sampled_from(EVENTS), "request_id": _rid},
-    optional={"tool": st.sampled_from(["t1", "t2"]) | json_values,
-              "call_id": st.sampled_from(["c1", "c2"]) | json_values,
-              "timestamp": st.floats(-1e20, 1e20) | st.integers() | st.text(max_size=30),
-              "duration_ms": st.floats(allow_nan=True) | st.integers(-10**30, 10**30),
-              "error": json_values, "level": st.sampled_from(["error", "info", 50]),
-              "query": json_values})
+    optional={
+        "tool": st.sampled_from(["t1", "t2"]) | json_values,
+        "call_id": st.sampled_from(["c1", "c2"]) | json_values,
+        "timestamp": st.floats(-1e20, 1e20) | st.integers() | st.text(max_size=30),
+        "duration_ms": st.floats(allow_nan=True) | st.integers(-(10**30), 10**30),
+        "error": json_values,
+        "level": st.sampled_from(["error", "info", 50]),
+        "query": json_values,
+    },
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -319,7 +448,8 @@ def test_fuzz_trace_index(objs: list[dict[str, Any]], freeze_each: bool) -> None
         assert index.spans(trace) == spans
     stats = index.tool_stats()
     assert sum(s.calls for s in stats.values()) == sum(
-        1 for t in index.traces.values() for s in index.spans(t) if s.status != "running")
+        1 for t in index.traces.values() for s in index.spans(t) if s.status != "running"
+    )
     index.status_counts()
 
 

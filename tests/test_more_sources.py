@@ -20,7 +20,9 @@ from typing import Any
 import orjson
 import pytest
 
-from agenttui import commands, formats, spool
+from agenttui.commands import formats
+from agenttui.commands import headless as commands
+from agenttui.ingest import spool
 from agenttui.session import Session
 from tests import shape_story
 from tests.test_shapes import FIXTURES, story_of, traces_json
@@ -65,7 +67,8 @@ def test_stdin_is_spooled_privately_and_read_live(pipe_spool: int, tmp_path: Pat
         os.write(pipe_spool, b"".join(lines[4:]))
         deadline = time.monotonic() + 5
         while "req-fail-2" not in session.index.traces or (
-                session.index.traces["req-fail-2"].status != "error"):
+            session.index.traces["req-fail-2"].status != "error"
+        ):
             assert time.monotonic() < deadline, "the piped lines never arrived"
             time.sleep(0.02)
     finally:
@@ -82,8 +85,13 @@ def test_stdin_cli_reads_the_whole_pipe(tmp_path: Path) -> None:
     story = tmp_path / "s.log"
     shape_story.loguru_story(story)
     for args in (["traces", "-", "--json"], ["formats", "-"]):
-        proc = subprocess.run([sys.executable, "-m", "agenttui", *args], input=story.read_bytes(),
-                              capture_output=True, timeout=60, cwd=tmp_path)
+        proc = subprocess.run(
+            [sys.executable, "-m", "agenttui", *args],
+            input=story.read_bytes(),
+            capture_output=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
         assert proc.returncode == 0, proc.stderr
         if args[0] == "traces":
             traces = [orjson.loads(line) for line in proc.stdout.splitlines()]
@@ -102,6 +110,7 @@ def test_dash_twice_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 
 
 # ------------------------------------------------------------------ compressed rotated files
+
 
 def _story_lines(tmp_path: Path) -> list[bytes]:
     path = tmp_path / "story.log"
@@ -171,24 +180,29 @@ def test_bad_compressed_files_are_one_line_problems(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ several sources
 
+
 def test_sources_are_merged_by_time_and_labelled(tmp_path: Path) -> None:
     """One request whose tool runs on another host: the events interleave by time and each
     says where it ran, in the events and in ``traces --json``."""
+
     def line(**kw: Any) -> bytes:
         return orjson.dumps(kw) + b"\n"
 
     a = tmp_path / "gateway.log"
     b = tmp_path / "worker.log"
-    a.write_bytes(line(event="request_start", request_id="r1", timestamp=1.0)
-                  + line(event="request_success", request_id="r1", timestamp=4.0))
-    b.write_bytes(line(event="tool_call_start", request_id="r1", tool="t", timestamp=2.0)
-                  + line(event="tool_call_success", request_id="r1", tool="t", timestamp=3.0))
+    a.write_bytes(
+        line(event="request_start", request_id="r1", timestamp=1.0)
+        + line(event="request_success", request_id="r1", timestamp=4.0)
+    )
+    b.write_bytes(
+        line(event="tool_call_start", request_id="r1", tool="t", timestamp=2.0)
+        + line(event="tool_call_success", request_id="r1", tool="t", timestamp=3.0)
+    )
     session = Session([str(b), str(a)], mapping={})
     session.scan()
     events = session.events(session.index.traces["r1"])
     assert [e.record.ts for e in events] == [1.0, 2.0, 3.0, 4.0]
-    assert [e.source for e in events] == ["gateway.log", "worker.log", "worker.log",
-                                          "gateway.log"]
+    assert [e.source for e in events] == ["gateway.log", "worker.log", "worker.log", "gateway.log"]
     assert session.has_sources()
     session.close()
     [trace] = traces_json(a, b)
@@ -196,6 +210,7 @@ def test_sources_are_merged_by_time_and_labelled(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ fleets (Collector files)
+
 
 def test_a_collector_box_with_rotated_exporter_files(tmp_path: Path) -> None:
     """The README's "Many hosts" set-up: the Collector's file exporters write OTLP JSON with
@@ -212,7 +227,9 @@ def test_a_collector_box_with_rotated_exporter_files(tmp_path: Path) -> None:
     assert story_of(got) == shape_story.EXPECTED
     failed = got[1]
     assert [(s["tool"], s["source"]) for s in failed["tools"]] == [
-        ("web_search", "tools-b"), ("fetch_url", "tools-b")]
+        ("web_search", "tools-b"),
+        ("fetch_url", "tools-b"),
+    ]
     assert failed["events"] == 6
     session = Session([str(out)], mapping={})
     session.scan()
@@ -253,13 +270,28 @@ def test_collector_filelog_lines_read_like_the_agent_wrote_them(tmp_path: Path) 
     for i, raw in enumerate(story.read_bytes().splitlines()):
         fields = orjson.loads(raw)
         attrs = [{"key": "log.file.name", "value": {"stringValue": "agent.log"}}]
-        attrs += [{"key": k, "value": {"stringValue": str(v)}} for k, v in fields.items()
-                  if isinstance(v, str)]
-        records.append({"observedTimeUnixNano": str(1_800_000_000_000_000_000 + i),
-                        "body": {"stringValue": raw.decode()}, "attributes": attrs})
-    batch = {"resourceLogs": [{"resource": {"attributes": [
-        {"key": "host.name", "value": {"stringValue": "agent-c"}}]},
-        "scopeLogs": [{"scope": {}, "logRecords": records}]}]}
+        attrs += [
+            {"key": k, "value": {"stringValue": str(v)}}
+            for k, v in fields.items()
+            if isinstance(v, str)
+        ]
+        records.append(
+            {
+                "observedTimeUnixNano": str(1_800_000_000_000_000_000 + i),
+                "body": {"stringValue": raw.decode()},
+                "attributes": attrs,
+            }
+        )
+    batch = {
+        "resourceLogs": [
+            {
+                "resource": {
+                    "attributes": [{"key": "host.name", "value": {"stringValue": "agent-c"}}]
+                },
+                "scopeLogs": [{"scope": {}, "logRecords": records}],
+            }
+        ]
+    }
     path = tmp_path / "logs.json"
     path.write_bytes(orjson.dumps(batch) + b"\n")
     got = traces_json(path)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from agenttui import commands
+from agenttui.commands import headless as commands
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.trace_screen import TraceScreen
@@ -36,8 +36,7 @@ def snapshot(directory: Path) -> dict[str, tuple[int, int, int, str]]:
         if path.is_file():
             st = path.stat()
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            out[str(path.relative_to(directory))] = (st.st_ino, st.st_size, st.st_mtime_ns,
-                                                     digest)
+            out[str(path.relative_to(directory))] = (st.st_ino, st.st_size, st.st_mtime_ns, digest)
     return out
 
 
@@ -94,8 +93,7 @@ def assert_read_only(opened: list[tuple[str, int]]) -> None:
         assert not flags & WRITE_FLAGS, f"{name} opened with write flags {flags:o}"
 
 
-async def test_tui_leaves_the_files_as_they_were(
-        logs: tuple[Path, list[tuple[str, int]]]) -> None:
+async def test_tui_leaves_the_files_as_they_were(logs: tuple[Path, list[tuple[str, int]]]) -> None:
     directory, opened = logs
     before = snapshot(directory)
     app = AgentTUI(Session([str(directory)]))
@@ -123,7 +121,8 @@ async def test_tui_leaves_the_files_as_they_were(
 
 
 def test_headless_commands_leave_the_files_as_they_were(
-        logs: tuple[Path, list[tuple[str, int]]]) -> None:
+    logs: tuple[Path, list[tuple[str, int]]],
+) -> None:
     directory, opened = logs
     before = snapshot(directory)
     for name in ("traces", "stats"):

@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agenttui.records import Kind, decode, decode_record, error_summary, normalise, parse_time
+from agenttui.ingest.records import (
+    Kind,
+    decode,
+    decode_record,
+    error_summary,
+    normalise,
+    parse_time,
+)
 
 T0 = datetime(2026, 11, 26, 8, 0, 0, tzinfo=UTC).timestamp()
 

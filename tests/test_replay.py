@@ -22,9 +22,12 @@ from typing import Any
 import psutil
 import pytest
 
-from agenttui import captures, cli, config, export_test, history, replay
-from agenttui.captures import Capture, CaptureStore
-from agenttui.replay import Settings, Target, TargetError
+from agenttui import cli, config
+from agenttui.replay import captures, history
+from agenttui.replay import export as export_test
+from agenttui.replay import runner as replay
+from agenttui.replay.captures import Capture, CaptureStore
+from agenttui.replay.runner import Settings, Target, TargetError
 from agenttui.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,11 +40,16 @@ ERROR = "RuntimeError: missing environment variable SEARCH_API_KEY"
 
 def write_capture(folder: Path, name: str = "failed_1795681909860.json", **fields: Any) -> Path:
     data: dict[str, Any] = {
-        "request_id": "req-abc123def456", "query": "look up news", "error": ERROR,
-        "traceback": "Traceback (most recent call last):\n  File \"/srv/agent.py\", line 3, in "
-                     f"run\n{ERROR}\n",
-        "context": {"cwd": "/nowhere", "env": {"SEARCH_API_KEY": None, "TOOL_TIMEOUT": "0.05"},
-                    "TOOL_TIMEOUT": 0.05},
+        "request_id": "req-abc123def456",
+        "query": "look up news",
+        "error": ERROR,
+        "traceback": 'Traceback (most recent call last):\n  File "/srv/agent.py", line 3, in '
+        f"run\n{ERROR}\n",
+        "context": {
+            "cwd": "/nowhere",
+            "env": {"SEARCH_API_KEY": None, "TOOL_TIMEOUT": "0.05"},
+            "TOOL_TIMEOUT": 0.05,
+        },
         "timestamp": "2026-11-26T08:31:49.860558Z",
         "failed_tool": {"tool": "web_search"},
     }
@@ -65,7 +73,7 @@ def settings(target: Target, **kw: Any) -> Settings:
     return Settings(target=target, **kw)
 
 
-AGENT_LOGS = '''
+AGENT_LOGS = """
 import json, sys
 req = json.loads(sys.stdin.read())
 def log(**kw):
@@ -73,7 +81,7 @@ def log(**kw):
     sys.stderr.write(json.dumps(kw) + "\\n")
 log(event="request_start", query=req["query"], timestamp="2026-01-01T00:00:00Z")
 log(event="tool_call_start", tool="web_search", call_id="c1", timestamp="2026-01-01T00:00:00Z")
-'''
+"""
 
 
 def pids_alive(pid_file: Path) -> list[int]:
@@ -108,8 +116,11 @@ def test_capture_fields_and_problems(tmp_path: Path) -> None:
     assert good.problem is None and good.replayable
     assert good.request_id == "req-abc123def456" and good.failed_tool == "web_search"
     assert good.timestamp == pytest.approx(1795681909.86, abs=0.01)
-    assert good.input() == {"query": "look up news", "request_id": "req-abc123def456",
-                            "context": good.context}
+    assert good.input() == {
+        "query": "look up news",
+        "request_id": "req-abc123def456",
+        "context": good.context,
+    }
 
     bad = tmp_path / "failed_2.json"
     bad.write_text('{"query": "x", ')
@@ -133,12 +144,34 @@ def test_store_lists_bad_captures_notices_new_ones_and_links(tmp_path: Path) -> 
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "agent.log").write_text(
-        json.dumps({"event": "request_start", "request_id": "req-1", "query": "q one",
-                    "timestamp": "2026-11-26T08:31:49Z"}) + "\n"
-        + json.dumps({"event": "request_failed", "request_id": "req-1", "error": ERROR,
-                      "timestamp": "2026-11-26T08:31:50Z"}) + "\n"
-        + json.dumps({"event": "request_start", "request_id": "req-2", "query": "q two",
-                      "timestamp": "2026-11-26T08:31:49Z"}) + "\n")
+        json.dumps(
+            {
+                "event": "request_start",
+                "request_id": "req-1",
+                "query": "q one",
+                "timestamp": "2026-11-26T08:31:49Z",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "event": "request_failed",
+                "request_id": "req-1",
+                "error": ERROR,
+                "timestamp": "2026-11-26T08:31:50Z",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "event": "request_start",
+                "request_id": "req-2",
+                "query": "q two",
+                "timestamp": "2026-11-26T08:31:49Z",
+            }
+        )
+        + "\n"
+    )
     write_capture(logs / "captures", request_id="req-1")
     (logs / "captures" / "failed_9.json").write_text("not json")
     session = Session([str(logs)])
@@ -149,8 +182,9 @@ def test_store_lists_bad_captures_notices_new_ones_and_links(tmp_path: Path) -> 
     assert any(c.problem for c in store.all())
     assert not store.refresh()  # nothing changed
     # no request id: linked by query and nearest time
-    write_capture(logs / "captures", name="failed_1795681909999.json", request_id=None,
-                  query="q two")
+    write_capture(
+        logs / "captures", name="failed_1795681909999.json", request_id=None, query="q two"
+    )
     assert store.refresh()
     links = store.by_request(session.index)
     assert set(links) == {"req-1", "req-2"}
@@ -167,8 +201,8 @@ def test_settings_precedence_and_errors(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(TargetError, match="no target"):
         replay.load_settings()
     (tmp_path / "agenttui.toml").write_text(
-        '[replay]\ncommand = ["true"]\ntimeout = 3\nprofile = "capture"\n'
-        '[replay.env]\nA = "1"\n')
+        '[replay]\ncommand = ["true"]\ntimeout = 3\nprofile = "capture"\n[replay.env]\nA = "1"\n'
+    )
     s = replay.load_settings(env_pairs=["B=2", "A=9"])
     assert s.target.argv == ("true",) and s.timeout == 3 and s.profile == "capture"
     assert dict(s.env) == {"A": "9", "B": "2"}
@@ -205,11 +239,15 @@ def test_settings_precedence_and_errors(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_fixed_command_gets_input_on_stdin(tmp_path: Path, cap: Capture) -> None:
-    target = script(tmp_path, "ok", '''
+    target = script(
+        tmp_path,
+        "ok",
+        """
         import json, sys
         req = json.loads(sys.stdin.read())
         print("answer to", req["query"], req["request_id"], sorted(req["context"]))
-    ''')
+    """,
+    )
     result = replay.replay(cap, settings(target))
     assert result.verdict == replay.FIXED and result.exit_code == 0
     assert result.answer.startswith("answer to look up news req-abc123def456")
@@ -218,7 +256,11 @@ def test_fixed_command_gets_input_on_stdin(tmp_path: Path, cap: Capture) -> None
 
 
 def test_reproduced_builds_the_replay_trace(tmp_path: Path, cap: Capture) -> None:
-    target = script(tmp_path, "repro", AGENT_LOGS + f'''
+    target = script(
+        tmp_path,
+        "repro",
+        AGENT_LOGS
+        + f"""
 log(event="tool_call_failed", tool="web_search", call_id="c1", level="error",
     error={ERROR!r}, duration_ms=1.5, timestamp="2026-01-01T00:00:00.002Z",
     exception=[{{"exc_type": "RuntimeError", "exc_value": "missing environment variable "
@@ -227,7 +269,8 @@ log(event="tool_call_failed", tool="web_search", call_id="c1", level="error",
 log(event="request_failed", level="error", error={ERROR!r}, duration_ms=3.0,
     timestamp="2026-01-01T00:00:00.003Z")
 sys.exit(1)
-''')
+""",
+    )
     progress: list[str] = []
     result = replay.replay(cap, settings(target), progress=progress.append)
     assert result.verdict == replay.REPRODUCED
@@ -241,11 +284,15 @@ sys.exit(1)
 
 
 def test_different_failure_from_a_plain_traceback(tmp_path: Path, cap: Capture) -> None:
-    target = script(tmp_path, "other", '''
+    target = script(
+        tmp_path,
+        "other",
+        """
         import sys
         sys.stdin.read()
         open("/definitely/not/here.csv")
-    ''')
+    """,
+    )
     result = replay.replay(cap, settings(target))
     assert result.verdict == replay.DIFFERENT
     assert result.error is not None and result.error.startswith("FileNotFoundError")
@@ -253,20 +300,32 @@ def test_different_failure_from_a_plain_traceback(tmp_path: Path, cap: Capture) 
 
 
 def test_same_error_with_other_numbers_and_paths_is_reproduced(tmp_path: Path) -> None:
-    c = captures.load(str(write_capture(
-        tmp_path, error="TimeoutError: /v1/inventory did not answer within TOOL_TIMEOUT=0.05s")))
-    target = script(tmp_path, "t", '''
+    c = captures.load(
+        str(
+            write_capture(
+                tmp_path,
+                error="TimeoutError: /v1/inventory did not answer within TOOL_TIMEOUT=0.05s",
+            )
+        )
+    )
+    target = script(
+        tmp_path,
+        "t",
+        """
         import sys
         sys.stdin.read()
         raise TimeoutError("/v2/inventory did not answer within TOOL_TIMEOUT=2s")
-    ''')
+    """,
+    )
     assert replay.replay(c, settings(target)).verdict == replay.REPRODUCED
 
 
-def test_timeout_kills_the_group_even_when_sigterm_is_ignored(tmp_path: Path,
-                                                              cap: Capture) -> None:
+def test_timeout_kills_the_group_even_when_sigterm_is_ignored(tmp_path: Path, cap: Capture) -> None:
     pid_file = tmp_path / "pids"
-    target = script(tmp_path, "hang", f'''
+    target = script(
+        tmp_path,
+        "hang",
+        f"""
         import os, signal, subprocess, sys, time
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         kids = [subprocess.Popen([sys.executable, "-c",
@@ -275,7 +334,8 @@ def test_timeout_kills_the_group_even_when_sigterm_is_ignored(tmp_path: Path,
         with open({str(pid_file)!r}, "w") as f:
             f.write(" ".join(str(p) for p in [os.getpid()] + [k.pid for k in kids]))
         time.sleep(60)
-    ''')
+    """,
+    )
     t0 = time.monotonic()
     result = replay.replay(cap, settings(target, timeout=1.0))
     assert result.verdict == replay.TIMEOUT
@@ -285,10 +345,14 @@ def test_timeout_kills_the_group_even_when_sigterm_is_ignored(tmp_path: Path,
 
 
 def test_killed_by_a_signal_is_a_crash(tmp_path: Path, cap: Capture) -> None:
-    target = script(tmp_path, "segv", '''
+    target = script(
+        tmp_path,
+        "segv",
+        """
         import os, signal
         os.kill(os.getpid(), signal.SIGKILL)
-    ''')
+    """,
+    )
     result = replay.replay(cap, settings(target))
     assert result.verdict == replay.CRASHED
     assert result.signal == "SIGKILL" and result.error == "killed by SIGKILL"
@@ -296,20 +360,27 @@ def test_killed_by_a_signal_is_a_crash(tmp_path: Path, cap: Capture) -> None:
 
 def test_grandchildren_left_behind_are_killed(tmp_path: Path, cap: Capture) -> None:
     pid_file = tmp_path / "pids"
-    target = script(tmp_path, "forker", f'''
+    target = script(
+        tmp_path,
+        "forker",
+        f"""
         import os, subprocess, sys
         kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         open({str(pid_file)!r}, "w").write(str(kid.pid))
         print("done")
-    ''')
+    """,
+    )
     result = replay.replay(cap, settings(target))
     assert result.verdict == replay.FIXED
     assert wait_gone(pid_file) == []
 
 
 def test_flood_is_bounded_and_counted(tmp_path: Path, cap: Capture) -> None:
-    target = script(tmp_path, "flood", '''
+    target = script(
+        tmp_path,
+        "flood",
+        """
         import os, sys
         sys.stdin.read()
         block = b"x" * (1 << 20)
@@ -317,7 +388,8 @@ def test_flood_is_bounded_and_counted(tmp_path: Path, cap: Capture) -> None:
             os.write(1, block)
         for _ in range(20):
             os.write(2, block)
-    ''')
+    """,
+    )
     result = replay.replay(cap, settings(target, timeout=20))
     assert result.verdict == replay.FIXED
     assert len(result.stdout) == replay.MAX_OUTPUT
@@ -330,36 +402,51 @@ def test_hostile_query_never_reaches_a_shell(tmp_path: Path) -> None:
     query = f"$(touch {marker}) `touch {marker}`; touch {marker}\0 \x1b[2J" + "é" * (1 << 19)
     c = captures.load(str(write_capture(tmp_path, query=query)))
     assert c.query == query
-    target = script(tmp_path, "echo", '''
+    target = script(
+        tmp_path,
+        "echo",
+        """
         import json, sys
         q = json.loads(sys.stdin.buffer.read())["query"]
         print(len(q), "\\0" in q)
-    ''')
+    """,
+    )
     result = replay.replay(c, settings(target))
     assert result.verdict == replay.FIXED
     assert result.answer.split() == [str(len(query)), "True"]
     assert not marker.exists()
 
 
-def test_capture_profile_applies_recorded_context(tmp_path: Path, cap: Capture,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_capture_profile_applies_recorded_context(
+    tmp_path: Path, cap: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SEARCH_API_KEY", "local-key")
     workdir = tmp_path / "prod-cwd"
     workdir.mkdir()
-    cap.context = {"cwd": str(workdir), "TOOL_TIMEOUT": 0.05,
-                   "env": {"SEARCH_API_KEY": None, "GREP_BIN": "rg", "PATH": "/nope",
-                           "SECRET_TOKEN": "***"}}
-    target = script(tmp_path, "env", '''
+    cap.context = {
+        "cwd": str(workdir),
+        "TOOL_TIMEOUT": 0.05,
+        "env": {"SEARCH_API_KEY": None, "GREP_BIN": "rg", "PATH": "/nope", "SECRET_TOKEN": "***"},
+    }
+    target = script(
+        tmp_path,
+        "env",
+        """
         import json, os
         print(json.dumps({k: os.environ.get(k) for k in
                           ("SEARCH_API_KEY", "TOOL_TIMEOUT", "GREP_BIN", "EXTRA")}), os.getcwd())
-    ''')
+    """,
+    )
     plain = replay.replay(cap, settings(target, env={"EXTRA": "1"}))
     assert json.loads(plain.answer.rsplit(" ", 1)[0])["SEARCH_API_KEY"] == "local-key"
     prod = replay.replay(cap, settings(target, env={"EXTRA": "1"}, profile="capture"))
     env_seen, cwd = prod.answer.strip().rsplit(" ", 1)
-    assert json.loads(env_seen) == {"SEARCH_API_KEY": None, "TOOL_TIMEOUT": "0.05",
-                                    "GREP_BIN": "rg", "EXTRA": "1"}
+    assert json.loads(env_seen) == {
+        "SEARCH_API_KEY": None,
+        "TOOL_TIMEOUT": "0.05",
+        "GREP_BIN": "rg",
+        "EXTRA": "1",
+    }
     assert cwd == str(workdir)
     assert prod.settings["profile_env"]["SEARCH_API_KEY"] == "***"  # the name looks secret
 
@@ -367,7 +454,10 @@ def test_capture_profile_applies_recorded_context(tmp_path: Path, cap: Capture,
 def test_log_file_target_logs_become_the_trace(tmp_path: Path, cap: Capture) -> None:
     log = tmp_path / "agent.log"
     log.write_text(json.dumps({"event": "request_start", "request_id": "old"}) + "\n")
-    target = script(tmp_path, "logfile", f'''
+    target = script(
+        tmp_path,
+        "logfile",
+        f"""
         import json, sys
         req = json.loads(sys.stdin.read())
         with open({str(log)!r}, "a") as f:
@@ -375,7 +465,8 @@ def test_log_file_target_logs_become_the_trace(tmp_path: Path, cap: Capture) -> 
                 f.write(json.dumps({{"event": ev, "tool": "calc", "call_id": "1",
                                     "request_id": req["request_id"]}}) + "\\n")
         print("ok")
-    ''')
+    """,
+    )
     result = replay.replay(cap, settings(target, log_file=str(log)))
     assert result.verdict == replay.FIXED
     assert result.trace.request_id == "req-abc123def456"
@@ -385,9 +476,11 @@ def test_log_file_target_logs_become_the_trace(tmp_path: Path, cap: Capture) -> 
 # ------------------------------------------------------------------------------ callable
 
 
-def test_callable_target_runs_in_a_child(tmp_path: Path, cap: Capture,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "myagent.py").write_text(textwrap.dedent('''
+def test_callable_target_runs_in_a_child(
+    tmp_path: Path, cap: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "myagent.py").write_text(
+        textwrap.dedent("""
         import os
         def ok(query, request_id=None):
             return {"pid": os.getpid(), "q": query, "rid": request_id}
@@ -395,7 +488,8 @@ def test_callable_target_runs_in_a_child(tmp_path: Path, cap: Capture,
             raise RuntimeError("missing environment variable SEARCH_API_KEY")
         async def other(query, **kw):
             raise KeyError(sorted(kw))
-    '''))
+    """)
+    )
     monkeypatch.chdir(tmp_path)
     out = replay.replay(cap, settings(replay.make_target("callable", "myagent:ok", "t")))
     assert out.verdict == replay.FIXED
@@ -440,8 +534,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     srv.daemon_threads = True
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown()
@@ -464,16 +557,18 @@ def test_http_target_verdicts(server: str, cap: Capture) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = sock.getsockname()[1]
-    down = replay.replay(cap, settings(replay.make_target("http", f"http://127.0.0.1:{dead}/",
-                                                          "t")))
+    down = replay.replay(
+        cap, settings(replay.make_target("http", f"http://127.0.0.1:{dead}/", "t"))
+    )
     assert down.verdict == replay.CRASHED and "cannot reach" in (down.error or "")
 
 
 # ------------------------------------------------------------------------------ history
 
 
-def test_history_is_saved_under_the_state_dir(tmp_path: Path, cap: Capture,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_is_saved_under_the_state_dir(
+    tmp_path: Path, cap: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AGENTTUI_STATE_DIR", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     root = history.state_dir()
@@ -493,16 +588,28 @@ def test_history_is_saved_under_the_state_dir(tmp_path: Path, cap: Capture,
 # ------------------------------------------------------------------------------ commands
 
 
-def test_replay_command_on_sample_captures(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_command_on_sample_captures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "captures"
     folder.mkdir()
     picked = sorted(SAMPLE_CAPTURES.glob("failed_*.json"))[:4]
     for p in picked:
         shutil.copy(p, folder)
     (folder / "failed_0.json").write_text("{broken")
-    code = cli.main(["replay", str(tmp_path), "--json", "--jobs", "4",
-                     "--state-dir", str(tmp_path / "state"), "--timeout", "20"])
+    code = cli.main(
+        [
+            "replay",
+            str(tmp_path),
+            "--json",
+            "--jobs",
+            "4",
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--timeout",
+            "20",
+        ]
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     rows, summary = lines[:-1], lines[-1]["summary"]
     assert len(rows) == 5 and summary["total"] == 5 and summary["skipped"] == 1
@@ -514,47 +621,76 @@ def test_replay_command_on_sample_captures(tmp_path: Path,
     assert list((tmp_path / "state" / "replays").iterdir())
 
 
-def test_replay_command_bad_target_is_one_line(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_command_bad_target_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_capture(tmp_path)
     assert cli.main(["replay", str(tmp_path), "--target-http", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "agenttui: error: --target-http: must be an http:// or https:// URL"
 
 
-def test_replay_command_exit_zero_when_fixed(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_command_exit_zero_when_fixed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_capture(tmp_path / "c")
     ok = tmp_path / "ok.py"
     ok.write_text("print('fine')\n")
-    code = cli.main(["replay", str(tmp_path / "c"), "--target-command",
-                     f"{sys.executable} {ok}", "--state-dir", str(tmp_path / "s")])
+    code = cli.main(
+        [
+            "replay",
+            str(tmp_path / "c"),
+            "--target-command",
+            f"{sys.executable} {ok}",
+            "--state-dir",
+            str(tmp_path / "s"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and out.startswith("fixed")
 
 
 def test_export_test_runs_with_pytest(tmp_path: Path) -> None:
-    capture = write_capture(tmp_path / "c", query="it's \"quoted\" \\ {braces} \0")
+    capture = write_capture(tmp_path / "c", query='it\'s "quoted" \\ {braces} \0')
     agent = tmp_path / "agent.py"
-    agent.write_text(textwrap.dedent('''
+    agent.write_text(
+        textwrap.dedent("""
         import json, os, sys
         req = json.loads(sys.stdin.read())
         if os.environ.get("MODE") != "fixed":
             sys.exit("RuntimeError: still broken")
         print("ok", len(req["query"]))
-    '''))
+    """)
+    )
     for mode, expect in (("fixed", 0), ("broken", 1)):
         out = tmp_path / f"test_export_{mode}.py"
-        code = cli.main(["export-test", str(capture), "-o", str(out), "--target-command",
-                         f"{sys.executable} {agent}", "--env", f"MODE={mode}",
-                         "--timeout", "10"])
+        code = cli.main(
+            [
+                "export-test",
+                str(capture),
+                "-o",
+                str(out),
+                "--target-command",
+                f"{sys.executable} {agent}",
+                "--env",
+                f"MODE={mode}",
+                "--timeout",
+                "10",
+            ]
+        )
         assert code == 0
-        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                              str(out)], capture_output=True, text=True, cwd=tmp_path,
-                             timeout=60, check=False)
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
         assert run.returncode == expect, run.stdout + run.stderr
-    assert cli.main(["export-test", str(capture), "-o", str(out), "--target-command",
-                     "true"]) == 2  # never overwrites
+    assert (
+        cli.main(["export-test", str(capture), "-o", str(out), "--target-command", "true"]) == 2
+    )  # never overwrites
 
 
 def test_export_test_demo_default_and_callable(tmp_path: Path) -> None:
@@ -563,8 +699,9 @@ def test_export_test_demo_default_and_callable(tmp_path: Path) -> None:
     source = export_test.render(c, replay.Settings(target=replay.demo_target()))
     compile(source, "t.py", "exec")
     assert "sys.executable, '-m', 'agenttui.demo.agent'" in source and "tmp_path" in source
-    src = export_test.render(c, replay.Settings(
-        target=replay.make_target("callable", "pkg.mod:fn", "t")))
+    src = export_test.render(
+        c, replay.Settings(target=replay.make_target("callable", "pkg.mod:fn", "t"))
+    )
     compile(src, "t.py", "exec")
 
 

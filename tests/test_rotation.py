@@ -28,9 +28,9 @@ from typing import Any
 import orjson
 import pytest
 
-from agenttui import sources
+from agenttui.ingest import sources
+from agenttui.ingest.sources import SourceError
 from agenttui.session import Session
-from agenttui.sources import SourceError
 
 
 def line(n: int, name: str = "n") -> bytes:
@@ -89,8 +89,9 @@ def caught_up(session: Session, writer: Writer, extra: int = 0) -> Callable[[], 
     return lambda: seen_numbers(session)[1] >= len(writer.written) + extra
 
 
-def rotate_through_everything(log: Path, writer: Writer, session: Session, *,
-                              watch_dir: bool, step: Callable[[], None]) -> dict[str, int]:
+def rotate_through_everything(
+    log: Path, writer: Writer, session: Session, *, watch_dir: bool, step: Callable[[], None]
+) -> dict[str, int]:
     """Write numbered lines through each kind of rotation; ``step`` lets the reader run."""
     d = log.parent
     counts: dict[str, int] = {}
@@ -171,8 +172,10 @@ def check_exact(session: Session, writer: Writer) -> None:
     wait_until(caught_up(session, writer))
     time.sleep(0.05)  # anything read twice would show up now
     numbers, lines, events = seen_numbers(session)
-    assert numbers == writer.written, (sorted(writer.written - numbers)[:10],
-                                       sorted(numbers - writer.written)[:10])
+    assert numbers == writer.written, (
+        sorted(writer.written - numbers)[:10],
+        sorted(numbers - writer.written)[:10],
+    )
     assert lines == len(writer.written) == events
 
 
@@ -184,8 +187,9 @@ def test_numbered_lines_through_every_rotation_with_poll(tmp_path: Path, watch_d
     session = Session([str(tmp_path if watch_dir else log)])
     session.scan()
     try:
-        rotate_through_everything(log, writer, session, watch_dir=watch_dir,
-                                  step=lambda: session.poll() and None)
+        rotate_through_everything(
+            log, writer, session, watch_dir=watch_dir, step=lambda: session.poll() and None
+        )
 
         def poll_until() -> bool:
             session.poll()
@@ -199,8 +203,9 @@ def test_numbered_lines_through_every_rotation_with_poll(tmp_path: Path, watch_d
 
 
 @pytest.mark.parametrize("watch_dir", [True, False], ids=["directory", "file"])
-def test_numbered_lines_through_every_rotation_while_following(tmp_path: Path,
-                                                               watch_dir: bool) -> None:
+def test_numbered_lines_through_every_rotation_while_following(
+    tmp_path: Path, watch_dir: bool
+) -> None:
     log = tmp_path / "agent.log"
     writer = Writer(log)
     writer.write(100)
@@ -211,8 +216,9 @@ def test_numbered_lines_through_every_rotation_while_following(tmp_path: Path,
     follower.start()
     try:
         time.sleep(0.1)  # watchfiles is watching
-        counts = rotate_through_everything(log, writer, session, watch_dir=watch_dir,
-                                           step=lambda: time.sleep(0.002))
+        counts = rotate_through_everything(
+            log, writer, session, watch_dir=watch_dir, step=lambda: time.sleep(0.002)
+        )
         assert len(counts) == (6 if watch_dir else 5)
         check_exact(session, writer)
     finally:
@@ -238,8 +244,11 @@ def test_rotated_files_in_a_watched_directory_are_not_read_again(tmp_path: Path)
     session.poll()
     assert seen_numbers(session) == (writer.written, 15, 15)
     # Old events stay readable under the new name.
-    assert session.events(session.index.traces["r3"])[0].data == {"event": "n",
-                                                                   "request_id": "r3", "n": 3}
+    assert session.events(session.index.traces["r3"])[0].data == {
+        "event": "n",
+        "request_id": "r3",
+        "n": 3,
+    }
     writer.close()
     session.close()
 
@@ -276,8 +285,11 @@ def test_copytruncate_lines_not_yet_read_are_read_from_the_copy(tmp_path: Path) 
     session.poll()
     assert seen_numbers(session) == (writer.written, 34, 34)
     # Events read before the truncation are still readable: the copy holds their bytes.
-    assert session.events(session.index.traces["r2"])[0].data == {"event": "n",
-                                                                   "request_id": "r2", "n": 2}
+    assert session.events(session.index.traces["r2"])[0].data == {
+        "event": "n",
+        "request_id": "r2",
+        "n": 2,
+    }
     assert session.events(session.index.traces["r32"])[0].raw is not None
     writer.close()
     session.close()
@@ -296,7 +308,8 @@ def _deny(monkeypatch: pytest.MonkeyPatch, denied: set[str]) -> None:
 
 
 def test_unreadable_file_is_a_problem_and_the_rest_goes_on(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     good, bad = tmp_path / "good.log", tmp_path / "bad.log"
     good.write_bytes(line(1))
     bad.write_bytes(line(2))

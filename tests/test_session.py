@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from agenttui.ingest.sources import SourceError, parse_specs
 from agenttui.session import Session
-from agenttui.sources import SourceError, parse_specs
 from tests.conftest import jl
 
 

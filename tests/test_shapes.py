@@ -16,9 +16,11 @@ from typing import Any
 import orjson
 import pytest
 
-from agenttui import commands, formats, shapes
 from agenttui.cli import main
-from agenttui.records import Kind
+from agenttui.commands import formats
+from agenttui.commands import headless as commands
+from agenttui.ingest import shapes
+from agenttui.ingest.records import Kind
 from agenttui.session import Session
 from tests import shape_story
 
@@ -34,8 +36,15 @@ def traces_json(*paths: Path | str) -> list[dict[str, Any]]:
 
 def story_of(traces: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The parts of ``traces --json`` that must not depend on the library."""
-    return [(t["request_id"], t["status"], t["error"],
-             [(s["tool"], s["status"], s["error"]) for s in t["tools"]]) for t in traces]
+    return [
+        (
+            t["request_id"],
+            t["status"],
+            t["error"],
+            [(s["tool"], s["status"], s["error"]) for s in t["tools"]],
+        )
+        for t in traces
+    ]
 
 
 def shape_of(path: Path) -> str:
@@ -57,8 +66,10 @@ def _fixture(name: str) -> Callable[[Path], None]:
 
 CASES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "structlog-json": ("structlog", shape_story.structlog_story),
-    "structlog-msg-epoch": ("json", lambda p: shape_story.structlog_story(
-        p, msg_key=True, epoch=True)),
+    "structlog-msg-epoch": (
+        "json",
+        lambda p: shape_story.structlog_story(p, msg_key=True, epoch=True),
+    ),
     "structlog-keyvalue": ("logfmt", lambda p: shape_story.structlog_story(p, "kv")),
     "structlog-logfmt": ("logfmt", lambda p: shape_story.structlog_story(p, "logfmt")),
     "python-json-logger": ("python-json-logger", shape_story.json_logger_story),
@@ -117,7 +128,9 @@ def test_loguru_events_show_their_fields_flat(tmp_path: Path) -> None:
 
 def test_hosts_are_the_sources_of_tool_spans() -> None:
     by_file = {
-        "pino.log": "node-host-1", "bunyan.log": "node-host-2", "journald.log": "vm",
+        "pino.log": "node-host-1",
+        "bunyan.log": "node-host-2",
+        "journald.log": "vm",
         "otlp_traces.json": "tools-b",
     }
     for name, host in by_file.items():
@@ -132,10 +145,22 @@ def test_otlp_spans_become_records_and_read_back_by_location() -> None:
     trace = session.index.traces["req-fail-2"]
     events = session.events(trace)
     kinds = [e.record.kind for e in events]
-    assert kinds == [Kind.REQUEST_START, Kind.TOOL_START, Kind.TOOL_OK, Kind.TOOL_START,
-                     Kind.TOOL_FAIL, Kind.REQUEST_FAIL]
-    assert [e.source for e in events] == ["agent-a", "tools-b", "tools-b", "tools-b",
-                                          "tools-b", "agent-a"]
+    assert kinds == [
+        Kind.REQUEST_START,
+        Kind.TOOL_START,
+        Kind.TOOL_OK,
+        Kind.TOOL_START,
+        Kind.TOOL_FAIL,
+        Kind.REQUEST_FAIL,
+    ]
+    assert [e.source for e in events] == [
+        "agent-a",
+        "tools-b",
+        "tools-b",
+        "tools-b",
+        "tools-b",
+        "agent-a",
+    ]
     assert len({e.loc for e in events}) == 6  # several records per line, each its own place
     failed = events[4]
     assert failed.data is not None
@@ -151,8 +176,10 @@ def test_otlp_spans_become_records_and_read_back_by_location() -> None:
 
 def test_otlp_without_request_id_uses_the_trace_id(tmp_path: Path) -> None:
     text = (FIXTURES / "otlp_traces.json").read_text()
-    text = text.replace('{"key":"request_id","value":{"stringValue":"req-ok-1"}}',
-                        '{"key":"other","value":{"stringValue":"x"}}')
+    text = text.replace(
+        '{"key":"request_id","value":{"stringValue":"req-ok-1"}}',
+        '{"key":"other","value":{"stringValue":"x"}}',
+    )
     path = tmp_path / "t.json"
     path.write_text(text)
     ids = [t["request_id"] for t in traces_json(path)]
@@ -167,15 +194,24 @@ def test_detection_reasons_name_the_deciding_keys() -> None:
     assert not shapes.detect([]).decided
     assert shapes.detect([b"a=1 b=2", b"c=3 d='x y'"]).shape.name == "logfmt"
     assert shapes.detect([b'{"message": "m", "levelname": "INFO"}']).shape.name == (
-        "python-json-logger")
+        "python-json-logger"
+    )
     assert shapes.detect([b'{"foo": 1}']).shape.name == "json"
 
 
 def test_logfmt_values() -> None:
     parsed = shapes.parse_logfmt(
-        """event='tool_call_failed' n=3 f=1.5 ok=true none=None q="a \\"b\\"" e='x\\ny'""")
-    assert parsed == {"event": "tool_call_failed", "n": 3, "f": 1.5, "ok": True, "none": None,
-                      "q": 'a "b"', "e": "x\ny"}
+        """event='tool_call_failed' n=3 f=1.5 ok=true none=None q="a \\"b\\"" e='x\\ny'"""
+    )
+    assert parsed == {
+        "event": "tool_call_failed",
+        "n": 3,
+        "f": 1.5,
+        "ok": True,
+        "none": None,
+        "q": 'a "b"',
+        "e": "x\ny",
+    }
     assert shapes.parse_logfmt("just words here") is None
     assert shapes.parse_logfmt("a=1") is None  # one pair is not enough to call it logfmt
 
@@ -186,10 +222,20 @@ def test_undecided_file_is_told_once_json_arrives(write_log: Callable[..., Path]
     session.scan()
     assert session.table.files[0].shape is None
     with path.open("ab") as f:
-        f.write(orjson.dumps({"record": {"level": {"name": "INFO"}, "time": {"timestamp": 1.0},
-                                         "message": "request_start",
-                                         "extra": {"request_id": "r1"}},
-                              "text": "x"}) + b"\n")
+        f.write(
+            orjson.dumps(
+                {
+                    "record": {
+                        "level": {"name": "INFO"},
+                        "time": {"timestamp": 1.0},
+                        "message": "request_start",
+                        "extra": {"request_id": "r1"},
+                    },
+                    "text": "x",
+                }
+            )
+            + b"\n"
+        )
     session.poll()
     assert session.table.files[0].shape.name == "loguru"
     assert "r1" in session.index.traces
@@ -201,10 +247,20 @@ def test_undecided_file_is_told_once_json_arrives(write_log: Callable[..., Path]
 MAPPED = [
     {"evt": "begin", "ctx": {"rid": "m-1"}, "when": "2026-11-26T08:00:00Z", "q": "hello"},
     {"evt": "fn_call", "ctx": {"rid": "m-1"}, "fn": "lookup", "when": "2026-11-26T08:00:01Z"},
-    {"evt": "fn_bad", "ctx": {"rid": "m-1"}, "fn": "lookup", "oops": "KeyError: 'x'",
-     "when": "2026-11-26T08:00:02Z", "sev": "ERROR"},
-    {"evt": "finish_bad", "ctx": {"rid": "m-1"}, "oops": "KeyError: 'x'",
-     "when": "2026-11-26T08:00:03Z"},
+    {
+        "evt": "fn_bad",
+        "ctx": {"rid": "m-1"},
+        "fn": "lookup",
+        "oops": "KeyError: 'x'",
+        "when": "2026-11-26T08:00:02Z",
+        "sev": "ERROR",
+    },
+    {
+        "evt": "finish_bad",
+        "ctx": {"rid": "m-1"},
+        "oops": "KeyError: 'x'",
+        "when": "2026-11-26T08:00:03Z",
+    },
 ]
 MAPPING_TOML = """
 [mapping]
@@ -222,15 +278,18 @@ tool_failure = ["fn_bad"]
 """
 
 
-def test_mapping_config_reads_other_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                          ) -> None:
+def test_mapping_config_reads_other_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "custom.log"
     log.write_bytes(b"".join(orjson.dumps(d) + b"\n" for d in MAPPED))
     (tmp_path / "agenttui.toml").write_text(MAPPING_TOML)
     monkeypatch.chdir(tmp_path)
     [trace] = traces_json(log)
     assert (trace["request_id"], trace["status"], trace["error"], trace["query"]) == (
-        "m-1", "error", "KeyError: 'x'", "hello")
+        "m-1",
+        "error",
+        "KeyError: 'x'",
+        "hello",
+    )
     assert [(s["tool"], s["status"]) for s in trace["tools"]] == [("lookup", "error")]
     out = io.BytesIO()
     assert formats.run([str(log)], out=out) == 0
@@ -242,8 +301,9 @@ def test_mapping_config_reads_other_names(tmp_path: Path, monkeypatch: pytest.Mo
     session.close()
 
 
-def test_bad_mapping_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_mapping_is_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "agenttui.toml").write_text('[mapping]\nmesage = "evt"\n')
     (tmp_path / "a.log").write_text("{}\n")
     monkeypatch.chdir(tmp_path)
@@ -260,8 +320,9 @@ def test_formats_command(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6
     by_name = {line.split()[0].rsplit("/", 1)[-1]: line for line in lines}
-    assert "journald" in by_name["journald_json.log"] and "holds JSON" in by_name[
-        "journald_json.log"]
+    assert (
+        "journald" in by_name["journald_json.log"] and "holds JSON" in by_name["journald_json.log"]
+    )
     assert " otlp " in by_name["otlp_logs.json"]
     assert main(["formats", "--json", str(FIXTURES / "bunyan.log")]) == 0
     obj = orjson.loads(capsys.readouterr().out)
@@ -270,16 +331,23 @@ def test_formats_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_hostile_lines_in_a_shaped_file_never_raise(tmp_path: Path) -> None:
     lines = [
-        b'{"resourceSpans": 5}', b'{"resourceSpans": [{"scopeSpans": [{"spans": [7, {}]}]}]}',
+        b'{"resourceSpans": 5}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [7, {}]}]}]}',
         b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"kvlistValue": 3}}]}]}]}',
-        b"not json", b"[1, 2]", b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": 5,'
+        b"not json",
+        b"[1, 2]",
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": 5,'
         b' "status": "x", "attributes": [{"key": "gen_ai.operation.name", "value": '
         b'{"stringValue": "execute_tool"}}]}]}]}]}',
     ]
     for name in ("otlp", "loguru", "pino", "journald", "python-json-logger", "logfmt"):
         shape = shapes.get(name)
-        extra = [b'{"record": 3, "text": 1}', b'{"MESSAGE": [255, 0], "PRIORITY": 9}',
-                 b'{"err": {"name": 1}, "level": "x"}', b'a="unterminated b=2']
+        extra = [
+            b'{"record": 3, "text": 1}',
+            b'{"MESSAGE": [255, 0], "PRIORITY": 9}',
+            b'{"err": {"name": 1}, "level": "x"}',
+            b'a="unterminated b=2',
+        ]
         for line in [*lines, *extra]:
             if shape.expand is not None:
                 assert shape.expand(line)

@@ -15,7 +15,8 @@ import orjson
 import pytest
 from textual.pilot import Pilot
 
-from agenttui import commands, secrets
+from agenttui.commands import headless as commands
+from agenttui.output import secrets
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.event_screen import EventScreen
@@ -40,21 +41,53 @@ def write_hostile_logs(directory: Path) -> Path:
     directory.mkdir()
     log = directory / FILE_NAME
     query = f"key {API_KEY} {CLICK} {HOSTILE_TEXT}"
-    exc = [{"exc_type": "ValueError", "exc_value": f"bad {CLICK} \x1b[2J {API_KEY}",
-            "frames": [{"filename": f"/srv/{CLICK}.py", "lineno": 3, "name": "run",
-                        "line": f"call({CLICK!r})",
-                        "locals": {"password": repr(PASSWORD), "x": repr(CLICK)}}]}]
+    exc = [
+        {
+            "exc_type": "ValueError",
+            "exc_value": f"bad {CLICK} \x1b[2J {API_KEY}",
+            "frames": [
+                {
+                    "filename": f"/srv/{CLICK}.py",
+                    "lineno": 3,
+                    "name": "run",
+                    "line": f"call({CLICK!r})",
+                    "locals": {"password": repr(PASSWORD), "x": repr(CLICK)},
+                }
+            ],
+        }
+    ]
     rows = [
-        {"timestamp": "2026-01-01T00:00:00Z", "event": "request_start", "request_id": "evil",
-         "query": query, "password": PASSWORD},
-        {"timestamp": "2026-01-01T00:00:01Z", "event": "tool_call_start", "request_id": "evil",
-         "tool": TOOL, "call_id": "c1"},
-        {"timestamp": "2026-01-01T00:00:02Z", "event": "tool_call_failed", "request_id": "evil",
-         "tool": TOOL, "call_id": "c1", "level": "error", "duration_ms": 5,
-         "error": f"Boom {CLICK} \x1b]52;c;cm0gLXJm\x07 Bearer abcdefghijklmnop",
-         "exception": exc},
-        {"timestamp": "2026-01-01T00:00:03Z", "event": "request_failed", "request_id": "evil",
-         "error": f"Failed {CLICK}"},
+        {
+            "timestamp": "2026-01-01T00:00:00Z",
+            "event": "request_start",
+            "request_id": "evil",
+            "query": query,
+            "password": PASSWORD,
+        },
+        {
+            "timestamp": "2026-01-01T00:00:01Z",
+            "event": "tool_call_start",
+            "request_id": "evil",
+            "tool": TOOL,
+            "call_id": "c1",
+        },
+        {
+            "timestamp": "2026-01-01T00:00:02Z",
+            "event": "tool_call_failed",
+            "request_id": "evil",
+            "tool": TOOL,
+            "call_id": "c1",
+            "level": "error",
+            "duration_ms": 5,
+            "error": f"Boom {CLICK} \x1b]52;c;cm0gLXJm\x07 Bearer abcdefghijklmnop",
+            "exception": exc,
+        },
+        {
+            "timestamp": "2026-01-01T00:00:03Z",
+            "event": "request_failed",
+            "request_id": "evil",
+            "error": f"Failed {CLICK}",
+        },
         {"timestamp": "2026-01-01T00:00:04Z", "event": f"startup {CLICK}", "api_key": API_KEY},
     ]
     with log.open("wb") as f:
@@ -88,8 +121,7 @@ async def _open_event(pilot: Pilot[None], app: AgentTUI, row: int) -> EventScree
     return app.screen
 
 
-async def test_every_screen_shows_hostile_text_escaped_and_secrets_masked(
-        tmp_path: Path) -> None:
+async def test_every_screen_shows_hostile_text_escaped_and_secrets_masked(tmp_path: Path) -> None:
     write_hostile_logs(tmp_path / "logs")
     app = AgentTUI(Session([str(tmp_path / "logs")]))
     async with app.run_test(size=SIZE) as pilot:
@@ -99,11 +131,14 @@ async def test_every_screen_shows_hostile_text_escaped_and_secrets_masked(
         assert API_KEY not in text
         # The raw-lines view (u): the raw line and the event without a request id.
         await pilot.press("u")
-        await wait_for(pilot, lambda: isinstance(app.screen, UnattributedScreen)
-                       and len(app.screen.events) == 2)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, UnattributedScreen) and len(app.screen.events) == 2,
+        )
         await pilot.pause()
-        text = assert_safe_screen(app, must_show=(CLICK, "\\x1b]52;c;", "agent\\x1b]0;pwned",
-                                                 "api_key=****"))
+        text = assert_safe_screen(
+            app, must_show=(CLICK, "\\x1b]52;c;", "agent\\x1b]0;pwned", "api_key=****")
+        )
         assert PASSWORD not in text and API_KEY not in text
         await pilot.press("enter")  # the newest: the raw line
         await wait_for(pilot, lambda: isinstance(app.screen, EventScreen))
@@ -131,8 +166,13 @@ async def test_every_screen_shows_hostile_text_escaped_and_secrets_masked(
         await pilot.press("escape", "escape")
         # Tool statistics: tool names are log text too.
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, ToolsScreen)
-                       and app.screen.query_one(ToolPanel).row_count == 1)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ToolsScreen)
+                and app.screen.query_one(ToolPanel).row_count == 1
+            ),
+        )
         await pilot.pause()
         assert_safe_screen(app, must_show=("[bold]t[/]", CLICK, "\\x1b"))
         await pilot.press("escape")
@@ -201,8 +241,11 @@ SECRETS = [
     ("headers: bearer abcdefghijklmnop", "abcdefghijklmnop", "bearer ****"),
     ("Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA==", "Basic ****"),
     ("AKIAIOSFODNN7EXAMPLE in env", "IOSFODNN7EXAMPLE", "AKIAIOSF****"),
-    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI",
-     "aws_secret_access_key = ****"),
+    (
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMI",
+        "aws_secret_access_key = ****",
+    ),
     ("postgres://admin:hunter2@db:5432/app", "hunter2", "postgres://admin:****@db"),
     ("https://user:p%40ss@example.com/x", "p%40ss", "https://user:****@example.com"),
     ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl", "c2lnbmF0dXJl", "eyJ****"),
@@ -212,8 +255,11 @@ SECRETS = [
     ("OPENAI_API_KEY=sk-xyz", "sk-xyz", "OPENAI_API_KEY=****"),
     ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnopqrstuvwxyz", "ghp_****"),
     ("xoxb-1234567890-abcdefghij", "1234567890-abcdefghij", "xoxb-****"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----", "MIIEabc",
-     "-----BEGIN RSA PRIVATE KEY-----****"),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----",
+        "MIIEabc",
+        "-----BEGIN RSA PRIVATE KEY-----****",
+    ),
 ]
 
 
@@ -224,28 +270,56 @@ def test_mask_patterns(text: str, secret: str, shown: str) -> None:
     assert shown in masked
 
 
-@pytest.mark.parametrize("text", [
-    "compute 877 * 86 + 7", "max_tokens=512 total_tokens: 40", "https://example.com/a?b=c",
-    "basic arithmetic", "KeyError: 'OPENAI_API_KEY'", "the key is missing",
-    "RateLimitError: 429 Too Many Requests", "sk-short", "tool web_search took 1.2s",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "compute 877 * 86 + 7",
+        "max_tokens=512 total_tokens: 40",
+        "https://example.com/a?b=c",
+        "basic arithmetic",
+        "KeyError: 'OPENAI_API_KEY'",
+        "the key is missing",
+        "RateLimitError: 429 Too Many Requests",
+        "sk-short",
+        "tool web_search took 1.2s",
+    ],
+)
 def test_mask_leaves_ordinary_text(text: str) -> None:
     assert secrets.mask(text) == text
 
 
 def test_mask_fields_and_env() -> None:
-    data = {"api_key": "abc", "max_tokens": 512, "cache_key": "k", "Authorization": "Bearer x",
-            "nested": [{"password": "p", "ok": "fine"}], "q": f"use {API_KEY}",
-            "session": {"cookie": {"a": "b", "n": 1}}, "refresh_token": None,
-            "client_secret": "", "passwd": "x", "x_api_key": "y", "secret": ["a", "b"]}
+    data = {
+        "api_key": "abc",
+        "max_tokens": 512,
+        "cache_key": "k",
+        "Authorization": "Bearer x",
+        "nested": [{"password": "p", "ok": "fine"}],
+        "q": f"use {API_KEY}",
+        "session": {"cookie": {"a": "b", "n": 1}},
+        "refresh_token": None,
+        "client_secret": "",
+        "passwd": "x",
+        "x_api_key": "y",
+        "secret": ["a", "b"],
+    }
     assert secrets.mask_fields(data) == {
-        "api_key": "****", "max_tokens": 512, "cache_key": "****", "Authorization": "****",
-        "nested": [{"password": "****", "ok": "fine"}], "q": "use sk-proj-****",
-        "session": {"cookie": {"a": "****", "n": 1}}, "refresh_token": None,
-        "client_secret": "", "passwd": "****", "x_api_key": "****", "secret": ["****", "****"]}
-    assert secrets.mask_env({"OPENAI_API_KEY": "sk-x", "HOME": "/root",
-                             "DATABASE_URL": "postgres://u:pw@h/db"}) == {
-        "OPENAI_API_KEY": "****", "HOME": "/root", "DATABASE_URL": "postgres://u:****@h/db"}
+        "api_key": "****",
+        "max_tokens": 512,
+        "cache_key": "****",
+        "Authorization": "****",
+        "nested": [{"password": "****", "ok": "fine"}],
+        "q": "use sk-proj-****",
+        "session": {"cookie": {"a": "****", "n": 1}},
+        "refresh_token": None,
+        "client_secret": "",
+        "passwd": "****",
+        "x_api_key": "****",
+        "secret": ["****", "****"],
+    }
+    assert secrets.mask_env(
+        {"OPENAI_API_KEY": "sk-x", "HOME": "/root", "DATABASE_URL": "postgres://u:pw@h/db"}
+    ) == {"OPENAI_API_KEY": "****", "HOME": "/root", "DATABASE_URL": "postgres://u:****@h/db"}
     deep: list[object] = []
     node = deep
     for _ in range(5000):

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agenttui.records import Record, decode_record, normalise
-from agenttui.traces import TraceIndex, pack_loc, percentile
+from agenttui.ingest.records import Record, decode_record, normalise
+from agenttui.model.traces import TraceIndex, pack_loc, percentile
 
 T = "2026-11-26T08:00:{:06.3f}Z"
 

@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from agenttui import bulk, session
+from agenttui import session
+from agenttui.ingest import bulk
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from tests.test_bulk import _corpus
 
 
-async def test_tui_scans_in_parallel_behind_a_preview(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_tui_scans_in_parallel_behind_a_preview(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "agent.log"
     _corpus(path, 1500)
     monkeypatch.setenv("AGENTTUI_WORKERS", "2")

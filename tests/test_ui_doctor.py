@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agenttui import doctor
+from agenttui.doctor import checks as doctor
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.doctor_screen import DoctorScreen, sparkline
@@ -38,8 +38,12 @@ def agent() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
 
 
 def settings(**kw: object) -> doctor.Settings:
-    s = doctor.Settings(env_hosts=False, env=["AGENTTUI_TEST_MISSING_VAR"],
-                        hosts=[f"127.0.0.1:{closed_port()}"], timeout=1.0)
+    s = doctor.Settings(
+        env_hosts=False,
+        env=["AGENTTUI_TEST_MISSING_VAR"],
+        hosts=[f"127.0.0.1:{closed_port()}"],
+        timeout=1.0,
+    )
     for key, value in kw.items():
         setattr(s, key, value)
     return s
@@ -50,7 +54,8 @@ def header_text(app: AgentTUI) -> str:
 
 
 async def test_header_summary_and_doctor_screen(
-        logs: Path, agent: tuple[str, subprocess.Popen[bytes]]) -> None:
+    logs: Path, agent: tuple[str, subprocess.Popen[bytes]]
+) -> None:
     marker, proc = agent
     app = AgentTUI(Session([str(logs)]), doctor=settings(agent_name=marker))
     async with app.run_test(size=SIZE) as pilot:
@@ -74,7 +79,8 @@ async def test_header_summary_and_doctor_screen(
 
 
 async def test_restart_noticed_on_screen(
-        logs: Path, agent: tuple[str, subprocess.Popen[bytes]]) -> None:
+    logs: Path, agent: tuple[str, subprocess.Popen[bytes]]
+) -> None:
     marker, proc = agent
     app = AgentTUI(Session([str(logs)]), doctor=settings(agent_name=marker))
     async with app.run_test(size=SIZE) as pilot:
@@ -86,8 +92,9 @@ async def test_restart_noticed_on_screen(
         await wait_for(pilot, lambda: monitor.runs >= 1 and not monitor.busy)
         proc.kill()
         proc.wait(5)
-        replacement = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
-                                        marker])
+        replacement = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)", marker]
+        )
         try:
             runs = monitor.runs
             await pilot.press("r")
@@ -108,8 +115,7 @@ async def test_checks_never_block_the_ui(logs: Path, monkeypatch: pytest.MonkeyP
         return []
 
     monkeypatch.setattr(socket, "getaddrinfo", hang)
-    app = AgentTUI(Session([str(logs)]), doctor=settings(hosts=["db.example:5432"],
-                                                         timeout=2.0))
+    app = AgentTUI(Session([str(logs)]), doctor=settings(hosts=["db.example:5432"], timeout=2.0))
     async with app.run_test(size=SIZE) as pilot:
         tl = await ready(pilot, app)
         assert app.health is not None and app.health.busy
@@ -124,9 +130,10 @@ async def test_checks_never_block_the_ui(logs: Path, monkeypatch: pytest.MonkeyP
 
 
 async def test_doctor_key_without_settings_uses_the_config(
-        logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = tmp_path / "doctor.toml"
-    cfg.write_text("[doctor]\nenv_hosts = false\nbinaries = [\"agenttui-missing-tool\"]\n")
+    cfg.write_text('[doctor]\nenv_hosts = false\nbinaries = ["agenttui-missing-tool"]\n')
     monkeypatch.setenv("AGENTTUI_CONFIG", str(cfg))
     monkeypatch.delenv("AGENTTUI_AGENT_NAME", raising=False)
     monkeypatch.delenv("AGENTTUI_AGENT_PID", raising=False)
@@ -145,9 +152,10 @@ async def test_doctor_key_without_settings_uses_the_config(
 
 
 async def test_broken_config_is_a_failing_check(
-        logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = tmp_path / "bad.toml"
-    cfg.write_text("[doctor]\nhosts = \"db\"\n")
+    cfg.write_text('[doctor]\nhosts = "db"\n')
     monkeypatch.setenv("AGENTTUI_CONFIG", str(cfg))
     s = doctor.settings_for_tui()
     s.env_hosts = False

@@ -16,7 +16,7 @@ TOOLS = ("web_search", "read_file", "call_llm", "run_python", "http_get")
 
 
 def _iso(ts: float) -> str:
-    from agenttui.report import iso
+    from agenttui.output.views import iso
 
     text = iso(ts)
     assert text is not None
@@ -25,18 +25,40 @@ def _iso(ts: float) -> str:
 
 def _traceback(exc_type: str, value: str, cause: bool) -> list[dict[str, Any]]:
     frames = [
-        {"filename": "/srv/agent/tools.py", "lineno": 120, "name": "run_tool",
-         "locals": {"tool": "'x'", "attempt": "1"}},
+        {
+            "filename": "/srv/agent/tools.py",
+            "lineno": 120,
+            "name": "run_tool",
+            "locals": {"tool": "'x'", "attempt": "1"},
+        },
         {"filename": "/srv/agent/http.py", "lineno": 42, "name": "fetch", "locals": {}},
     ]
-    chain = [{"exc_type": exc_type, "exc_value": value, "syntax_error": None,
-              "is_cause": False, "frames": frames}]
+    chain = [
+        {
+            "exc_type": exc_type,
+            "exc_value": value,
+            "syntax_error": None,
+            "is_cause": False,
+            "frames": frames,
+        }
+    ]
     if cause:
-        chain.append({"exc_type": "ConnectionRefusedError",
-                      "exc_value": "[Errno 111] Connection refused", "syntax_error": None,
-                      "is_cause": True,
-                      "frames": [{"filename": "/usr/lib/python3.11/socket.py", "lineno": 836,
-                                  "name": "create_connection", "locals": {}}]})
+        chain.append(
+            {
+                "exc_type": "ConnectionRefusedError",
+                "exc_value": "[Errno 111] Connection refused",
+                "syntax_error": None,
+                "is_cause": True,
+                "frames": [
+                    {
+                        "filename": "/usr/lib/python3.11/socket.py",
+                        "lineno": 836,
+                        "name": "create_connection",
+                        "locals": {},
+                    }
+                ],
+            }
+        )
     return chain
 
 
@@ -51,8 +73,9 @@ def fixture_lines(n: int = 12) -> list[bytes]:
     out: list[bytes] = []
 
     def emit(ts: float, **fields: Any) -> None:
-        out.append(orjson.dumps({"timestamp": _iso(ts), "level": fields.pop("level", "info"),
-                                 **fields}))
+        out.append(
+            orjson.dumps({"timestamp": _iso(ts), "level": fields.pop("level", "info"), **fields})
+        )
 
     for i in range(n):
         rid = f"req-{i:04d}-{'abcdef0123456789'[i % 16]}{i * 7919 % 1000:03d}"
@@ -65,26 +88,55 @@ def fixture_lines(n: int = 12) -> list[bytes]:
         clock = t + 0.010
         for k, tool in enumerate(tools):
             call_id = f"c{i}-{k}"
-            emit(clock, event="tool_call_start", request_id=rid, tool=tool, call_id=call_id,
-                 params={"q": f"p{k}"})
+            emit(
+                clock,
+                event="tool_call_start",
+                request_id=rid,
+                tool=tool,
+                call_id=call_id,
+                params={"q": f"p{k}"},
+            )
             duration = 40.0 + 37.0 * ((i + k) % 5) + 5 * k
             if running and k == 2:
                 break
             clock += duration / 1000.0
             if failing and k == 1:
-                emit(clock, event="tool_call_failed", request_id=rid, tool=tool,
-                     call_id=call_id, level="error", duration_ms=duration,
-                     error="ConnectionError: upstream refused",
-                     exception=_traceback("ConnectionError", "upstream refused", cause=True))
-                emit(clock + 0.002, event="request_failed", request_id=rid, level="error",
-                     error="ConnectionError: upstream refused")
+                emit(
+                    clock,
+                    event="tool_call_failed",
+                    request_id=rid,
+                    tool=tool,
+                    call_id=call_id,
+                    level="error",
+                    duration_ms=duration,
+                    error="ConnectionError: upstream refused",
+                    exception=_traceback("ConnectionError", "upstream refused", cause=True),
+                )
+                emit(
+                    clock + 0.002,
+                    event="request_failed",
+                    request_id=rid,
+                    level="error",
+                    error="ConnectionError: upstream refused",
+                )
                 break
-            emit(clock, event="tool_call_success", request_id=rid, tool=tool,
-                 call_id=call_id, duration_ms=duration, result_size=100 + k)
+            emit(
+                clock,
+                event="tool_call_success",
+                request_id=rid,
+                tool=tool,
+                call_id=call_id,
+                duration_ms=duration,
+                result_size=100 + k,
+            )
             clock += 0.005
         else:
-            emit(clock + 0.003, event="request_success", request_id=rid,
-                 duration_ms=round((clock + 0.003 - t) * 1000, 3))
+            emit(
+                clock + 0.003,
+                event="request_success",
+                request_id=rid,
+                duration_ms=round((clock + 0.003 - t) * 1000, 3),
+            )
         if i == 3:
             out.append(b"Traceback (most recent call last): not json at all \x1b[2J")
             emit(t + 0.5, event="worker_heartbeat", pid=4242)

@@ -11,7 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
-from agenttui.report import trace_dict
+from agenttui.output.views import trace_dict
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.format import duration
@@ -41,9 +41,15 @@ async def wait_for(pilot: Pilot[None], cond: Callable[[], bool], timeout: float 
 
 async def ready(pilot: Pilot[None], app: AgentTUI) -> TraceList:
     """Wait until the initial scan is shown in the list."""
-    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.main.ready
-                   and not app._scanning
-                   and app.main.trace_list.total_count == len(app.session.index))
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, MainScreen)
+            and app.main.ready
+            and not app._scanning
+            and app.main.trace_list.total_count == len(app.session.index)
+        ),
+    )
     return app.main.trace_list
 
 
@@ -107,8 +113,11 @@ async def test_next_failure_and_traceback(logs: Path) -> None:
     app = make_app(logs)
     async with app.run_test(size=SIZE) as pilot:
         tl = await ready(pilot, app)
-        failed = [rid for rid in tl.visible_request_ids()
-                  if app.session.index.traces[rid].status == "error"]
+        failed = [
+            rid
+            for rid in tl.visible_request_ids()
+            if app.session.index.traces[rid].status == "error"
+        ]
         assert len(failed) == 3
         seen = []
         for _ in range(4):
@@ -135,8 +144,9 @@ async def test_next_failure_and_traceback(logs: Path) -> None:
         # Enter on the failed event in the events table shows the same traceback.
         await pilot.press("v")
         table = screen.query_one("#events", DataTable)
-        failed_row = next(i for i, e in enumerate(screen.events)
-                          if e.record.message == "tool_call_failed")
+        failed_row = next(
+            i for i, e in enumerate(screen.events) if e.record.message == "tool_call_failed"
+        )
         table.move_cursor(row=failed_row)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EventScreen))
@@ -173,8 +183,11 @@ async def test_search_in_a_worker(logs: Path, monkeypatch: pytest.MonkeyPatch) -
         tl = await ready(pilot, app)
         await pilot.press("slash", *"question number 1")
         await wait_for(pilot, lambda: tl.needle == "question number 1")
-        expected = [t.request_id for t in reversed(app.session.index.ordered())
-                    if "question number 1" in (t.query or "")]
+        expected = [
+            t.request_id
+            for t in reversed(app.session.index.ordered())
+            if "question number 1" in (t.query or "")
+        ]
         assert len(expected) == 2  # 10 and 11 (request 1 has the hostile query)
         assert tl.visible_request_ids() == expected
         await pilot.press("escape")
@@ -197,9 +210,16 @@ async def test_help_tools_unattributed_and_quit(logs: Path) -> None:
         for name, s in stats.items():
             row = [c.plain for c in panel.get_row(name)]
             rate = 100 * s.errors / s.calls
-            assert row == [name, str(s.calls), str(s.errors), f"{rate:.1f}%",
-                           duration(s.p50_ms), duration(s.p95_ms), duration(s.p99_ms),
-                           duration(s.max_ms)]
+            assert row == [
+                name,
+                str(s.calls),
+                str(s.errors),
+                f"{rate:.1f}%",
+                duration(s.p50_ms),
+                duration(s.p95_ms),
+                duration(s.p99_ms),
+                duration(s.max_ms),
+            ]
         await pilot.press("t")
         assert isinstance(app.screen, MainScreen)
         await pilot.press("u")
@@ -231,9 +251,15 @@ async def test_live_tail_shows_new_trace(logs: Path) -> None:
         await pilot.press("down", "down")
         selected = tl.selected
         new_id = "req-live-0001"
-        line = orjson.dumps({"timestamp": "2030-01-01T00:00:00Z", "level": "info",
-                             "event": "request_start", "request_id": new_id,
-                             "query": "arrived while watching"})
+        line = orjson.dumps(
+            {
+                "timestamp": "2030-01-01T00:00:00Z",
+                "level": "info",
+                "event": "request_start",
+                "request_id": new_id,
+                "query": "arrived while watching",
+            }
+        )
         with (logs / "agent.log").open("ab") as f:
             f.write(line + b"\n")
         await wait_for(pilot, lambda: tl.row_count == 13, timeout=8)
@@ -247,8 +273,11 @@ async def test_hostile_text_is_shown_not_executed(logs: Path) -> None:
     app = make_app(logs)
     async with app.run_test(size=(160, 30)) as pilot:
         tl = await ready(pilot, app)
-        rid = next(r for r in tl.visible_request_ids()
-                   if app.session.index.traces[r].query == HOSTILE_QUERY)
+        rid = next(
+            r
+            for r in tl.visible_request_ids()
+            if app.session.index.traces[r].query == HOSTILE_QUERY
+        )
         tl.select_request(rid)
         await pilot.pause()
         text = screen_text(app)
@@ -263,5 +292,7 @@ async def test_hostile_text_is_shown_not_executed(logs: Path) -> None:
 
 
 def test_fixture_has_hostile_line() -> None:
-    assert any(HOSTILE_QUERY.encode("unicode_escape")[:5] in line or b"@click" in line
-               for line in fixture_lines())
+    assert any(
+        HOSTILE_QUERY.encode("unicode_escape")[:5] in line or b"@click" in line
+        for line in fixture_lines()
+    )

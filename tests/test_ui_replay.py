@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from agenttui.replay_cli import ReplayOptions
+from agenttui.commands.replay import ReplayOptions
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.captures_screen import CapturesScreen, ReplayScreen
@@ -22,25 +22,57 @@ def _logs(tmp_path: Path) -> Path:
     logs = tmp_path / "logs"
     (logs / "captures").mkdir(parents=True)
     lines = [
-        {"event": "request_start", "request_id": "req-fail1", "query": HOSTILE,
-         "timestamp": "2026-11-26T08:31:49Z"},
-        {"event": "tool_call_start", "request_id": "req-fail1", "tool": "web_search",
-         "call_id": "c1", "timestamp": "2026-11-26T08:31:49.001Z"},
-        {"event": "tool_call_failed", "request_id": "req-fail1", "tool": "web_search",
-         "call_id": "c1", "level": "error", "error": ERROR, "duration_ms": 1.0,
-         "timestamp": "2026-11-26T08:31:49.002Z"},
-        {"event": "request_failed", "request_id": "req-fail1", "level": "error", "error": ERROR,
-         "timestamp": "2026-11-26T08:31:49.003Z"},
-        {"event": "request_start", "request_id": "req-ok", "query": "fine",
-         "timestamp": "2026-11-26T08:31:48Z"},
-        {"event": "request_success", "request_id": "req-ok",
-         "timestamp": "2026-11-26T08:31:48.5Z"},
+        {
+            "event": "request_start",
+            "request_id": "req-fail1",
+            "query": HOSTILE,
+            "timestamp": "2026-11-26T08:31:49Z",
+        },
+        {
+            "event": "tool_call_start",
+            "request_id": "req-fail1",
+            "tool": "web_search",
+            "call_id": "c1",
+            "timestamp": "2026-11-26T08:31:49.001Z",
+        },
+        {
+            "event": "tool_call_failed",
+            "request_id": "req-fail1",
+            "tool": "web_search",
+            "call_id": "c1",
+            "level": "error",
+            "error": ERROR,
+            "duration_ms": 1.0,
+            "timestamp": "2026-11-26T08:31:49.002Z",
+        },
+        {
+            "event": "request_failed",
+            "request_id": "req-fail1",
+            "level": "error",
+            "error": ERROR,
+            "timestamp": "2026-11-26T08:31:49.003Z",
+        },
+        {
+            "event": "request_start",
+            "request_id": "req-ok",
+            "query": "fine",
+            "timestamp": "2026-11-26T08:31:48Z",
+        },
+        {"event": "request_success", "request_id": "req-ok", "timestamp": "2026-11-26T08:31:48.5Z"},
     ]
     (logs / "agent.log").write_text("".join(json.dumps(x) + "\n" for x in lines))
-    (logs / "captures" / "failed_1795681909860.json").write_text(json.dumps({
-        "request_id": "req-fail1", "query": HOSTILE, "error": ERROR,
-        "traceback": f"Traceback (most recent call last):\n{ERROR}\n",
-        "timestamp": "2026-11-26T08:31:49.004Z", "context": {}}))
+    (logs / "captures" / "failed_1795681909860.json").write_text(
+        json.dumps(
+            {
+                "request_id": "req-fail1",
+                "query": HOSTILE,
+                "error": ERROR,
+                "traceback": f"Traceback (most recent call last):\n{ERROR}\n",
+                "timestamp": "2026-11-26T08:31:49.004Z",
+                "context": {},
+            }
+        )
+    )
     (logs / "captures" / "failed_1795681909999.json").write_text("{not json")
     return logs
 
@@ -52,9 +84,11 @@ async def test_captures_view_marks_and_replays(tmp_path: Path) -> None:
         "req = json.loads(sys.stdin.read())\n"
         "sys.stderr.write(json.dumps({'event': 'request_failed', 'level': 'error', "
         f"'request_id': req['request_id'], 'error': {ERROR!r}}}) + '\\n')\n"
-        "sys.exit(1)\n")
-    options = ReplayOptions(target_command=f"{sys.executable} {agent}", timeout=10,
-                            state_dir=str(tmp_path / "state"))
+        "sys.exit(1)\n"
+    )
+    options = ReplayOptions(
+        target_command=f"{sys.executable} {agent}", timeout=10, state_dir=str(tmp_path / "state")
+    )
     app = AgentTUI(Session([str(_logs(tmp_path))]), replay=options)
     async with app.run_test(size=SIZE) as pilot:
         tl = await ready(pilot, app)

@@ -6,7 +6,7 @@ import io
 
 import orjson
 
-from agenttui import commands
+from agenttui.commands import headless as commands
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.event_screen import EventScreen

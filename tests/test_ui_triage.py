@@ -9,9 +9,9 @@ import orjson
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from agenttui.classify import CLASSES
+from agenttui.model.classify import CLASSES
+from agenttui.model.triage import newest_failure
 from agenttui.session import Session
-from agenttui.triage import newest_failure
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.event_screen import EventScreen
 from agenttui.ui.screens.groups_screen import ErrorGroupsScreen, spark
@@ -66,8 +66,15 @@ async def test_error_groups_screen_lists_every_demo_class_and_opens_a_trace() ->
         assert isinstance(screen, ErrorGroupsScreen)
         await wait_for(pilot, lambda: bool(screen.groups))
         keys = [g.cls.key for g in screen.groups]
-        assert set(keys) == {"rate_limit", "missing_env", "wrong_path", "permission",
-                             "missing_binary", "wrong_host", "timeout"}
+        assert set(keys) == {
+            "rate_limit",
+            "missing_env",
+            "wrong_path",
+            "permission",
+            "missing_binary",
+            "wrong_host",
+            "timeout",
+        }
         counts = [g.count for g in screen.groups]
         assert counts == sorted(counts, reverse=True)  # all in the last 15 minutes
         text = screen_text(app)
@@ -99,8 +106,13 @@ async def test_stats_screen_has_sparklines_and_slowest() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
         screen = app.screen
         assert isinstance(screen, StatsScreen)
-        await wait_for(pilot, lambda: screen.stats is not None
-                       and len(screen.query(".tool-row")) == len(screen.stats.tools))
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.stats is not None
+                and len(screen.query(".tool-row")) == len(screen.stats.tools)
+            ),
+        )
         assert screen.stats is not None
         assert screen.stats.requests == 300 and screen.stats.failed == 77
         await pilot.pause(0.1)
@@ -125,8 +137,9 @@ async def test_query_filter_bad_query_keeps_previous_filter(logs: Path) -> None:
     app = AgentTUI(Session([str(logs)]))
     async with app.run_test(size=SIZE) as pilot:
         tl = await ready(pilot, app)
-        failed = [r for r in tl.visible_request_ids()
-                  if app.session.index.traces[r].status == "error"]
+        failed = [
+            r for r in tl.visible_request_ids() if app.session.index.traces[r].status == "error"
+        ]
         await pilot.press("colon", *"status:error", "enter")
         await wait_for(pilot, lambda: tl.needle == "status:error")
         assert tl.visible_request_ids() == failed
@@ -144,8 +157,8 @@ async def test_query_filter_bad_query_keeps_previous_filter(logs: Path) -> None:
         await wait_for(pilot, lambda: tl.needle == "status:error -tool:fetch_url")
         index = app.session.index
         assert tl.visible_request_ids() == [
-            r for r in failed
-            if all(s.tool != "fetch_url" for s in index.spans(index.traces[r]))]
+            r for r in failed if all(s.tool != "fetch_url" for s in index.spans(index.traces[r]))
+        ]
         await pilot.press("escape")
         assert tl.row_count == 12 and not error.has_class("-visible")
 
@@ -162,19 +175,22 @@ async def test_query_filter_in_a_worker(logs: Path, monkeypatch: pytest.MonkeyPa
         await wait_for(pilot, lambda: tl.needle == "status:ok")
         index = app.session.index
         assert tl.visible_request_ids() == [
-            t.request_id for t in reversed(index.ordered()) if t.status == "ok"]
+            t.request_id for t in reversed(index.ordered()) if t.status == "ok"
+        ]
 
 
 async def test_next_previous_match_bookmarks_and_copy(
-        logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     app = AgentTUI(Session([str(logs)]))
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         tl = await ready(pilot, app)
-        failed = [r for r in tl.visible_request_ids()
-                  if app.session.index.traces[r].status == "error"]
+        failed = [
+            r for r in tl.visible_request_ids() if app.session.index.traces[r].status == "error"
+        ]
         # Without a filter n / N go to the next / previous failure.
         await pilot.press("n")
         assert tl.selected == failed[0]

@@ -258,8 +258,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, help="seed of the query mix and latencies")
     parser.add_argument("--fast", action="store_true", help="tiny latencies (seconds, not minutes)")
-    parser.add_argument("--parent-pid", type=int, default=0,
-                        help="stop when this process is gone (the TUI that started the demo)")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=0,
+        help="stop when this process is gone (the TUI that started the demo)",
+    )
     return parser
 
 
@@ -363,8 +367,15 @@ def start_traffic(
     """
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "agenttui.demo.traffic", "--out", str(out_dir),
-           "--parent-pid", str(os.getpid())]
+    cmd = [
+        sys.executable,
+        "-m",
+        "agenttui.demo.traffic",
+        "--out",
+        str(out_dir),
+        "--parent-pid",
+        str(os.getpid()),
+    ]
     cmd += ["--requests", str(requests), "--concurrency", str(concurrency)]
     if rate is not None:
         cmd += ["--rate", str(rate)]

@@ -19,10 +19,10 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from agenttui import sources
-from agenttui.doctor import Settings as DoctorSettings
-from agenttui.doctor import settings_for_tui
-from agenttui.replay_cli import ReplayOptions
+from agenttui.commands.replay import ReplayOptions
+from agenttui.doctor.checks import Settings as DoctorSettings
+from agenttui.doctor.checks import settings_for_tui
+from agenttui.ingest import sources
 from agenttui.session import Progress, Session
 from agenttui.ui.capture_watch import CaptureWatcher
 from agenttui.ui.format import safe, set_show_secrets
@@ -51,9 +51,15 @@ class AgentTUI(TriageActions, App[None]):
         Binding("r", "replay", "Replay", show=False),
     ]
 
-    def __init__(self, session: Session, title: str | None = None,
-                 doctor: DoctorSettings | None = None,
-                 replay: ReplayOptions | None = None, *, show_secrets: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        title: str | None = None,
+        doctor: DoctorSettings | None = None,
+        replay: ReplayOptions | None = None,
+        *,
+        show_secrets: bool = False,
+    ) -> None:
         """Show ``session`` (already checked by the command line).
 
         Args:
@@ -89,8 +95,9 @@ class AgentTUI(TriageActions, App[None]):
 
     def on_mount(self) -> None:
         """Install the main screen, start reading, start the refresh timer."""
-        self.install_screen(MainScreen(self.session, safe(self.title), self._sources_text()),
-                            "main")
+        self.install_screen(
+            MainScreen(self.session, safe(self.title), self._sources_text()), "main"
+        )
         self.push_screen("main")
         self.ingest()
         self.set_interval(1 / REFRESH_HZ, self._tick)
@@ -136,9 +143,13 @@ class AgentTUI(TriageActions, App[None]):
     def _worker_state(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self.notify(safe(f"{event.worker.group or event.worker.name}: "
-                             f"{type(error).__name__}: {error}"),
-                        title="Error", severity="error", markup=False, timeout=10)
+            self.notify(
+                safe(f"{event.worker.group or event.worker.name}: {type(error).__name__}: {error}"),
+                title="Error",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
 
     # ---------------------------------------------------------------- refresh
 
@@ -176,9 +187,13 @@ class AgentTUI(TriageActions, App[None]):
             counts = index.status_counts()  # kept by the index: O(1)
             progress = self._progress
             return Totals(
-                lines=index.lines, events=index.events, traces=len(index),
-                ok=counts["ok"], error=counts["error"],
-                running=counts["running"], unparsed=index.unparsed_lines,
+                lines=index.lines,
+                events=index.events,
+                traces=len(index),
+                ok=counts["ok"],
+                error=counts["error"],
+                running=counts["running"],
+                unparsed=index.unparsed_lines,
                 rate=round(session.lines_per_second(), 0),
                 problems=len(session.problems),
                 scanning=self._scanning,
@@ -243,8 +258,7 @@ class AgentTUI(TriageActions, App[None]):
             rid = self.main.trace_list.selected
         capture = self.captures.capture_for(rid if isinstance(rid, str) else None)
         if capture is None:
-            self.notify("This trace has no failure capture (C lists the captures).",
-                        markup=False)
+            self.notify("This trace has no failure capture (C lists the captures).", markup=False)
             return
         self.push_screen(ReplayScreen(self.captures, capture, start=True))
 
@@ -261,17 +275,23 @@ class AgentTUI(TriageActions, App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The app's actions in the command palette (ctrl+p)."""
-        yield SystemCommand("Next failure", "Jump to the next failed trace (e)",
-                            self.action_next_failure)
-        yield SystemCommand("Search traces", "Filter by request id, query or error (/)",
-                            self.action_search)
-        yield SystemCommand("Tool statistics", "Calls, errors, p50/p95/p99/max per tool (t)",
-                            self.action_tools)
-        yield SystemCommand("Unattributed / raw lines",
-                            "Events without request id and non-JSON lines (u)",
-                            self.action_unattributed)
-        yield SystemCommand("Doctor", "Environment, hosts, memory, agent process, 429s (d)",
-                            self.action_doctor)
+        yield SystemCommand(
+            "Next failure", "Jump to the next failed trace (e)", self.action_next_failure
+        )
+        yield SystemCommand(
+            "Search traces", "Filter by request id, query or error (/)", self.action_search
+        )
+        yield SystemCommand(
+            "Tool statistics", "Calls, errors, p50/p95/p99/max per tool (t)", self.action_tools
+        )
+        yield SystemCommand(
+            "Unattributed / raw lines",
+            "Events without request id and non-JSON lines (u)",
+            self.action_unattributed,
+        )
+        yield SystemCommand(
+            "Doctor", "Environment, hosts, memory, agent process, 429s (d)", self.action_doctor
+        )
         yield SystemCommand("Help", "List the keys (?)", self.action_help)
         yield SystemCommand("Quit", "Quit agenttui (q)", self.exit_cleanly)
         yield from super().get_system_commands(screen)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from agenttui.captures import Capture, CaptureStore
-from agenttui.replay_cli import ReplayOptions
+from agenttui.commands.replay import ReplayOptions
+from agenttui.replay.captures import Capture, CaptureStore
 from agenttui.session import Session
 
 if TYPE_CHECKING:
@@ -23,8 +23,9 @@ REFRESH_S = 2.0
 class CaptureWatcher:
     """The captures of the app's session, and which traces have one."""
 
-    def __init__(self, app: App[Any], session: Session,
-                 options: ReplayOptions | None = None) -> None:
+    def __init__(
+        self, app: App[Any], session: Session, options: ReplayOptions | None = None
+    ) -> None:
         """Watch the captures under the session's paths and ``options.captures_dirs``."""
         self.app = app
         self.session = session
@@ -40,8 +41,9 @@ class CaptureWatcher:
         self.app.set_interval(REFRESH_S, self._launch)
 
     def _launch(self) -> None:
-        self.app.run_worker(self._scan, thread=True, exclusive=True, group="captures",
-                            exit_on_error=False)
+        self.app.run_worker(
+            self._scan, thread=True, exclusive=True, group="captures", exit_on_error=False
+        )
 
     def _scan(self) -> None:
         """Thread: refresh the store and the links; hand the result to the UI thread."""

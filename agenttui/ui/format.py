@@ -1,7 +1,7 @@
 """Small formatting helpers shared by the UI: times, durations, safe text.
 
 Every string that comes from a log goes through :func:`safe` (or
-:func:`agenttui.sanitize.clean`) and ends up in a :class:`rich.text.Text`, never in a markup
+:func:`agenttui.output.sanitize.clean`) and ends up in a :class:`rich.text.Text`, never in a markup
 string.
 """
 
@@ -13,8 +13,8 @@ from typing import Final
 
 from rich.text import Text
 
-from agenttui import secrets
-from agenttui.sanitize import clean, shorten
+from agenttui.output import secrets
+from agenttui.output.sanitize import clean, shorten
 
 STATUS_MARK: Final = {"ok": "✓", "error": "✗", "running": "●"}
 """A mark per status, so that the status reads without colour (NO_COLOR)."""
@@ -131,4 +131,4 @@ def short_id(request_id: str, width: int = 12) -> str:
     rid = safe(request_id)
     if len(rid) <= width:
         return rid
-    return "…" + rid[-(width - 1):]
+    return "…" + rid[-(width - 1) :]

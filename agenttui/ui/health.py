@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from textual.app import App
 from textual.css.query import NoMatches
 
-from agenttui import doctor
+from agenttui.doctor import checks as doctor
 from agenttui.session import Session
 from agenttui.ui.widgets.header import StatsHeader
 
@@ -64,14 +64,15 @@ class HealthMonitor:
         if self._running.is_set():
             return
         self._running.set()
-        self.app.run_worker(self._work, thread=True, exit_on_error=False, group="doctor",
-                            name="doctor")
+        self.app.run_worker(
+            self._work, thread=True, exit_on_error=False, group="doctor", name="doctor"
+        )
 
     def _work(self) -> None:
         try:
             session = self.session
             ctx = doctor.Context(index=session.index, lock=session.lock)
-            from agenttui import sources
+            from agenttui.ingest import sources
 
             ctx.log_dirs = sources.watch_roots(session.specs)
             report = doctor.run(self.settings, ctx, self.watcher)

@@ -12,8 +12,8 @@ import orjson
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from agenttui.events import Event
-from agenttui.sanitize import clean, clean_bytes
+from agenttui.model.events import Event
+from agenttui.output.sanitize import clean, clean_bytes
 from agenttui.ui.format import masked_fields, safe, unmasked
 
 _JSON = JSONHighlighter()
@@ -30,10 +30,14 @@ def pretty_json(data: Any) -> Text:
     except TypeError:  # nested deeper than orjson goes, or an integer beyond 64 bits
         try:
             raw = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode(
-                "utf-8", "backslashreplace")
+                "utf-8", "backslashreplace"
+            )
         except (RecursionError, ValueError):
-            return Text("(nested too deeply to pretty-print: see the raw line)",
-                        style="italic yellow", end="")
+            return Text(
+                "(nested too deeply to pretty-print: see the raw line)",
+                style="italic yellow",
+                end="",
+            )
     text = Text(clean_bytes(raw, multiline=True), end="")
     _JSON.highlight(text)
     return text
@@ -58,9 +62,11 @@ def traceback_text(exception: Any) -> Text | None:
     chain = list(reversed(exception))
     for i, exc in enumerate(chain):
         if i:
-            link = ("The above exception was the direct cause of the following exception:"
-                    if chain[i - 1].get("is_cause") else
-                    "During handling of the above exception, another exception occurred:")
+            link = (
+                "The above exception was the direct cause of the following exception:"
+                if chain[i - 1].get("is_cause")
+                else "During handling of the above exception, another exception occurred:"
+            )
             out.append(f"\n{link}\n\n", style="italic")
         _one_exception(out, exc)
     return out
@@ -106,6 +112,9 @@ def event_title(event: Event) -> str:
 def raw_text(event: Event) -> Text:
     """The event's line as text (cleaned; escapes visible)."""
     if event.raw is None:
-        return Text("(the line is gone: the file was truncated or rotated away)",
-                    style="italic yellow", end="")
+        return Text(
+            "(the line is gone: the file was truncated or rotated away)",
+            style="italic yellow",
+            end="",
+        )
     return Text(clean(unmasked(event.raw.decode("utf-8", "backslashreplace"))), end="")

@@ -17,7 +17,7 @@ import orjson
 from textual import work
 from textual.binding import Binding, BindingType
 
-from agenttui.triage import newest_failure
+from agenttui.model.triage import newest_failure
 from agenttui.ui.format import short_id
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class TriageActions:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="copy")
     def _copy_json(self, rid: str) -> None:
-        from agenttui.incident import incident_dict
+        from agenttui.output.incident import incident_dict
 
         app = self._app()
         with app.session.lock:
@@ -126,8 +126,12 @@ class TriageActions:
             return
         text = orjson.dumps(incident_dict(app.session, trace)).decode()
         app.call_from_thread(app.copy_to_clipboard, text)
-        app.call_from_thread(app.notify, f"Copied the trace as JSON ({len(text):,} bytes, "
-                             "OSC 52).", markup=False, timeout=3)
+        app.call_from_thread(
+            app.notify,
+            f"Copied the trace as JSON ({len(text):,} bytes, OSC 52).",
+            markup=False,
+            timeout=3,
+        )
 
     def action_incident_note(self) -> None:
         """``i``: write a Markdown incident note of the selected trace."""
@@ -139,7 +143,7 @@ class TriageActions:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incident")
     def _write_note(self, rid: str) -> None:
-        from agenttui.incident import incident_markdown
+        from agenttui.output.incident import incident_markdown
 
         app = self._app()
         with app.session.lock:
@@ -156,12 +160,17 @@ class TriageActions:
                     f.write(text)
             except OSError:
                 continue
-            app.call_from_thread(app.notify, f"Incident note written to {path}", markup=False,
-                                 timeout=6)
+            app.call_from_thread(
+                app.notify, f"Incident note written to {path}", markup=False, timeout=6
+            )
             return
-        app.call_from_thread(app.notify, "Could not write the incident note (the working "
-                             "directory and the temporary directory refused it).",
-                             severity="error", markup=False)
+        app.call_from_thread(
+            app.notify,
+            "Could not write the incident note (the working "
+            "directory and the temporary directory refused it).",
+            severity="error",
+            markup=False,
+        )
 
     def action_trace_step(self, step: int) -> None:
         """``n`` / ``N`` on a trace: the next / previous trace of the list (its matches when

@@ -20,22 +20,31 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from agenttui import history, replay
-from agenttui.captures import Capture
 from agenttui.config import ConfigError
-from agenttui.traces import Span
+from agenttui.model.traces import Span
+from agenttui.replay import history
+from agenttui.replay import runner as replay
+from agenttui.replay.captures import Capture
 from agenttui.ui.format import clock, duration, one_line, safe, short_id, stamp
 
 if TYPE_CHECKING:
     from agenttui.ui.capture_watch import CaptureWatcher
 
 VERDICT_STYLE: dict[str, str] = {
-    replay.FIXED: "bold green", replay.REPRODUCED: "bold red", replay.DIFFERENT: "bold yellow",
-    replay.TIMEOUT: "bold magenta", replay.CRASHED: "bold red", replay.CANCELLED: "dim",
+    replay.FIXED: "bold green",
+    replay.REPRODUCED: "bold red",
+    replay.DIFFERENT: "bold yellow",
+    replay.TIMEOUT: "bold magenta",
+    replay.CRASHED: "bold red",
+    replay.CANCELLED: "dim",
 }
 VERDICT_MARK: dict[str, str] = {
-    replay.FIXED: "✓", replay.REPRODUCED: "✗", replay.DIFFERENT: "≠", replay.TIMEOUT: "⏱",
-    replay.CRASHED: "☠", replay.CANCELLED: "·",
+    replay.FIXED: "✓",
+    replay.REPRODUCED: "✗",
+    replay.DIFFERENT: "≠",
+    replay.TIMEOUT: "⏱",
+    replay.CRASHED: "☠",
+    replay.CANCELLED: "·",
 }
 VERDICT_MEANING: dict[str, str] = {
     replay.FIXED: "the same input succeeds here now",
@@ -120,8 +129,7 @@ class CapturesScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="capture-verdicts")
     def _read_verdicts(self) -> None:
         caps = self.watcher.store.all()
-        self.post_message(self.Verdicts(_last_verdicts(self.watcher.options.history_dir(),
-                                                       caps)))
+        self.post_message(self.Verdicts(_last_verdicts(self.watcher.options.history_dir(), caps)))
 
     @on(Verdicts)
     def _got_verdicts(self, message: Verdicts) -> None:
@@ -145,8 +153,11 @@ class CapturesScreen(Screen[None]):
                 Text(clock(cap.timestamp), style="dim"),
                 Text(short_id(cap.request_id or "-")),
                 Text(verdict, style=VERDICT_STYLE.get(verdict, "")),
-                (Text("⚠ " + one_line(cap.problem, 200), style="bold yellow") if cap.problem
-                 else Text(one_line(cap.error or "", 200), style="red")),
+                (
+                    Text("⚠ " + one_line(cap.problem, 200), style="bold yellow")
+                    if cap.problem
+                    else Text(one_line(cap.error or "", 200), style="red")
+                ),
                 Text(one_line(cap.query or "", 200)),
                 key=cap.path,
             )
@@ -159,8 +170,7 @@ class CapturesScreen(Screen[None]):
         title = Text(f"failure captures: {len(caps)}", style="bold", end="")
         if problems:
             title.append(f"  ({problems} with a problem)", style="yellow")
-        title.append("   r: replay against the local agent · enter: open · esc: back",
-                     style="dim")
+        title.append("   r: replay against the local agent · enter: open · esc: back", style="dim")
         self.query_one("#captures-title", Static).update(title)
 
     @property
@@ -192,12 +202,15 @@ class CapturesScreen(Screen[None]):
             self.app.push_screen(ReplayScreen(self.watcher, cap, start=True))
 
 
-def _spans_text(title: str, spans: list[Span], total_ms: float | None, error: str | None,
-                status: str) -> Text:
+def _spans_text(
+    title: str, spans: list[Span], total_ms: float | None, error: str | None, status: str
+) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     text.append(title, style="bold")
-    text.append(f"  {safe(status)}", style="red" if status == "error" else "green"
-                if status == "ok" else "dim")
+    text.append(
+        f"  {safe(status)}",
+        style="red" if status == "error" else "green" if status == "ok" else "dim",
+    )
     text.append(f"  took {duration(total_ms)}\n", style="dim")
     if not spans:
         text.append("(no tool calls logged)\n", style="dim")
@@ -222,8 +235,17 @@ def _diff_text(diff: str) -> Text:
         text.append("(no difference in error and traceback)", style="dim")
         return text
     for line in diff.splitlines():
-        style = ("bold" if line.startswith(("---", "+++")) else "cyan" if line.startswith("@@")
-                 else "red" if line.startswith("-") else "green" if line.startswith("+") else "")
+        style = (
+            "bold"
+            if line.startswith(("---", "+++"))
+            else "cyan"
+            if line.startswith("@@")
+            else "red"
+            if line.startswith("-")
+            else "green"
+            if line.startswith("+")
+            else ""
+        )
         text.append(safe(line) + "\n", style=style)
     return text
 
@@ -303,7 +325,8 @@ class ReplayScreen(Screen[None]):
         self.query_one("#capture", Static).update(self._capture_text())
         self.query_one("#original", Static).update(self._original_text())
         self.query_one("#replayed", Static).update(
-            Text("replay: press r to run the same input against the local agent", style="dim"))
+            Text("replay: press r to run the same input against the local agent", style="dim")
+        )
         self._load_history()
         if self._start:
             self.action_replay()
@@ -339,13 +362,19 @@ class ReplayScreen(Screen[None]):
         with session.lock:
             trace = session.index.traces.get(rid) if rid else None
             if trace is not None:
-                return _spans_text("original (production)", session.index.spans(trace),
-                                   trace.total_ms, session.index.error_text(trace), trace.status)
+                return _spans_text(
+                    "original (production)",
+                    session.index.spans(trace),
+                    trace.total_ms,
+                    session.index.error_text(trace),
+                    trace.status,
+                )
         spans = []
         if self.capture.failed_tool:
             spans = [Span(self.capture.failed_tool, "error", None, None, self.capture.error)]
-        return _spans_text("original (capture; trace not in the logs)", spans, None,
-                           self.capture.error, "error")
+        return _spans_text(
+            "original (capture; trace not in the logs)", spans, None, self.capture.error, "error"
+        )
 
     # ---------------------------------------------------------------- replay
 
@@ -355,14 +384,16 @@ class ReplayScreen(Screen[None]):
             self.notify("A replay is already running.", markup=False)
             return
         if not self.capture.replayable:
-            self.notify(safe(f"Nothing to replay: {self.capture.problem}"), markup=False,
-                        severity="warning")
+            self.notify(
+                safe(f"Nothing to replay: {self.capture.problem}"), markup=False, severity="warning"
+            )
             return
         try:
             settings = self.watcher.options.settings(self.capture)
         except (replay.TargetError, ConfigError) as exc:
-            self.notify(safe(str(exc)), title="Replay target", severity="error", markup=False,
-                        timeout=10)
+            self.notify(
+                safe(str(exc)), title="Replay target", severity="error", markup=False, timeout=10
+            )
             return
         self.running = True
         self._progress = []
@@ -372,6 +403,7 @@ class ReplayScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="replay")
     def _run(self, settings: replay.Settings) -> None:
         """Thread: run the replay, stream progress, save the history."""
+
         def progress(line: str) -> None:
             self.post_message(self.Progressed(line))
 
@@ -401,13 +433,16 @@ class ReplayScreen(Screen[None]):
         self.running = False
         verdict = self.query_one("#verdict", Static)
         if message.result is None:
-            verdict.update(Text("replay could not run: " + safe(message.problem or ""),
-                                style="bold red"))
+            verdict.update(
+                Text("replay could not run: " + safe(message.problem or ""), style="bold red")
+            )
             return
         result = self.result = message.result
         text = Text(end="")
-        text.append(f"{VERDICT_MARK.get(result.verdict, '?')} {result.verdict.upper()}",
-                    style=VERDICT_STYLE.get(result.verdict, "bold"))
+        text.append(
+            f"{VERDICT_MARK.get(result.verdict, '?')} {result.verdict.upper()}",
+            style=VERDICT_STYLE.get(result.verdict, "bold"),
+        )
         text.append(f"  in {duration(result.duration_ms)}", style="dim")
         text.append(f"  {VERDICT_MEANING.get(result.verdict, '')}")
         if result.exit_code is not None:
@@ -427,16 +462,24 @@ class ReplayScreen(Screen[None]):
             text.append("\nanswer: ", style="bold green")
             text.append(one_line(result.answer, 500))
         if result.stdout_dropped or result.stderr_dropped:
-            text.append(f"\noutput cut: {result.stdout_dropped:,} bytes of stdout and "
-                        f"{result.stderr_dropped:,} of stderr not kept", style="yellow")
+            text.append(
+                f"\noutput cut: {result.stdout_dropped:,} bytes of stdout and "
+                f"{result.stderr_dropped:,} of stderr not kept",
+                style="yellow",
+            )
         if result.note:
             text.append("\n" + safe(result.note), style="yellow")
         verdict.update(text)
         tr = result.trace
         self.query_one("#replayed", Static).update(
-            _spans_text("replay (local)", tr.spans, tr.total_ms if tr.total_ms is not None
-                        else result.duration_ms, result.error, tr.status if tr.events else
-                        ("ok" if result.verdict == replay.FIXED else "error")))
+            _spans_text(
+                "replay (local)",
+                tr.spans,
+                tr.total_ms if tr.total_ms is not None else result.duration_ms,
+                result.error,
+                tr.status if tr.events else ("ok" if result.verdict == replay.FIXED else "error"),
+            )
+        )
         self.query_one("#diff", Static).update(_diff_text(result.diff))
         self._load_history()
 
@@ -455,17 +498,21 @@ class ReplayScreen(Screen[None]):
             text.append("no replay yet", style="dim")
         for entry in message.entries:
             if "problem" in entry:
-                text.append(f"unreadable {safe(entry.get('file'))}: {safe(entry['problem'])}\n",
-                            style="yellow")
+                text.append(
+                    f"unreadable {safe(entry.get('file'))}: {safe(entry['problem'])}\n",
+                    style="yellow",
+                )
                 continue
             verdict = str(entry.get("verdict", "?"))
             started = entry.get("started")
-            text.append(stamp(started if isinstance(started, int | float) else None) + "  ",
-                        style="dim")
+            text.append(
+                stamp(started if isinstance(started, int | float) else None) + "  ", style="dim"
+            )
             text.append(f"{verdict:<17}", style=VERDICT_STYLE.get(verdict, ""))
             dur = entry.get("duration_ms")
-            text.append(f"{duration(dur if isinstance(dur, int | float) else None):>8}  ",
-                        style="dim")
+            text.append(
+                f"{duration(dur if isinstance(dur, int | float) else None):>8}  ", style="dim"
+            )
             text.append(one_line(entry.get("error") or "", 120))
             text.append("\n")
         self.query_one("#history", Static).update(text)

@@ -16,8 +16,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from agenttui import doctor
-from agenttui.sanitize import clean as safe
+from agenttui.doctor import checks as doctor
+from agenttui.output.sanitize import clean as safe
 from agenttui.ui.format import clock
 
 if TYPE_CHECKING:
@@ -49,8 +49,11 @@ def checks_table(report: doctor.Report) -> Table:
         if c.fix and c.status != "ok":
             cell.append("\nfix: ", style="bold")
             cell.append(safe(c.fix), style="italic")
-        table.add_row(Text(f"{doctor.MARKS[c.status]} {c.status}", style=style),
-                      Text(safe(c.name), style="bold" if c.status != "ok" else ""), cell)
+        table.add_row(
+            Text(f"{doctor.MARKS[c.status]} {c.status}", style=style),
+            Text(safe(c.name), style="bold" if c.status != "ok" else ""),
+            cell,
+        )
     return table
 
 
@@ -58,14 +61,26 @@ def processes_table(report: doctor.Report) -> Table:
     """The agent processes: RSS, CPU, threads, open files, uptime, children."""
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
     for name in ("pid", "name", "user", "RSS", "CPU", "thr", "files", "up", "kids"):
-        table.add_column(name, justify="left" if name in ("name", "user") else "right",
-                         no_wrap=True, overflow="ellipsis",
-                         max_width=16 if name in ("name", "user") else None)
+        table.add_column(
+            name,
+            justify="left" if name in ("name", "user") else "right",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=16 if name in ("name", "user") else None,
+        )
     for p in report.processes:
         files = f"{p.open_files}/{p.fd_limit}" if p.fd_limit else str(p.open_files)
-        table.add_row(Text(str(p.pid)), Text(safe(p.name)), Text(safe(p.user)),
-                      Text(doctor.size(p.rss)), Text(f"{p.cpu_pct:.1f}%"), Text(str(p.threads)),
-                      Text(files), Text(doctor.age(p.uptime_s)), Text(str(p.children)))
+        table.add_row(
+            Text(str(p.pid)),
+            Text(safe(p.name)),
+            Text(safe(p.user)),
+            Text(doctor.size(p.rss)),
+            Text(f"{p.cpu_pct:.1f}%"),
+            Text(str(p.threads)),
+            Text(files),
+            Text(doctor.age(p.uptime_s)),
+            Text(str(p.children)),
+        )
     return table
 
 
@@ -76,16 +91,23 @@ def pressure_text(p: doctor.Pressure) -> Text:
         text.append("no timed events in the logs yet", style="dim")
         return text
     peak = max([*p.rate_limited, *p.timeouts, 0])
-    for label, values, style in (("429s    ", p.rate_limited, "bold magenta"),
-                                 ("timeouts", p.timeouts, "bold yellow")):
+    for label, values, style in (
+        ("429s    ", p.rate_limited, "bold magenta"),
+        ("timeouts", p.timeouts, "bold yellow"),
+    ):
         total = sum(values)
         text.append(f"{label}  ")
         text.append(sparkline(values, peak), style=style if total else "dim")
-        text.append(f"  {total} in {p.minutes} min, peak {max(values, default=0)}/min\n",
-                    style="" if total else "dim")
+        text.append(
+            f"  {total} in {p.minutes} min, peak {max(values, default=0)}/min\n",
+            style="" if total else "dim",
+        )
     start = p.end - (p.minutes - 1) * 60
-    text.append(f"{'':10}one cell per minute, {clock(start)[:5]} to {clock(p.end)[:5]} UTC "
-                f"(the newest log time)", style="dim")
+    text.append(
+        f"{'':10}one cell per minute, {clock(start)[:5]} to {clock(p.end)[:5]} UTC "
+        f"(the newest log time)",
+        style="dim",
+    )
     return text
 
 
@@ -150,8 +172,10 @@ class DoctorScreen(Screen[None]):
             text.append("  health: ")
             text.append(report.summary(), style=STATUS_STYLE[worst])
             age = max(0, int(time.time() - report.finished_at))
-            text.append(f"  checked {age}s ago in {report.elapsed_s:.1f}s, every "
-                        f"{SCREEN_SECONDS:g}s", style="dim")
+            text.append(
+                f"  checked {age}s ago in {report.elapsed_s:.1f}s, every {SCREEN_SECONDS:g}s",
+                style="dim",
+            )
             if self.monitor.busy:
                 text.append("  running…", style="dim italic")
         self.query_one("#doctor-note", Static).update(text)
@@ -169,15 +193,23 @@ class DoctorScreen(Screen[None]):
                 parts.append(Text("none running", style="bold red"))
             for r in report.restarts[-5:]:
                 old = f"pid {r.old_pid} -> " if r.old_pid else ""
-                parts.append(Text(f"restart noticed {clock(r.at)} UTC: {old}pid {r.new_pid}",
-                                  style="yellow"))
+                parts.append(
+                    Text(f"restart noticed {clock(r.at)} UTC: {old}pid {r.new_pid}", style="yellow")
+                )
         else:
-            parts.append(Text("\nAgent processes: not watched (set AGENTTUI_AGENT_NAME or "
-                              "[doctor] agent_name / agent_pid)", style="dim"))
+            parts.append(
+                Text(
+                    "\nAgent processes: not watched (set AGENTTUI_AGENT_NAME or "
+                    "[doctor] agent_name / agent_pid)",
+                    style="dim",
+                )
+            )
         self.query_one("#doctor-agent", Static).update(Group(*parts))
         if report.pressure is not None:
-            pressure = Text(f"\n429s and timeouts per minute, last {report.pressure.minutes} "
-                            f"min of logs\n", style="bold underline")
+            pressure = Text(
+                f"\n429s and timeouts per minute, last {report.pressure.minutes} min of logs\n",
+                style="bold underline",
+            )
             pressure.append_text(pressure_text(report.pressure))
             self.query_one("#doctor-pressure", Static).update(pressure)
         self._note()

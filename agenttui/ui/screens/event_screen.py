@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from agenttui.events import Event
+from agenttui.model.events import Event
 from agenttui.ui.format import safe, stamp
 from agenttui.ui.render import event_title, pretty_json, raw_text, traceback_text
 
@@ -79,8 +79,11 @@ class EventScreen(Screen[None]):
                     yield Static(tb, classes="section", id="traceback")
                 elif error:
                     yield Static(Text("error", end=""), classes="title")
-                    yield Static(Text(safe(error, multiline=True), style="red", end=""),
-                                 classes="section", id="traceback")
+                    yield Static(
+                        Text(safe(error, multiline=True), style="red", end=""),
+                        classes="section",
+                        id="traceback",
+                    )
                 yield Static(Text("event JSON", end=""), classes="title")
                 yield Static(pretty_json(event.data), classes="section", id="json")
         yield Footer()

@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from agenttui.model.triage import ErrorGroup, cold_starts, error_groups, latest_time
 from agenttui.session import Session
-from agenttui.triage import ErrorGroup, cold_starts, error_groups, latest_time
 from agenttui.ui.format import clock, count, one_line, safe, stamp
 
 REFRESH_SECONDS = 2.0
@@ -80,8 +80,15 @@ class ErrorGroupsScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, first computation, refresh timer."""
         table = self.query_one("#groups", DataTable)
-        for name, width in (("15m", 4), ("count", 6), ("class", 14), ("tools", 12),
-                            ("last", 8), ("trend", SPARK_BUCKETS), ("signature", None)):
+        for name, width in (
+            ("15m", 4),
+            ("count", 6),
+            ("class", 14),
+            ("tools", 12),
+            ("last", 8),
+            ("trend", SPARK_BUCKETS),
+            ("signature", None),
+        ):
             table.add_column(name, key=name, width=width)
         self.query_one("#group-detail-box").border_title = "group"
         table.focus()
@@ -111,8 +118,10 @@ class ErrorGroupsScreen(Screen[None]):
         total = sum(g.count for g in message.groups)
         recent = sum(g.recent for g in message.groups)
         note = Text(no_wrap=True, overflow="ellipsis", end="")
-        note.append(f"{count(len(message.groups))} error groups, {count(total)} failures "
-                    f"({count(recent)} in the last 15 min before {clock(message.end)} UTC)")
+        note.append(
+            f"{count(len(message.groups))} error groups, {count(total)} failures "
+            f"({count(recent)} in the last 15 min before {clock(message.end)} UTC)"
+        )
         note.append("  enter: newest trace · f: filter the list · c/y: copy", style="dim")
         self.query_one("#groups-note", Static).update(note)
         table = self.query_one("#groups", DataTable)
@@ -128,8 +137,7 @@ class ErrorGroupsScreen(Screen[None]):
                 Text(one_line(g.cls.key, 14), style="bold"),
                 Text(one_line(tools, 12)),
                 Text(clock(g.last_seen), style="dim"),
-                Text(spark(g.histogram(message.start, message.end, SPARK_BUCKETS)),
-                     style="red"),
+                Text(spark(g.histogram(message.start, message.end, SPARK_BUCKETS)), style="red"),
                 Text(one_line(g.signature, sig_width)),
                 key=str(i),
             )
@@ -138,7 +146,8 @@ class ErrorGroupsScreen(Screen[None]):
             self._detail(table.cursor_row)
         else:
             self.query_one("#group-detail", Static).update(
-                Text("No failures in the logs so far.", style="green", end=""))
+                Text("No failures in the logs so far.", style="green", end="")
+            )
 
     @on(DataTable.RowHighlighted, "#groups")
     def _highlighted(self, message: DataTable.RowHighlighted) -> None:
@@ -152,8 +161,10 @@ class ErrorGroupsScreen(Screen[None]):
         text.append(safe(g.signature), style="bold red")
         text.append("\nexample: ", style="dim")
         text.append(safe(g.example))
-        text.append(f"\n{count(g.count)} failures in {count(len(g.request_ids))} requests, "
-                    f"first {stamp(g.first_seen)}, last {stamp(g.last_seen)}")
+        text.append(
+            f"\n{count(g.count)} failures in {count(len(g.request_ids))} requests, "
+            f"first {stamp(g.first_seen)}, last {stamp(g.last_seen)}"
+        )
         tools = ", ".join(f"{t or '(request)'} ×{n}" for t, n in g.tools.most_common())
         text.append("\ntools: ", style="dim")
         text.append(safe(tools))
@@ -197,8 +208,9 @@ class ErrorGroupsScreen(Screen[None]):
         if group is None:
             return
         tool = group.tools.most_common(1)[0][0]
-        query = f"class:{group.cls.key}" + (f" tool:{tool}" if tool and " " not in tool
-                                             and '"' not in tool else "")
+        query = f"class:{group.cls.key}" + (
+            f" tool:{tool}" if tool and " " not in tool and '"' not in tool else ""
+        )
         from agenttui.ui.app import AgentTUI
 
         app = self.app

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from agenttui.query import QueryError, compile_filter
+from agenttui.model.query import QueryError, compile_filter
 from agenttui.session import Session
 from agenttui.ui.format import count, safe
 from agenttui.ui.widgets.header import StatsHeader
@@ -57,8 +57,9 @@ class MainScreen(Screen[None]):
     class Filtered(Message):
         """A thread worker finished filtering."""
 
-        def __init__(self, needle: str, keys: list[SortKey],
-                     predicate: Predicate | None = None) -> None:
+        def __init__(
+            self, needle: str, keys: list[SortKey], predicate: Predicate | None = None
+        ) -> None:
             """Remember the needle, its parsed query and the matching keys."""
             super().__init__()
             self.needle = needle
@@ -91,8 +92,11 @@ class MainScreen(Screen[None]):
         trace_list = TraceList(self.session, id="traces")
         yield TraceListHeading(trace_list, id="heading")
         yield trace_list
-        yield Input(placeholder='filter: words, "a phrase", status:error tool:NAME dur>5s '
-                    "since:15m class:timeout (enter: keep, esc: clear)", id="search")
+        yield Input(
+            placeholder='filter: words, "a phrase", status:error tool:NAME dur>5s '
+            "since:15m class:timeout (enter: keep, esc: clear)",
+            id="search",
+        )
         yield Static(id="query-error")
         yield Static(id="status")
         yield Footer()
@@ -181,11 +185,13 @@ class MainScreen(Screen[None]):
         self._filter_worker(needle, tl.all_keys(), predicate)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="filter")
-    def _filter_worker(self, needle: str, keys: list[SortKey],
-                       predicate: Predicate | None = None) -> None:
+    def _filter_worker(
+        self, needle: str, keys: list[SortKey], predicate: Predicate | None = None
+    ) -> None:
         """Filter a large list in a thread."""
-        self.post_message(self.Filtered(
-            needle, filter_keys(self.session, keys, predicate or needle), predicate))
+        self.post_message(
+            self.Filtered(needle, filter_keys(self.session, keys, predicate or needle), predicate)
+        )
 
     @on(Filtered)
     def _filtered(self, message: Filtered) -> None:
@@ -205,8 +211,9 @@ class MainScreen(Screen[None]):
         """``m``: bookmark the selected trace (or remove its bookmark)."""
         state = self.trace_list.toggle_bookmark()
         if state is not None:
-            self.notify("Bookmarked (*)." if state else "Bookmark removed.", markup=False,
-                        timeout=2)
+            self.notify(
+                "Bookmarked (*)." if state else "Bookmark removed.", markup=False, timeout=2
+            )
 
     def action_next_failure(self) -> None:
         """Jump to the next failed trace (wraps around)."""

@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
+from agenttui.model.triage import LiveStats, ToolWindow, live_stats
 from agenttui.session import Session
-from agenttui.triage import LiveStats, ToolWindow, live_stats
 from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
 
 REFRESH_SECONDS = 2.0
@@ -90,13 +90,21 @@ class StatsScreen(Screen[None]):
         """Columns, first computation, refresh timer."""
         box = self.query_one("#tools-box")
         box.border_title = "per tool: calls over the window"
-        heading = Text(f"{'tool':<14}{'calls':>6}  {'err%':>5} {'p50':>6} {'p95':>6} "
-                       f"{'p99':>6}", style="bold", end="")
+        heading = Text(
+            f"{'tool':<14}{'calls':>6}  {'err%':>5} {'p50':>6} {'p95':>6} {'p99':>6}",
+            style="bold",
+            end="",
+        )
         self.query_one("#tools-heading", Static).update(heading)
         table = self.query_one("#slowest", DataTable)
         table.border_title = "slowest requests in the window (enter: open)"
-        for name, width in (("time", 8), ("request", 13), ("status", 6), ("took", 7),
-                            ("query", None)):
+        for name, width in (
+            ("time", 8),
+            ("request", 13),
+            ("status", 6),
+            ("took", 7),
+            ("query", None),
+        ):
             table.add_column(name, key=name, width=width)
         table.focus()
         self.compute()
@@ -114,17 +122,24 @@ class StatsScreen(Screen[None]):
         s = self.stats = message.stats
         span = s.end - s.start
         note = Text(no_wrap=True, overflow="ellipsis", end="")
-        note.append(f"window {clock(s.start)}–{clock(s.end)} UTC ({duration(span * 1000)}, "
-                    f"newest line = now), {BUCKETS} buckets of {duration(s.bucket_s * 1000)}: "
-                    f"{count(s.requests)} requests, {count(s.failed)} failed")
+        note.append(
+            f"window {clock(s.start)}–{clock(s.end)} UTC ({duration(span * 1000)}, "
+            f"newest line = now), {BUCKETS} buckets of {duration(s.bucket_s * 1000)}: "
+            f"{count(s.requests)} requests, {count(s.failed)} failed"
+        )
         self.query_one("#stats-note", Static).update(note)
         peak_events = max(s.events_per_s, default=0.0)
         peak_errors = max(s.errors_per_s, default=0.0)
-        self.query_one("#events-label", Static).update(Text(
-            f"events/s   now {_last(s.events_per_s):>7.1f}  peak {peak_events:>7.1f}", end=""))
-        self.query_one("#errors-label", Static).update(Text(
-            f"errors/s   now {_last(s.errors_per_s):>7.1f}  peak {peak_errors:>7.1f}",
-            style="red" if peak_errors else "", end=""))
+        self.query_one("#events-label", Static).update(
+            Text(f"events/s   now {_last(s.events_per_s):>7.1f}  peak {peak_events:>7.1f}", end="")
+        )
+        self.query_one("#errors-label", Static).update(
+            Text(
+                f"errors/s   now {_last(s.errors_per_s):>7.1f}  peak {peak_errors:>7.1f}",
+                style="red" if peak_errors else "",
+                end="",
+            )
+        )
         self.query_one("#events-spark", Sparkline).data = s.events_per_s
         self.query_one("#errors-spark", Sparkline).data = s.errors_per_s
         self._show_tools(s.tools)
@@ -136,10 +151,16 @@ class StatsScreen(Screen[None]):
         if names != self._tools:
             for row in list(box.query(".tool-row")):
                 row.remove()
-            box.mount_all([
-                Horizontal(Static(classes="label tool-label"), Sparkline([], classes="tool-spark"),
-                           classes="row tool-row")
-                for _ in tools])
+            box.mount_all(
+                [
+                    Horizontal(
+                        Static(classes="label tool-label"),
+                        Sparkline([], classes="tool-spark"),
+                        classes="row tool-row",
+                    )
+                    for _ in tools
+                ]
+            )
             self._tools = names
             self.call_after_refresh(self._fill_tools, tools)
         else:

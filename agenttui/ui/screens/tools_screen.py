@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from agenttui.model.traces import ToolStats
 from agenttui.session import Session
-from agenttui.traces import ToolStats
 from agenttui.ui.widgets.tool_panel import ToolPanel
 
 REFRESH_SECONDS = 2.0
@@ -45,8 +45,12 @@ class ToolsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """A note, the table and the footer."""
-        yield Static(Text("Completed tool calls by tool, worst error rate first. "
-                          "Refreshed every 2 s.", end=""), id="tools-note")
+        yield Static(
+            Text(
+                "Completed tool calls by tool, worst error rate first. Refreshed every 2 s.", end=""
+            ),
+            id="tools-note",
+        )
         yield ToolPanel(id="tool-panel")
         yield Footer()
 

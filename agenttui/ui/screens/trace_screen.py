@@ -12,10 +12,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from agenttui.events import Event
-from agenttui.records import Kind
+from agenttui.ingest.records import Kind
+from agenttui.model.events import Event
+from agenttui.model.traces import Trace
 from agenttui.session import Session
-from agenttui.traces import Trace
 from agenttui.ui.format import (
     STATUS_MARK,
     STATUS_STYLE,
@@ -30,7 +30,7 @@ from agenttui.ui.widgets.root_cause import RootCause
 from agenttui.ui.widgets.waterfall import Waterfall
 
 if TYPE_CHECKING:
-    from agenttui.traces import TraceIndex
+    from agenttui.model.traces import TraceIndex
 
 
 SOURCE_WIDTH = 10
@@ -151,8 +151,13 @@ class TraceScreen(Screen[None]):
     def on_mount(self) -> None:
         """Fill in what the index knows, then read the events."""
         table = self.query_one("#events", DataTable)
-        columns: list[tuple[str, int | None]] = [("time", 12), ("event", 18), ("tool", 12),
-                                                 ("took", 7), ("error", None)]
+        columns: list[tuple[str, int | None]] = [
+            ("time", 12),
+            ("event", 18),
+            ("tool", 12),
+            ("took", 7),
+            ("error", None),
+        ]
         if self._sources:
             columns.insert(1, ("source", SOURCE_WIDTH))
         for name, width in columns:
@@ -213,7 +218,8 @@ class TraceScreen(Screen[None]):
                         trace = self._trace()
                         if trace is not None:
                             self.query_one("#summary", Static).update(
-                                summary_text(self.session.index, trace, self._query))
+                                summary_text(self.session.index, trace, self._query)
+                            )
                 break
         table = self.query_one("#events", DataTable)
         row = table.cursor_row
@@ -245,8 +251,7 @@ class TraceScreen(Screen[None]):
             Text(clock_ms(rec.ts), style="dim"),
             Text(one_line(rec.message or level, 18), style=style),
             Text(one_line(rec.tool or "", 12)),
-            Text(duration(rec.duration_ms) if rec.duration_ms is not None else "",
-                 justify="right"),
+            Text(duration(rec.duration_ms) if rec.duration_ms is not None else "", justify="right"),
             Text(one_line(rec.error or "", error_width), style="red"),
         ]
 

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from agenttui.events import Event
+from agenttui.model.events import Event
 from agenttui.session import Session
 from agenttui.ui.format import clock_ms, count, masked_fields, one_line, safe
 from agenttui.ui.render import event_title
@@ -86,8 +86,9 @@ class UnattributedScreen(Screen[None]):
         note.append(f"{count(message.total)} lines without a request id", style="bold")
         note.append(f" ({count(message.raw)} not JSON); ")
         shown = len(message.events)
-        note.append(f"newest {count(shown)} shown, newest first. enter opens, r reloads.",
-                    style="dim")
+        note.append(
+            f"newest {count(shown)} shown, newest first. enter opens, r reloads.", style="dim"
+        )
         self.query_one("#raw-note", Static).update(note)
         table = self.table
         table.clear()
@@ -101,12 +102,22 @@ class UnattributedScreen(Screen[None]):
             else:
                 kind = Text("event")
                 rec = event.record
-                fields = masked_fields({k: v for k, v in (event.data or {}).items()
-                                        if k not in ("timestamp", "time", "ts", "@timestamp")})
+                fields = masked_fields(
+                    {
+                        k: v
+                        for k, v in (event.data or {}).items()
+                        if k not in ("timestamp", "time", "ts", "@timestamp")
+                    }
+                )
                 assert isinstance(fields, dict)
                 line = Text(one_line(_compact(fields) if fields else rec.message or "", width))
-            table.add_row(Text(clock_ms(event.record.ts), style="dim"),
-                          Text(one_line(event_title(event), 18)), kind, line, key=str(i))
+            table.add_row(
+                Text(clock_ms(event.record.ts), style="dim"),
+                Text(one_line(event_title(event), 18)),
+                kind,
+                line,
+                key=str(i),
+            )
 
     @on(DataTable.RowSelected)
     def _open(self, message: DataTable.RowSelected) -> None:

@@ -80,8 +80,11 @@ class StatsHeader(Static):
         if self._health is not None:
             summary, worst = self._health
             text.append("  health: ")
-            text.append(summary, style={"fail": "bold red", "warn": "bold yellow"}.get(
-                worst, "green") + (" reverse" if self.app.no_color and worst != "ok" else ""))
+            text.append(
+                summary,
+                style={"fail": "bold red", "warn": "bold yellow"}.get(worst, "green")
+                + (" reverse" if self.app.no_color and worst != "ok" else ""),
+            )
             text.append(" (d)", style="dim")
         text.append("  ")
         text.append(safe(self._sources), style="dim")
@@ -94,8 +97,10 @@ class StatsHeader(Static):
         text.append("traces ")
         text.append(count(t.traces), style="bold")
         text.append(" (")
-        text.append(f"✗{count(t.error)}",
-                    style="bold reverse" if self.app.no_color and t.error else "bold red")
+        text.append(
+            f"✗{count(t.error)}",
+            style="bold reverse" if self.app.no_color and t.error else "bold red",
+        )
         text.append(" ")
         text.append(f"●{count(t.running)}", style="yellow")
         text.append(" ")
@@ -112,8 +117,9 @@ class StatsHeader(Static):
         self._unparsed_cells = (start, start + cell_len(label))
         text.append(f"  {t.rate:,.0f} lines/s", style="dim" if not t.rate else "")
         if t.problems:
-            text.append(f"  ⚠ {t.problems} file problem{'s' if t.problems > 1 else ''}",
-                        style="bold red")
+            text.append(
+                f"  ⚠ {t.problems} file problem{'s' if t.problems > 1 else ''}", style="bold red"
+            )
         return text
 
     def on_click(self, event: events.Click) -> None:

@@ -7,10 +7,10 @@ from textual import on, work
 from textual.message import Message
 from textual.widgets import Static
 
-from agenttui.classify import Classification
-from agenttui.incident import failing_event, traceback_plain
+from agenttui.model.classify import Classification
+from agenttui.model.triage import classify_trace, cold_starts
+from agenttui.output.incident import failing_event, traceback_plain
 from agenttui.session import Session
-from agenttui.triage import classify_trace, cold_starts
 
 
 def root_cause_text(found: Classification) -> Text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from agenttui.traces import ToolStats
+from agenttui.model.traces import ToolStats
 from agenttui.ui.format import count, duration, safe
 
 COLUMNS = ("tool", "calls", "errors", "err %", "p50", "p95", "p99", "max")
@@ -37,9 +37,10 @@ class ToolPanel(DataTable[Text]):
         if self.row_count and self.cursor_row < self.row_count:
             selected = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         self.clear()
-        order = sorted(stats.items(),
-                       key=lambda kv: (-(kv[1].errors / kv[1].calls if kv[1].calls else 0),
-                                       kv[0]))
+        order = sorted(
+            stats.items(),
+            key=lambda kv: (-(kv[1].errors / kv[1].calls if kv[1].calls else 0), kv[0]),
+        )
         for name, s in order:
             rate = 100 * s.errors / s.calls if s.calls else 0.0
             bad = "bold red" if s.errors else ""

@@ -27,8 +27,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from agenttui.model.traces import Trace, TraceIndex
 from agenttui.session import Session
-from agenttui.traces import Trace, TraceIndex
 from agenttui.ui.format import STATUS_MARK, clock, duration, one_line, short_id
 
 SortKey = tuple[int, float, int, str]
@@ -62,7 +62,7 @@ def matches(index: TraceIndex, trace: Trace, needle: str) -> bool:
 
 
 Predicate = Callable[[TraceIndex, Trace], bool]
-"""A filter over traces (see :mod:`agenttui.query`)."""
+"""A filter over traces (see :mod:`agenttui.model.query`)."""
 
 
 def _matcher(needle: str | Predicate) -> Predicate:
@@ -71,8 +71,9 @@ def _matcher(needle: str | Predicate) -> Predicate:
     return lambda index, trace: matches(index, trace, needle)
 
 
-def filter_keys(session: Session, keys: Iterable[SortKey],
-                needle: str | Predicate) -> list[SortKey]:
+def filter_keys(
+    session: Session, keys: Iterable[SortKey], needle: str | Predicate
+) -> list[SortKey]:
     """The keys whose traces match ``needle`` (text or a predicate; keeps the order).
 
     Safe to call from a thread.
@@ -124,9 +125,13 @@ class Columns:
     def heading(self) -> str:
         """The column titles, aligned like the rows."""
         parts = [
-            _left("time UTC", self.time), _left("request", self.rid),
-            _left("status", self.status), _right("dur", self.dur), _right("calls", self.calls),
-            _right("errs", self.errs), _left("query", self.query),
+            _left("time UTC", self.time),
+            _left("request", self.rid),
+            _left("status", self.status),
+            _right("dur", self.dur),
+            _right("calls", self.calls),
+            _right("errs", self.errs),
+            _left("query", self.query),
         ]
         if self.error:
             parts.append(_left("error", self.error))
@@ -284,8 +289,12 @@ class TraceList(ScrollView, can_focus=True):
                 fresh = False
                 if len(traces) <= self._placed:
                     return False
-                new = sorted(sort_key(t, i) for i, t in enumerate(
-                    itertools.islice(traces.values(), self._placed, None), self._placed))
+                new = sorted(
+                    sort_key(t, i)
+                    for i, t in enumerate(
+                        itertools.islice(traces.values(), self._placed, None), self._placed
+                    )
+                )
                 self._placed = len(traces)
             if self._needle and new:
                 index = session.index
@@ -307,15 +316,16 @@ class TraceList(ScrollView, can_focus=True):
     def _match(self) -> Predicate:
         return self._predicate or _matcher(self._needle)
 
-    def set_filter(self, needle: str, keys: list[SortKey] | None = None,
-                   predicate: Predicate | None = None) -> None:
+    def set_filter(
+        self, needle: str, keys: list[SortKey] | None = None, predicate: Predicate | None = None
+    ) -> None:
         """Show only traces matching ``needle`` (case-insensitive); empty shows all.
 
         Args:
             needle: The text to look for.
             keys: The matching keys when a worker computed them already (from a copy of
                 ``all_keys()``); traces placed since are checked here.
-            predicate: The parsed query (:mod:`agenttui.query`) that ``needle`` is the text
+            predicate: The parsed query (:mod:`agenttui.model.query`) that ``needle`` is the text
                 of; without it ``needle`` is searched as plain text.
         """
         needle = needle.lower()
@@ -357,8 +367,9 @@ class TraceList(ScrollView, can_focus=True):
         self.virtual_size = Size(width, count)
         if keep_view and self.scroll_y > 0 and self._cursor != old_cursor:
             # Rows arrived above: keep what the user looks at where it was.
-            self.scroll_to(y=self.scroll_y + (self._cursor - old_cursor), animate=False,
-                           immediate=True)
+            self.scroll_to(
+                y=self.scroll_y + (self._cursor - old_cursor), animate=False, immediate=True
+            )
         elif not keep_view:
             self._scroll_cursor_visible()
         self.refresh()
@@ -542,8 +553,16 @@ class TraceList(ScrollView, can_focus=True):
             if trace is None:
                 return Strip.blank(width, base)
             is_cursor = row == self._cursor
-            cache_key = (key[3], trace.events, trace.status, width, is_cursor, self.has_focus,
-                         key[3] in self.marked, key[3] in self.bookmarks)
+            cache_key = (
+                key[3],
+                trace.events,
+                trace.status,
+                width,
+                is_cursor,
+                self.has_focus,
+                key[3] in self.marked,
+                key[3] in self.bookmarks,
+            )
             strip = self._cache.get(cache_key)
             if strip is None:
                 strip = self._render_row(trace, is_cursor, base)
@@ -572,24 +591,45 @@ class TraceList(ScrollView, can_focus=True):
             dur = "-"
         sp = Segment(" ", row_style)
         label = {"ok": "ok", "error": "error", "running": "running"}[status]
-        bookmark = (Segment("*", row_style + Style(bold=True, color="yellow", reverse=True))
-                    if trace.request_id in self.bookmarks else sp)
+        bookmark = (
+            Segment("*", row_style + Style(bold=True, color="yellow", reverse=True))
+            if trace.request_id in self.bookmarks
+            else sp
+        )
         segments = [
-            Segment(_left(clock(trace.start_or_none), cols.time), dim), bookmark,
-            Segment(_left(short_id(trace.request_id, cols.rid), cols.rid), row_style), sp,
-            Segment(_left(f"{STATUS_MARK[status]} {label}"
-                          + (" ◆" if trace.request_id in self.marked else ""), cols.status),
-                    status_style), sp,
-            Segment(_right(dur, cols.dur), row_style), sp,
-            Segment(_right(str(trace.tool_calls), cols.calls), row_style), sp,
-            Segment(_right(str(trace.tool_errors) if trace.tool_errors else "·", cols.errs),
-                    status_style if trace.tool_errors else dim), sp,
+            Segment(_left(clock(trace.start_or_none), cols.time), dim),
+            bookmark,
+            Segment(_left(short_id(trace.request_id, cols.rid), cols.rid), row_style),
+            sp,
+            Segment(
+                _left(
+                    f"{STATUS_MARK[status]} {label}"
+                    + (" ◆" if trace.request_id in self.marked else ""),
+                    cols.status,
+                ),
+                status_style,
+            ),
+            sp,
+            Segment(_right(dur, cols.dur), row_style),
+            sp,
+            Segment(_right(str(trace.tool_calls), cols.calls), row_style),
+            sp,
+            Segment(
+                _right(str(trace.tool_errors) if trace.tool_errors else "·", cols.errs),
+                status_style if trace.tool_errors else dim,
+            ),
+            sp,
             Segment(_left(one_line(trace.query or "", cols.query), cols.query), row_style),
         ]
         if cols.error:
             error = index.error_text(trace) if status == "error" else None
-            segments += [sp, Segment(_left(one_line(error or "", cols.error), cols.error),
-                                     status_style if error else row_style)]
+            segments += [
+                sp,
+                Segment(
+                    _left(one_line(error or "", cols.error), cols.error),
+                    status_style if error else row_style,
+                ),
+            ]
         return Strip(segments).adjust_cell_length(cols.width, row_style)
 
 
@@ -623,4 +663,5 @@ class TraceListHeading(Widget):
         """Render the titles."""
         cols = self._list.columns
         return Strip([Segment(cols.heading(), self.rich_style)]).adjust_cell_length(
-            self.size.width, self.rich_style)
+            self.size.width, self.rich_style
+        )

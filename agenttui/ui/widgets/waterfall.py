@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from agenttui.traces import Span
+from agenttui.model.traces import Span
 from agenttui.ui.format import STATUS_MARK, duration, one_line
 
 NAME_WIDTH = 14
@@ -32,8 +32,12 @@ class Waterfall(ScrollView, can_focus=True):
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "waterfall--cursor", "waterfall--ok", "waterfall--error", "waterfall--running",
-        "waterfall--dim", "waterfall--axis",
+        "waterfall--cursor",
+        "waterfall--ok",
+        "waterfall--error",
+        "waterfall--running",
+        "waterfall--dim",
+        "waterfall--axis",
     }
 
     DEFAULT_CSS = """
@@ -144,8 +148,9 @@ class Waterfall(ScrollView, can_focus=True):
         left = "0"
         inner = max(0, bar - len(left) - len(total))
         axis = left + "─" * inner + total if inner else set_cell_size(total, bar)
-        text = set_cell_size("tool", NAME_WIDTH) + " " + axis + " " + set_cell_size(
-            "took", DUR_WIDTH)
+        text = (
+            set_cell_size("tool", NAME_WIDTH) + " " + axis + " " + set_cell_size("took", DUR_WIDTH)
+        )
         return Strip([Segment(text, style)]).adjust_cell_length(width, base)
 
     def _row(self, span: Span, is_cursor: bool, width: int, base: Style) -> Strip:
@@ -169,8 +174,11 @@ class Waterfall(ScrollView, can_focus=True):
         offset = max(0, min(offset, bar_width - 1))
         if span.status == "running":
             end = self._t1
-            length = (end - start) / span_range * bar_width if (
-                start is not None and span_range > 0) else bar_width - offset
+            length = (
+                (end - start) / span_range * bar_width
+                if (start is not None and span_range > 0)
+                else bar_width - offset
+            )
             char = "░"
         else:
             ms = span.duration_ms or 0.0

@@ -93,8 +93,7 @@ class StdinSpool:
         self._src = fd
         self.dir = tempfile.mkdtemp(prefix="agenttui-stdin-")  # mode 0700
         self.path = os.path.join(self.dir, "stdin.log")
-        self._out = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                            0o600)
+        self._out = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         self.done = threading.Event()
         """Set at end of input."""
         self.error: str | None = None

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from agenttui.traces import Trace, TraceIndex
+from agenttui.model.traces import Trace, TraceIndex
 
 
 def iso(ts: float | None) -> str | None:
@@ -24,8 +24,9 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def trace_dict(index: TraceIndex, trace: Trace,
-               source: Callable[[int], str] | None = None) -> dict[str, Any]:
+def trace_dict(
+    index: TraceIndex, trace: Trace, source: Callable[[int], str] | None = None
+) -> dict[str, Any]:
     """The ``traces --json`` object of one trace.
 
     Args:
@@ -36,8 +37,13 @@ def trace_dict(index: TraceIndex, trace: Trace,
     """
     tools: list[dict[str, Any]] = []
     for s in index.spans(trace):
-        obj: dict[str, Any] = {"tool": s.tool, "status": s.status, "start": iso(s.start),
-                               "duration_ms": _ms(s.duration_ms), "error": s.error}
+        obj: dict[str, Any] = {
+            "tool": s.tool,
+            "status": s.status,
+            "start": iso(s.start),
+            "duration_ms": _ms(s.duration_ms),
+            "error": s.error,
+        }
         if source is not None:
             obj["source"] = None if s.loc is None else source(s.loc)
         tools.append(obj)
@@ -65,8 +71,14 @@ def stats_dict(index: TraceIndex) -> dict[str, Any]:
         "traces": len(index),
         "traces_by_status": index.status_counts(),
         "tools": {
-            name: {"calls": s.calls, "errors": s.errors, "p50_ms": _ms(s.p50_ms),
-                   "p95_ms": _ms(s.p95_ms), "p99_ms": _ms(s.p99_ms), "max_ms": _ms(s.max_ms)}
+            name: {
+                "calls": s.calls,
+                "errors": s.errors,
+                "p50_ms": _ms(s.p50_ms),
+                "p95_ms": _ms(s.p95_ms),
+                "p99_ms": _ms(s.p99_ms),
+                "max_ms": _ms(s.max_ms),
+            }
             for name, s in index.tool_stats().items()
         },
     }

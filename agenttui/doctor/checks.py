@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 import psutil  # type: ignore[import-untyped]
 
 from agenttui import config
-from agenttui.sanitize import clean, shorten
+from agenttui.output.sanitize import clean, shorten
 
 Status = Literal["ok", "warn", "fail"]
 STATUSES: Final = ("fail", "warn", "ok")
@@ -62,18 +62,36 @@ UNLIMITED: Final = 1 << 60
 """cgroup v1 reports "no limit" as a huge number (9223372036854771712)."""
 
 DEFAULT_PORTS: Final = {
-    "http": 80, "https": 443, "ws": 80, "wss": 443, "postgres": 5432, "postgresql": 5432,
-    "mysql": 3306, "redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671,
-    "mongodb": 27017, "nats": 4222, "grpc": 443, "ftp": 21, "ssh": 22,
+    "http": 80,
+    "https": 443,
+    "ws": 80,
+    "wss": 443,
+    "postgres": 5432,
+    "postgresql": 5432,
+    "mysql": 3306,
+    "redis": 6379,
+    "rediss": 6379,
+    "amqp": 5672,
+    "amqps": 5671,
+    "mongodb": 27017,
+    "nats": 4222,
+    "grpc": 443,
+    "ftp": 21,
+    "ssh": 22,
 }
-PACKAGES: Final = {"rg": "ripgrep", "fd": "fd-find", "ag": "silversearcher-ag",
-                   "convert": "imagemagick", "pdftotext": "poppler-utils"}
+PACKAGES: Final = {
+    "rg": "ripgrep",
+    "fd": "fd-find",
+    "ag": "silversearcher-ag",
+    "convert": "imagemagick",
+    "pdftotext": "poppler-utils",
+}
 """apt package names that differ from the binary name (for the fix hint)."""
 
 RATE_LIMIT_RE: Final = re.compile(
-    r"\b429\b|rate.?limit|too many requests|quota exceeded|throttl", re.IGNORECASE)
-TIMEOUT_RE: Final = re.compile(
-    r"time[d]?\s?out|timeout|deadline exceeded|ETIMEDOUT", re.IGNORECASE)
+    r"\b429\b|rate.?limit|too many requests|quota exceeded|throttl", re.IGNORECASE
+)
+TIMEOUT_RE: Final = re.compile(r"time[d]?\s?out|timeout|deadline exceeded|ETIMEDOUT", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------- results
@@ -194,10 +212,16 @@ class Report:
             "checks": [asdict(c) for c in self.checks],
             "processes": [asdict(pi) for pi in self.processes],
             "restarts": [asdict(r) for r in self.restarts],
-            "pressure": None if p is None else {
-                "minutes": p.minutes, "end": p.end, "rate_limited_per_minute": p.rate_limited,
-                "timeouts_per_minute": p.timeouts, "rate_limited": p.total_rate_limited,
-                "timeouts": p.total_timeouts},
+            "pressure": None
+            if p is None
+            else {
+                "minutes": p.minutes,
+                "end": p.end,
+                "rate_limited_per_minute": p.rate_limited,
+                "timeouts_per_minute": p.timeouts,
+                "rate_limited": p.total_rate_limited,
+                "timeouts": p.total_timeouts,
+            },
             "elapsed_s": round(self.elapsed_s, 3),
         }
 
@@ -253,13 +277,22 @@ def parse_settings(table: dict[str, Any]) -> Settings:
         config.ConfigError: A setting is unknown or has the wrong type (one line naming it).
     """
     s = Settings()
-    known = {*_LISTS, *_BOOLS, *_NUMBERS, "paths", "user", "agent_pid", "agent_name",
-             "pressure_minutes"}
+    known = {
+        *_LISTS,
+        *_BOOLS,
+        *_NUMBERS,
+        "paths",
+        "user",
+        "agent_pid",
+        "agent_name",
+        "pressure_minutes",
+    }
     for key, value in table.items():
         where = f"[doctor] {key}"
         if key not in known:
             raise config.ConfigError(
-                f"{where}: unknown setting (known: {', '.join(sorted(known))})")
+                f"{where}: unknown setting (known: {', '.join(sorted(known))})"
+            )
         if key in _LISTS:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise config.ConfigError(f"{where} must be a list of non-empty strings")
@@ -296,15 +329,21 @@ def _parse_paths(value: object) -> list[PathRule]:
         if isinstance(item, str) and item:
             out.append(PathRule(item))
             continue
-        if not isinstance(item, dict) or not isinstance(item.get("path"), str) \
-                or not item["path"]:
-            raise config.ConfigError(f'{where}: each entry is a path or {{path = "...", '
-                                     f'mode = "rw"}}')
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not item["path"]:
+            raise config.ConfigError(
+                f'{where}: each entry is a path or {{path = "...", mode = "rw"}}'
+            )
         mode = item.get("mode", "r")
-        if not isinstance(mode, str) or not mode or set(mode) - set("rwx") \
-                or set(item) - {"path", "mode"}:
-            raise config.ConfigError(f"{where}: mode of {item['path']!r} must be letters "
-                                     f"from r, w, x (and only path and mode keys)")
+        if (
+            not isinstance(mode, str)
+            or not mode
+            or set(mode) - set("rwx")
+            or set(item) - {"path", "mode"}
+        ):
+            raise config.ConfigError(
+                f"{where}: mode of {item['path']!r} must be letters "
+                f"from r, w, x (and only path and mode keys)"
+            )
         out.append(PathRule(item["path"], mode))
     return out
 
@@ -390,68 +429,114 @@ def describe_shape(shape: dict[str, Any]) -> str:
     return ", ".join(words)
 
 
-def check_env(name: str, *, allow_localhost: bool = False,
-              environ: Mapping[str, str] | None = None) -> Check:
+def check_env(
+    name: str, *, allow_localhost: bool = False, environ: Mapping[str, str] | None = None
+) -> Check:
     """A required environment variable: set, non-empty, plausible (value never shown)."""
     env = os.environ if environ is None else environ
     label = f"env {name}"
     value = env.get(name)
     if value is None:
-        return Check(label, "fail", f"{name} is not set",
-                     f"set {name} in the agent's environment (service unit, container "
-                     f"env, .env file, secret store)", {"set": False})
+        return Check(
+            label,
+            "fail",
+            f"{name} is not set",
+            f"set {name} in the agent's environment (service unit, container "
+            f"env, .env file, secret store)",
+            {"set": False},
+        )
     shape = env_shape(value)
     said = describe_shape(shape)
     if shape["empty"]:
-        return Check(label, "fail", f"{name} is {said}",
-                     f"give {name} a value where the agent's environment is defined", shape)
+        return Check(
+            label,
+            "fail",
+            f"{name} is {said}",
+            f"give {name} a value where the agent's environment is defined",
+            shape,
+        )
     if shape.get("quoted"):
-        return Check(label, "warn", f"{name} is {said}",
-                     "the quotes are part of the value: remove them (env files do not "
-                     "strip quotes)", shape)
+        return Check(
+            label,
+            "warn",
+            f"{name} is {said}",
+            "the quotes are part of the value: remove them (env files do not strip quotes)",
+            shape,
+        )
     if shape.get("whitespace"):
-        return Check(label, "warn", f"{name} is {said}",
-                     "strip the whitespace (a trailing newline often comes from a secret "
-                     "file)", shape)
+        return Check(
+            label,
+            "warn",
+            f"{name} is {said}",
+            "strip the whitespace (a trailing newline often comes from a secret file)",
+            shape,
+        )
     if shape.get("localhost") and not allow_localhost:
-        return Check(label, "warn", f"{name} is {said}",
-                     "production config pointing at localhost is usually a leftover from "
-                     "development: set the service's real host", shape)
+        return Check(
+            label,
+            "warn",
+            f"{name} is {said}",
+            "production config pointing at localhost is usually a leftover from "
+            "development: set the service's real host",
+            shape,
+        )
     return Check(label, "ok", f"{name} is {said}", "", shape)
 
 
 # ------------------------------------------------------------------------------- binaries
 
 
-def check_binary(name: str, *, timeout: float = DEFAULT_TIMEOUT,
-                 path: str | None = None) -> Check:
+def check_binary(name: str, *, timeout: float = DEFAULT_TIMEOUT, path: str | None = None) -> Check:
     """A binary on PATH that runs (its ``--version`` line when it has one)."""
     label = f"binary {name}"
     found = shutil.which(name, path=path)
     if found is None:
         package = PACKAGES.get(name, name)
         where = path if path is not None else os.environ.get("PATH", "")
-        return Check(label, "fail", f"{name} not found on PATH",
-                     f"install it (e.g. apt-get install {package}) or add its directory to "
-                     f"PATH", {"path_dirs": len([d for d in where.split(os.pathsep) if d])})
+        return Check(
+            label,
+            "fail",
+            f"{name} not found on PATH",
+            f"install it (e.g. apt-get install {package}) or add its directory to PATH",
+            {"path_dirs": len([d for d in where.split(os.pathsep) if d])},
+        )
     detail: dict[str, Any] = {"path": found}
     try:
-        proc = subprocess.run([found, "--version"], capture_output=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            [found, "--version"],
+            capture_output=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        return Check(label, "warn", f"{found}: '--version' did not answer within {timeout:g}s",
-                     "check that it runs by hand; it may wait for input", detail)
+        return Check(
+            label,
+            "warn",
+            f"{found}: '--version' did not answer within {timeout:g}s",
+            "check that it runs by hand; it may wait for input",
+            detail,
+        )
     except OSError as exc:
-        return Check(label, "fail", f"{found} cannot run: {exc.strerror or exc}",
-                     "check its permissions (chmod +x), architecture and interpreter", detail)
+        return Check(
+            label,
+            "fail",
+            f"{found} cannot run: {exc.strerror or exc}",
+            "check its permissions (chmod +x), architecture and interpreter",
+            detail,
+        )
     out = (proc.stdout or proc.stderr).decode("utf-8", "replace")
     first = next((ln.strip() for ln in out.splitlines() if ln.strip()), "")
     detail["version"] = shorten(clean(first), 60)
     if proc.returncode != 0 and not first:
-        return Check(label, "warn", f"{found} runs but '--version' exited {proc.returncode}",
-                     "check that it runs by hand", detail)
-    return Check(label, "ok", f"{found}" + (f" ({detail['version']})" if first else ""),
-                 "", detail)
+        return Check(
+            label,
+            "warn",
+            f"{found} runs but '--version' exited {proc.returncode}",
+            "check that it runs by hand",
+            detail,
+        )
+    return Check(label, "ok", f"{found}" + (f" ({detail['version']})" if first else ""), "", detail)
 
 
 # ------------------------------------------------------------------------------- hosts
@@ -473,8 +558,9 @@ class Target:
         return f"host {host}" + (f":{self.port}" if self.port else "")
 
 
-def parse_target(text: str, source: str = "config",
-                 default_port: int | None = None) -> Target | None:
+def parse_target(
+    text: str, source: str = "config", default_port: int | None = None
+) -> Target | None:
     """``db:5432``, ``db``, ``[::1]:80`` or a URL; None when no host can be read from it."""
     text = text.strip()
     try:
@@ -554,40 +640,56 @@ def resolve(host: str, port: int | None, timeout: float) -> list[tuple[Any, ...]
         socket.gaierror: The name does not resolve.
     """
     done, value = _in_thread(
-        lambda: socket.getaddrinfo(host, port or 0, type=socket.SOCK_STREAM), timeout)
+        lambda: socket.getaddrinfo(host, port or 0, type=socket.SOCK_STREAM), timeout
+    )
     return value if done else None
 
 
-def check_host(target: Target, *, timeout: float = DEFAULT_TIMEOUT,
-               allow_localhost: bool = False) -> Check:
+def check_host(
+    target: Target, *, timeout: float = DEFAULT_TIMEOUT, allow_localhost: bool = False
+) -> Check:
     """DNS resolves, TCP connects within ``timeout``; a warning for localhost."""
     label = target.label
     via = "" if target.source == "config" else f" (from {target.source})"
     where = "the config" if target.source == "config" else target.source
     deadline = time.monotonic() + timeout
-    detail: dict[str, Any] = {"host": target.host, "port": target.port,
-                              "source": target.source}
+    detail: dict[str, Any] = {"host": target.host, "port": target.port, "source": target.source}
     try:
         infos = resolve(target.host, target.port, timeout)
     except (socket.gaierror, UnicodeError) as exc:
-        return Check(label, "fail", f"DNS: {target.host} does not resolve"
-                     f" ({getattr(exc, 'strerror', None) or exc}){via}",
-                     f"check the host name in {where}, the DNS servers (/etc/resolv.conf) "
-                     f"and /etc/hosts", detail)
+        return Check(
+            label,
+            "fail",
+            f"DNS: {target.host} does not resolve ({getattr(exc, 'strerror', None) or exc}){via}",
+            f"check the host name in {where}, the DNS servers (/etc/resolv.conf) and /etc/hosts",
+            detail,
+        )
     if infos is None:
-        return Check(label, "fail", f"DNS lookup did not answer within {timeout:g}s{via}",
-                     "check /etc/resolv.conf and that the DNS server is reachable", detail)
+        return Check(
+            label,
+            "fail",
+            f"DNS lookup did not answer within {timeout:g}s{via}",
+            "check /etc/resolv.conf and that the DNS server is reachable",
+            detail,
+        )
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     detail["addresses"] = addresses[:4]
     local = is_local_name(target.host) or all(is_local_name(a) for a in addresses)
     detail["localhost"] = local
-    local_fix = (f"production config pointing at localhost is usually a leftover: set the "
-                 f"real host in {where}")
+    local_fix = (
+        f"production config pointing at localhost is usually a leftover: set the "
+        f"real host in {where}"
+    )
     if target.port is None:
         if local and not allow_localhost:
             return Check(label, "warn", f"points at localhost{via}", local_fix, detail)
-        return Check(label, "ok", f"resolves to {', '.join(addresses[:2])}{via} (no port: "
-                     f"DNS only)", "", detail)
+        return Check(
+            label,
+            "ok",
+            f"resolves to {', '.join(addresses[:2])}{via} (no port: DNS only)",
+            "",
+            detail,
+        )
     errors: list[str] = []
     refused = timed_out = False
     for info in infos:
@@ -616,22 +718,33 @@ def check_host(target: Target, *, timeout: float = DEFAULT_TIMEOUT,
         detail["connect_ms"] = round(ms, 1)
         detail["address"] = str(sockaddr[0])
         if local and not allow_localhost:
-            return Check(label, "warn", f"connects, but points at localhost{via}", local_fix,
-                         detail)
-        return Check(label, "ok", f"connects to {sockaddr[0]} in {ms:.0f} ms{via}", "",
-                     detail)
+            return Check(
+                label, "warn", f"connects, but points at localhost{via}", local_fix, detail
+            )
+        return Check(label, "ok", f"connects to {sockaddr[0]} in {ms:.0f} ms{via}", "", detail)
     detail["errors"] = errors
     if refused and not timed_out:
-        fix = ("is the service running and listening on that port?"
-               + (" On a server, localhost is this box, not the service" if local else ""))
-        return Check(label, "fail", f"TCP connection refused at port {target.port}{via}",
-                     fix, detail)
+        fix = "is the service running and listening on that port?" + (
+            " On a server, localhost is this box, not the service" if local else ""
+        )
+        return Check(
+            label, "fail", f"TCP connection refused at port {target.port}{via}", fix, detail
+        )
     if timed_out:
-        return Check(label, "fail", f"TCP connect timed out after {timeout:g}s{via}",
-                     "a firewall or security group drops the packets, or the host is down",
-                     detail)
-    return Check(label, "fail", f"cannot connect: {'; '.join(errors)[:120]}{via}",
-                 "check the network route to the host", detail)
+        return Check(
+            label,
+            "fail",
+            f"TCP connect timed out after {timeout:g}s{via}",
+            "a firewall or security group drops the packets, or the host is down",
+            detail,
+        )
+    return Check(
+        label,
+        "fail",
+        f"cannot connect: {'; '.join(errors)[:120]}{via}",
+        "check the network route to the host",
+        detail,
+    )
 
 
 # ------------------------------------------------------------------------------- users, paths
@@ -746,20 +859,34 @@ def check_path(rule: PathRule, who: Who, cwd: Path | None = None) -> Check:
     detail: dict[str, Any] = {"path": str(full), "mode": rule.mode, "as": who.name}
     relative = "" if path.is_absolute() else f" (relative: resolved from {base})"
     if not full.exists():
-        return Check(label, "fail", f"{full} does not exist{relative}",
-                     "create it, or fix the path"
-                     + ("; use an absolute path: the working directory differs in "
-                        "production" if relative else ""), detail)
+        return Check(
+            label,
+            "fail",
+            f"{full} does not exist{relative}",
+            "create it, or fix the path"
+            + (
+                "; use an absolute path: the working directory differs in production"
+                if relative
+                else ""
+            ),
+            detail,
+        )
     try:
         why = access_as(full, rule.mode, who)
     except OSError as exc:
         why = exc.strerror or str(exc)
     if why is not None:
-        return Check(label, "fail", f"{who.name} ({who.why}): {why} on {full}",
-                     f"chown/chmod it for {who.name} (now {_owner(full)})", detail)
+        return Check(
+            label,
+            "fail",
+            f"{who.name} ({who.why}): {why} on {full}",
+            f"chown/chmod it for {who.name} (now {_owner(full)})",
+            detail,
+        )
     kind = "directory" if full.is_dir() else "file"
-    return Check(label, "ok", f"{kind}, {who.name} can {'/'.join(_WORDS[m] for m in rule.mode)}",
-                 "", detail)
+    return Check(
+        label, "ok", f"{kind}, {who.name} can {'/'.join(_WORDS[m] for m in rule.mode)}", "", detail
+    )
 
 
 def check_user(who: Who, agent: Who | None) -> Check:
@@ -771,9 +898,14 @@ def check_user(who: Who, agent: Who | None) -> Check:
         reason += f"; {agent.why} runs as {agent.name}: paths are checked as {agent.name}"
     runner = agent or who
     if runner.uid == 0:
-        return Check("user", "warn", reason + ("" if agent is None else "; the agent is root"),
-                     "run the agent as an unprivileged user (root hides permission problems "
-                     "that appear elsewhere)", detail)
+        return Check(
+            "user",
+            "warn",
+            reason + ("" if agent is None else "; the agent is root"),
+            "run the agent as an unprivileged user (root hides permission problems "
+            "that appear elsewhere)",
+            detail,
+        )
     return Check("user", "ok", reason, "", detail)
 
 
@@ -784,8 +916,13 @@ def check_script(text: str, who: Who, cwd: Path | None = None) -> Check:
     label = f"script {text}"
     detail: dict[str, Any] = {"path": str(path)}
     if not path.is_file():
-        return Check(label, "fail", f"{path} does not exist", "fix the path in the config, "
-                     "or deploy the script", detail)
+        return Check(
+            label,
+            "fail",
+            f"{path} does not exist",
+            "fix the path in the config, or deploy the script",
+            detail,
+        )
     why = access_as(path, "rx", who)
     if why is not None:
         return Check(label, "fail", f"{who.name}: {why} on {path}", f"chmod +x {path}", detail)
@@ -797,8 +934,13 @@ def check_script(text: str, who: Who, cwd: Path | None = None) -> Check:
     if head.startswith(b"#!"):
         line = head[2:]
         if line.rstrip(b"\n").endswith(b"\r"):
-            return Check(label, "fail", "the #! line ends in CR (Windows line endings): "
-                         "'bad interpreter'", f"convert it: sed -i 's/\\r$//' {path}", detail)
+            return Check(
+                label,
+                "fail",
+                "the #! line ends in CR (Windows line endings): 'bad interpreter'",
+                f"convert it: sed -i 's/\\r$//' {path}",
+                detail,
+            )
         words = line.decode("utf-8", "replace").split()
         if words:
             interp = words[0]
@@ -806,12 +948,22 @@ def check_script(text: str, who: Who, cwd: Path | None = None) -> Check:
                 found = shutil.which(words[1])
                 detail["interpreter"] = words[1]
                 if found is None:
-                    return Check(label, "fail", f"its interpreter {words[1]} is not on PATH",
-                                 f"install {words[1]} or change the #! line", detail)
+                    return Check(
+                        label,
+                        "fail",
+                        f"its interpreter {words[1]} is not on PATH",
+                        f"install {words[1]} or change the #! line",
+                        detail,
+                    )
             elif not os.access(interp, os.X_OK):
                 detail["interpreter"] = interp
-                return Check(label, "fail", f"its interpreter {interp} does not exist",
-                             "install it or change the #! line", detail)
+                return Check(
+                    label,
+                    "fail",
+                    f"its interpreter {interp} does not exist",
+                    "install it or change the #! line",
+                    detail,
+                )
     return Check(label, "ok", f"executable by {who.name}", "", detail)
 
 
@@ -843,8 +995,7 @@ def _stat_file(path: Path) -> dict[str, int]:
     return out
 
 
-def _cgroup_dirs(root: Path, controller: str | None,
-                 proc_cgroup: Path | None) -> list[Path]:
+def _cgroup_dirs(root: Path, controller: str | None, proc_cgroup: Path | None) -> list[Path]:
     """Candidate directories of our cgroup: the one /proc names, then the mount root."""
     base = root if controller is None else root / controller
     found: list[Path] = []
@@ -855,7 +1006,8 @@ def _cgroup_dirs(root: Path, controller: str | None,
             continue
         _, controllers, rel = parts
         wanted = (controller is None and controllers == "") or (
-            controller is not None and controller in controllers.split(","))
+            controller is not None and controller in controllers.split(",")
+        )
         if wanted and rel.strip("/"):
             found.append(base / rel.strip("/"))
     found.append(base)
@@ -917,25 +1069,28 @@ def size(n: float | None) -> str:
     return f"{n} B"
 
 
-def check_memory(settings: Settings, root: Path = CGROUP_ROOT,
-                 proc_cgroup: Path | None = PROC_CGROUP) -> Check:
+def check_memory(
+    settings: Settings, root: Path = CGROUP_ROOT, proc_cgroup: Path | None = PROC_CGROUP
+) -> Check:
     """The container's memory limit beside the host's, with a warning near the limit."""
     m = read_memory(root, proc_cgroup)
     detail: dict[str, Any] = asdict(m)
     host = f"host {size(m.host_total)} {m.host_used_pct:.0f}% used"
     if m.limit is None or m.limit > m.host_total:
         used = m.host_used_pct
-        where = ("no container limit" if m.version is None
-                 else f"cgroup v{m.version}: no memory limit")
+        where = (
+            "no container limit" if m.version is None else f"cgroup v{m.version}: no memory limit"
+        )
         reason = f"{where}; {host}"
         fix_at = "free memory on the host or give the agent a bigger machine"
     else:
         used = 100.0 * (m.working_set or 0) / m.limit if m.limit else 0.0
         detail["used_pct"] = round(used, 1)
-        reason = (f"cgroup v{m.version} limit {size(m.limit)}, in use {size(m.working_set)} "
-                  f"({used:.0f}%); {host}")
-        fix_at = ("raise the container's memory limit, or find what grows (agent RSS, "
-                  "caches)")
+        reason = (
+            f"cgroup v{m.version} limit {size(m.limit)}, in use {size(m.working_set)} "
+            f"({used:.0f}%); {host}"
+        )
+        fix_at = "raise the container's memory limit, or find what grows (agent RSS, caches)"
     if used >= settings.memory_fail_pct:
         return Check("memory", "fail", reason + " (the OOM killer is near)", fix_at, detail)
     if used >= settings.memory_warn_pct:
@@ -943,17 +1098,22 @@ def check_memory(settings: Settings, root: Path = CGROUP_ROOT,
     return Check("memory", "ok", reason, "", detail)
 
 
-def read_cpu_quota(root: Path = CGROUP_ROOT,
-                   proc_cgroup: Path | None = PROC_CGROUP) -> tuple[int | None, float | None,
-                                                                    dict[str, int]]:
+def read_cpu_quota(
+    root: Path = CGROUP_ROOT, proc_cgroup: Path | None = PROC_CGROUP
+) -> tuple[int | None, float | None, dict[str, int]]:
     """(cgroup version, quota in CPUs or None when unlimited, cpu.stat)."""
     for d in _cgroup_dirs(root, None, proc_cgroup):
         text = _read(d / "cpu.max")
         if text is not None:
             parts = text.split()
             quota: float | None = None
-            if len(parts) == 2 and parts[0] != "max" and parts[1].isdigit() \
-                    and parts[0].isdigit() and int(parts[1]):
+            if (
+                len(parts) == 2
+                and parts[0] != "max"
+                and parts[1].isdigit()
+                and parts[0].isdigit()
+                and int(parts[1])
+            ):
                 quota = int(parts[0]) / int(parts[1])
             return 2, quota, _stat_file(d / "cpu.stat")
     for controller in ("cpu,cpuacct", "cpu"):
@@ -980,11 +1140,21 @@ def check_cpu(root: Path = CGROUP_ROOT, proc_cgroup: Path | None = PROC_CGROUP) 
         detail["throttled_pct"] = round(pct, 1)
         reason += f", throttled in {pct:.0f}% of periods"
         if pct >= 20:
-            return Check("cpu", "warn", reason, "raise the CPU quota (or lower concurrency): "
-                         "throttling shows up as timeouts", detail)
+            return Check(
+                "cpu",
+                "warn",
+                reason,
+                "raise the CPU quota (or lower concurrency): throttling shows up as timeouts",
+                detail,
+            )
     if quota < 1:
-        return Check("cpu", "warn", reason, "less than one CPU: slow responses and "
-                     "timeouts under load; raise the quota", detail)
+        return Check(
+            "cpu",
+            "warn",
+            reason,
+            "less than one CPU: slow responses and timeouts under load; raise the quota",
+            detail,
+        )
     return Check("cpu", "ok", reason, "", detail)
 
 
@@ -1003,8 +1173,11 @@ def check_disk(paths: Iterable[str], warn_pct: float = 90.0) -> list[Check]:
             st = os.statvfs(path)
             dev = path.stat().st_dev
         except OSError as exc:
-            out.append(Check(f"disk {text}", "warn", f"cannot read: {exc.strerror or exc}",
-                             "check the path"))
+            out.append(
+                Check(
+                    f"disk {text}", "warn", f"cannot read: {exc.strerror or exc}", "check the path"
+                )
+            )
             continue
         if dev in seen:
             continue
@@ -1013,17 +1186,30 @@ def check_disk(paths: Iterable[str], warn_pct: float = 90.0) -> list[Check]:
         free = st.f_bavail * st.f_frsize
         used_pct = 100.0 * (total - free) / total if total else 0.0
         inodes_pct = (100.0 * (st.f_files - st.f_favail) / st.f_files) if st.f_files else 0.0
-        detail = {"path": str(path), "total": total, "free": free,
-                  "used_pct": round(used_pct, 1), "inodes_used_pct": round(inodes_pct, 1)}
+        detail = {
+            "path": str(path),
+            "total": total,
+            "free": free,
+            "used_pct": round(used_pct, 1),
+            "inodes_used_pct": round(inodes_pct, 1),
+        }
         reason = f"{size(free)} free of {size(total)} ({used_pct:.0f}% used)"
         label = f"disk {text}"
         fix = "free space (old logs, captures, caches) or grow the volume"
         if used_pct >= 98 or inodes_pct >= 98:
-            out.append(Check(label, "fail", reason + (f", inodes {inodes_pct:.0f}% used"
-                                                      if inodes_pct >= 98 else ""), fix, detail))
+            out.append(
+                Check(
+                    label,
+                    "fail",
+                    reason + (f", inodes {inodes_pct:.0f}% used" if inodes_pct >= 98 else ""),
+                    fix,
+                    detail,
+                )
+            )
         elif used_pct >= warn_pct or inodes_pct >= warn_pct:
-            out.append(Check(label, "warn", reason + f", inodes {inodes_pct:.0f}% used", fix,
-                             detail))
+            out.append(
+                Check(label, "warn", reason + f", inodes {inodes_pct:.0f}% used", fix, detail)
+            )
         else:
             out.append(Check(label, "ok", reason, "", detail))
     return out
@@ -1043,11 +1229,22 @@ def check_open_files() -> Check:
             detail["system_open"], detail["system_max"] = used, maximum
             reason += f"; system {used:,} of {maximum:,} open"
             if used >= 0.95 * maximum:
-                return Check("open files", "fail", reason, "raise fs.file-max or find the "
-                             "process leaking descriptors", detail)
+                return Check(
+                    "open files",
+                    "fail",
+                    reason,
+                    "raise fs.file-max or find the process leaking descriptors",
+                    detail,
+                )
     if soft != resource.RLIM_INFINITY and soft < 1024:
-        return Check("open files", "warn", reason, "raise it (ulimit -n 65536, LimitNOFILE= "
-                     "in the service unit): each connection is a file", detail)
+        return Check(
+            "open files",
+            "warn",
+            reason,
+            "raise it (ulimit -n 65536, LimitNOFILE= "
+            "in the service unit): each connection is a file",
+            detail,
+        )
     return Check("open files", "ok", reason, "", detail)
 
 
@@ -1095,8 +1292,9 @@ class ProcessWatcher:
                 continue
             cmd = info.get("cmdline") or []
             if self.pattern is not None:
-                if self.pattern.search(info.get("name") or "") or \
-                        self.pattern.search(" ".join(cmd)):
+                if self.pattern.search(info.get("name") or "") or self.pattern.search(
+                    " ".join(cmd)
+                ):
                     found.append(proc)
             elif cmd == self._cmdline:
                 found.append(proc)
@@ -1132,8 +1330,7 @@ class ProcessWatcher:
             except psutil.Error:
                 continue
         if self.refreshes and self._known:
-            gone = [pid for pid, created in self._known.items()
-                    if current.get(pid) != created]
+            gone = [pid for pid, created in self._known.items() if current.get(pid) != created]
             for pid, created in current.items():
                 if self._known.get(pid) != created:
                     old = gone.pop(0) if gone else None
@@ -1148,30 +1345,48 @@ class ProcessWatcher:
 
     def check(self, infos: list[ProcInfo], since: float | None = None) -> Check:
         """The agent check: found, and restarted or not."""
-        what = f"pid {self.pid}" if self.pattern is None else \
-            f"name matching {self.pattern.pattern!r}"
+        what = (
+            f"pid {self.pid}" if self.pattern is None else f"name matching {self.pattern.pattern!r}"
+        )
         if not infos:
-            return Check("agent", "fail", f"no process with {what} is running",
-                         "start the agent, or fix --agent-pid / --agent-name",
-                         {"watching": what})
+            return Check(
+                "agent",
+                "fail",
+                f"no process with {what} is running",
+                "start the agent, or fix --agent-pid / --agent-name",
+                {"watching": what},
+            )
         restarts = [r for r in self.restarts if since is None or r.at >= since]
         first = infos[0]
-        reason = (f"{len(infos)} process{'es' if len(infos) > 1 else ''}; pid {first.pid} up "
-                  f"{age(first.uptime_s)}, RSS {size(first.rss)}")
-        detail: dict[str, Any] = {"watching": what, "pids": [i.pid for i in infos],
-                                  "restarts": len(restarts)}
+        reason = (
+            f"{len(infos)} process{'es' if len(infos) > 1 else ''}; pid {first.pid} up "
+            f"{age(first.uptime_s)}, RSS {size(first.rss)}"
+        )
+        detail: dict[str, Any] = {
+            "watching": what,
+            "pids": [i.pid for i in infos],
+            "restarts": len(restarts),
+        }
         if restarts:
             last = restarts[-1]
             old = f"{last.old_pid} -> " if last.old_pid else ""
-            return Check("agent", "warn", f"{reason}; restarted {len(restarts)}x (pid {old}"
-                         f"{last.new_pid})", "look at the agent's last log lines and the "
-                         "kernel log (OOM kills: dmesg | grep -i oom)", detail)
+            return Check(
+                "agent",
+                "warn",
+                f"{reason}; restarted {len(restarts)}x (pid {old}{last.new_pid})",
+                "look at the agent's last log lines and the "
+                "kernel log (OOM kills: dmesg | grep -i oom)",
+                detail,
+            )
         for info in infos:
             if info.fd_limit and info.open_files >= 0.8 * info.fd_limit:
-                return Check("agent", "warn", f"{reason}; pid {info.pid} has "
-                             f"{info.open_files} of {info.fd_limit} files open",
-                             "raise its open files limit or look for a descriptor leak",
-                             detail)
+                return Check(
+                    "agent",
+                    "warn",
+                    f"{reason}; pid {info.pid} has {info.open_files} of {info.fd_limit} files open",
+                    "raise its open files limit or look for a descriptor leak",
+                    detail,
+                )
         return Check("agent", "ok", reason, "", detail)
 
 
@@ -1220,11 +1435,19 @@ def _proc_info(proc: Any, cpu: float, uptime: float) -> ProcInfo:
             user = str(proc.username())
         except (psutil.Error, KeyError):
             user = "?"
-        return ProcInfo(pid=int(proc.pid), name=clean(str(proc.name())), user=clean(user),
-                        rss=int(proc.memory_info().rss), cpu_pct=round(cpu, 1),
-                        threads=int(proc.num_threads()), open_files=fds,
-                        fd_limit=limit if limit and limit > 0 else None,
-                        uptime_s=uptime, children=children, status=str(proc.status()))
+        return ProcInfo(
+            pid=int(proc.pid),
+            name=clean(str(proc.name())),
+            user=clean(user),
+            rss=int(proc.memory_info().rss),
+            cpu_pct=round(cpu, 1),
+            threads=int(proc.num_threads()),
+            open_files=fds,
+            fd_limit=limit if limit and limit > 0 else None,
+            uptime_s=uptime,
+            children=children,
+            status=str(proc.status()),
+        )
 
 
 def age(seconds: float) -> str:
@@ -1295,12 +1518,17 @@ def pressure(index: Any, minutes: int = 10, end: float | None = None) -> Pressur
 
 def check_pressure(p: Pressure) -> Check:
     """A warning when the logs show 429s or timeouts in the window."""
-    detail = {"rate_limited": p.total_rate_limited, "timeouts": p.total_timeouts,
-              "minutes": p.minutes}
+    detail = {
+        "rate_limited": p.total_rate_limited,
+        "timeouts": p.total_timeouts,
+        "minutes": p.minutes,
+    }
     if p.end is None:
         return Check("logs 429/timeouts", "ok", "no timed events in the logs yet", "", detail)
-    reason = (f"{p.total_rate_limited} rate limited (429), {p.total_timeouts} timeouts in the "
-              f"last {p.minutes} min of logs")
+    reason = (
+        f"{p.total_rate_limited} rate limited (429), {p.total_timeouts} timeouts in the "
+        f"last {p.minutes} min of logs"
+    )
     if p.total_rate_limited or p.total_timeouts:
         peak = max(p.rate_limited + p.timeouts)
         fix = []
@@ -1308,8 +1536,9 @@ def check_pressure(p: Pressure) -> Check:
             fix.append("lower concurrency, back off on 429 or raise the quota")
         if p.total_timeouts:
             fix.append("check the slow dependency and the timeouts (CPU throttling?)")
-        return Check("logs 429/timeouts", "warn", f"{reason} (peak {peak}/min)",
-                     "; ".join(fix), detail)
+        return Check(
+            "logs 429/timeouts", "warn", f"{reason} (peak {peak}/min)", "; ".join(fix), detail
+        )
     return Check("logs 429/timeouts", "ok", reason, "", detail)
 
 
@@ -1343,23 +1572,52 @@ def jobs(settings: Settings, ctx: Context, agent_pid: int | None = None) -> list
     env = dict(os.environ if ctx.environ is None else ctx.environ)
     out: list[Job] = []
     if settings.config_error:
-        out.append(("config", partial(_fixed, Check(
-            "config", "fail", settings.config_error,
-            "fix agenttui.toml ('agenttui doctor' names the setting)"))))
+        out.append(
+            (
+                "config",
+                partial(
+                    _fixed,
+                    Check(
+                        "config",
+                        "fail",
+                        settings.config_error,
+                        "fix agenttui.toml ('agenttui doctor' names the setting)",
+                    ),
+                ),
+            )
+        )
     for name in settings.env:
-        out.append((f"env {name}", partial(check_env, name,
-                                           allow_localhost=settings.allow_localhost,
-                                           environ=env)))
+        out.append(
+            (
+                f"env {name}",
+                partial(check_env, name, allow_localhost=settings.allow_localhost, environ=env),
+            )
+        )
     for name in settings.binaries:
-        out.append((f"binary {name}", partial(check_binary, name, timeout=settings.timeout,
-                                              path=env.get("PATH"))))
+        out.append(
+            (
+                f"binary {name}",
+                partial(check_binary, name, timeout=settings.timeout, path=env.get("PATH")),
+            )
+        )
     targets: list[Target] = []
     for text in settings.hosts:
         target = parse_target(text)
         if target is None:
-            out.append((f"host {text}", partial(_fixed, Check(
-                f"host {text}", "fail", "cannot read a host from it",
-                "write host:port or a URL in [doctor] hosts"))))
+            out.append(
+                (
+                    f"host {text}",
+                    partial(
+                        _fixed,
+                        Check(
+                            f"host {text}",
+                            "fail",
+                            "cannot read a host from it",
+                            "write host:port or a URL in [doctor] hosts",
+                        ),
+                    ),
+                )
+            )
         else:
             targets.append(target)
     if settings.env_hosts:
@@ -1370,16 +1628,36 @@ def jobs(settings: Settings, ctx: Context, agent_pid: int | None = None) -> list
         if key in seen:
             continue
         seen.add(key)
-        out.append((target.label, partial(check_host, target, timeout=settings.timeout,
-                                          allow_localhost=settings.allow_localhost)))
+        out.append(
+            (
+                target.label,
+                partial(
+                    check_host,
+                    target,
+                    timeout=settings.timeout,
+                    allow_localhost=settings.allow_localhost,
+                ),
+            )
+        )
     me = current_user()
     agent_user: Who | None = None
     if settings.user:
         agent_user = user_by_name(settings.user)
         if agent_user is None:
-            out.append(("user", partial(_fixed, Check(
-                "user", "fail", f"user {settings.user!r} does not exist",
-                "fix [doctor] user"))))
+            out.append(
+                (
+                    "user",
+                    partial(
+                        _fixed,
+                        Check(
+                            "user",
+                            "fail",
+                            f"user {settings.user!r} does not exist",
+                            "fix [doctor] user",
+                        ),
+                    ),
+                )
+            )
     elif agent_pid is not None:
         agent_user = user_of_process(agent_pid)
     who = agent_user or me
@@ -1397,8 +1675,9 @@ def jobs(settings: Settings, ctx: Context, agent_pid: int | None = None) -> list
     return out
 
 
-def run(settings: Settings, ctx: Context | None = None,
-        watcher: ProcessWatcher | None = None) -> Report:
+def run(
+    settings: Settings, ctx: Context | None = None, watcher: ProcessWatcher | None = None
+) -> Report:
     """Run every check concurrently; the whole run ends within ``timeout`` + a second.
 
     A check still running at the deadline is reported as failed ("did not finish"); its
@@ -1419,13 +1698,20 @@ def run(settings: Settings, ctx: Context | None = None,
             value = fn()
             results[i] = value if isinstance(value, list) else [value]
         except Exception as exc:  # a check must never take the run down
-            results[i] = [Check(name, "fail", f"check crashed: {type(exc).__name__}: {exc}",
-                                "report this as an agenttui bug")]
+            results[i] = [
+                Check(
+                    name,
+                    "fail",
+                    f"check crashed: {type(exc).__name__}: {exc}",
+                    "report this as an agenttui bug",
+                )
+            ]
 
     threads = []
     for i, (name, fn) in enumerate(table):
-        thread = threading.Thread(target=runner, args=(i, name, fn), daemon=True,
-                                  name=f"doctor-{i}")
+        thread = threading.Thread(
+            target=runner, args=(i, name, fn), daemon=True, name=f"doctor-{i}"
+        )
         thread.start()
         threads.append(thread)
     deadline = started + settings.timeout + RUN_SLACK
@@ -1434,10 +1720,14 @@ def run(settings: Settings, ctx: Context | None = None,
     checks: list[Check] = []
     for (name, _fn), result in zip(table, results, strict=True):
         if result is None:
-            checks.append(Check(name, "fail", f"did not finish within "
-                                f"{settings.timeout + RUN_SLACK:g}s",
-                                "the system call hangs: check DNS, mounts (NFS) and the "
-                                "process table"))
+            checks.append(
+                Check(
+                    name,
+                    "fail",
+                    f"did not finish within {settings.timeout + RUN_SLACK:g}s",
+                    "the system call hangs: check DNS, mounts (NFS) and the process table",
+                )
+            )
         else:
             checks.extend(result)
     if watcher is not None and watcher.active:
@@ -1450,8 +1740,14 @@ def run(settings: Settings, ctx: Context | None = None,
         else:
             p = pressure(ctx.index, settings.pressure_minutes)
         checks.append(check_pressure(p))
-    return Report(checks, processes, list(watcher.restarts) if watcher else [], p,
-                  time.monotonic() - started, time.time())
+    return Report(
+        checks,
+        processes,
+        list(watcher.restarts) if watcher else [],
+        p,
+        time.monotonic() - started,
+        time.time(),
+    )
 
 
 # ------------------------------------------------------------------------------- output
@@ -1466,8 +1762,9 @@ def format_table(report: Report, width: int = 100) -> str:
     name_w = min(28, max((len(c.name) for c in checks), default=5))
     lines = []
     for c in checks:
-        lines.append(shorten(f"{MARKS[c.status]} {c.status:<4}  {c.name:<{name_w}}  {c.reason}",
-                             width))
+        lines.append(
+            shorten(f"{MARKS[c.status]} {c.status:<4}  {c.name:<{name_w}}  {c.reason}", width)
+        )
         if c.fix and c.status != "ok":
             lines.append(shorten(f"{'':<{name_w + 9}}fix: {c.fix}", width))
     if report.processes:
@@ -1475,10 +1772,15 @@ def format_table(report: Report, width: int = 100) -> str:
         lines.append("agent processes:")
         for pi in report.processes:
             fds = f"{pi.open_files}/{pi.fd_limit or '?'}"
-            lines.append(shorten(f"  pid {pi.pid:<7} {pi.name:<16} {pi.user:<10} "
-                                 f"RSS {size(pi.rss):>8}  CPU {pi.cpu_pct:5.1f}%  "
-                                 f"threads {pi.threads:<3} files {fds:<10} "
-                                 f"up {age(pi.uptime_s)}  children {pi.children}", width))
+            lines.append(
+                shorten(
+                    f"  pid {pi.pid:<7} {pi.name:<16} {pi.user:<10} "
+                    f"RSS {size(pi.rss):>8}  CPU {pi.cpu_pct:5.1f}%  "
+                    f"threads {pi.threads:<3} files {fds:<10} "
+                    f"up {age(pi.uptime_s)}  children {pi.children}",
+                    width,
+                )
+            )
     p = report.pressure
     if p is not None and p.end is not None:
         lines.append("")
@@ -1487,8 +1789,10 @@ def format_table(report: Report, width: int = 100) -> str:
         lines.append("  timeouts  " + " ".join(f"{n:>3}" for n in p.timeouts))
     counts = report.counts()
     lines.append("")
-    lines.append(f"{len(checks)} checks: {counts['fail']} fail, {counts['warn']} warn, "
-                 f"{counts['ok']} ok ({report.elapsed_s:.1f}s)")
+    lines.append(
+        f"{len(checks)} checks: {counts['fail']} fail, {counts['warn']} warn, "
+        f"{counts['ok']} ok ({report.elapsed_s:.1f}s)"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -1501,15 +1805,24 @@ def parser() -> argparse.ArgumentParser:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the ``doctor`` arguments to ``p``."""
-    p.description = ("Run the production checklist once: environment, binaries, hosts, "
-                     "paths, memory, CPU, disk, open files, the agent process.")
-    p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="the agent's logs: 429/timeout pressure and disk space where they live")
+    p.description = (
+        "Run the production checklist once: environment, binaries, hosts, "
+        "paths, memory, CPU, disk, open files, the agent process."
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="the agent's logs: 429/timeout pressure and disk space where they live",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--config", metavar="FILE", help="config file (default ./agenttui.toml)")
     p.add_argument("--agent-pid", type=int, metavar="N", help="the agent's process id")
-    p.add_argument("--agent-name", metavar="PATTERN",
-                   help="regular expression matched against process names and command lines")
+    p.add_argument(
+        "--agent-name",
+        metavar="PATTERN",
+        help="regular expression matched against process names and command lines",
+    )
 
 
 def command(opts: argparse.Namespace, out: IO[str] | None = None) -> int:
@@ -1532,7 +1845,7 @@ def command(opts: argparse.Namespace, out: IO[str] | None = None) -> int:
     ctx = Context()
     session = None
     if opts.paths:
-        from agenttui import sources
+        from agenttui.ingest import sources
         from agenttui.session import Session
 
         session = Session(opts.paths)  # SourceError: exit 2 in the caller
@@ -1558,7 +1871,7 @@ def command(opts: argparse.Namespace, out: IO[str] | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``doctor`` on its own (``python -m agenttui.doctor``)."""
+    """Run ``doctor`` on its own (``python -m agenttui.doctor.checks``)."""
     return command(parser().parse_args(argv))
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final, NamedTuple
 
-from agenttui.records import ERROR_LEVELS, Kind, Record
+from agenttui.ingest.records import ERROR_LEVELS, Kind, Record
 
 NAN: Final = math.nan
 
@@ -145,8 +145,16 @@ class Trace:
     location, and 20 bytes per span. A late event thaws it again.
     """
 
-    __slots__ = ("data", "error_id", "events", "flags", "query", "request_id", "start",
-                 "tool_errors")
+    __slots__ = (
+        "data",
+        "error_id",
+        "events",
+        "flags",
+        "query",
+        "request_id",
+        "start",
+        "tool_errors",
+    )
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
@@ -171,15 +179,13 @@ class Trace:
         live = _Live()
         live.last, live.end, live.duration_ms = _HEAD.unpack_from(blob)
         cut = _HEAD.size + 8 * self.events
-        live.locs.frombytes(blob[_HEAD.size:cut])
+        live.locs.frombytes(blob[_HEAD.size : cut])
         spans = live.spans
         start = self.start
         opened: list[tuple[str | None, int, int]] = []
-        for i, (code, offset, duration, error, event) in enumerate(
-                _SPAN.iter_unpack(blob[cut:])):
+        for i, (code, offset, duration, error, event) in enumerate(_SPAN.iter_unpack(blob[cut:])):
             status = code & 3
-            spans.extend((code >> 2, status, start + offset / 1000.0, duration, error - 1,
-                          event))
+            spans.extend((code >> 2, status, start + offset / 1000.0, duration, error - 1, event))
             if status == RUNNING:
                 opened.append((None, code >> 2, i))
         live.open = opened or None
@@ -197,9 +203,15 @@ class Trace:
         pack = _SPAN.pack
         parts = [_HEAD.pack(live.last, live.end, live.duration_ms), live.locs.tobytes()]
         for base in range(0, len(s), _FIELDS):
-            parts.append(pack((int(s[base]) << 2) | int(s[base + 1]),
-                              (s[base + 2] - start) * 1000.0, s[base + 3], int(s[base + 4]) + 1,
-                              int(s[base + 5])))
+            parts.append(
+                pack(
+                    (int(s[base]) << 2) | int(s[base + 1]),
+                    (s[base + 2] - start) * 1000.0,
+                    s[base + 3],
+                    int(s[base + 4]) + 1,
+                    int(s[base + 5]),
+                )
+            )
         self.data = b"".join(parts)
 
     def span_rows(self) -> list[tuple[int, int, float, float, int]]:
@@ -209,11 +221,15 @@ class Trace:
             blob: bytes = data
             start = self.start
             cut = _HEAD.size + 8 * self.events
-            return [(code >> 2, code & 3, start + offset / 1000.0, duration, error - 1)
-                    for code, offset, duration, error, _event in _SPAN.iter_unpack(blob[cut:])]
+            return [
+                (code >> 2, code & 3, start + offset / 1000.0, duration, error - 1)
+                for code, offset, duration, error, _event in _SPAN.iter_unpack(blob[cut:])
+            ]
         s = data.spans  # type: ignore[union-attr]
-        return [(int(s[b]), int(s[b + 1]), s[b + 2], s[b + 3], int(s[b + 4]))
-                for b in range(0, len(s), _FIELDS)]
+        return [
+            (int(s[b]), int(s[b + 1]), s[b + 2], s[b + 3], int(s[b + 4]))
+            for b in range(0, len(s), _FIELDS)
+        ]
 
     def span_event_numbers(self) -> list[int]:
         """For each span (as :meth:`span_rows`), the number of its first event in ``locs``."""
@@ -231,8 +247,19 @@ class Trace:
         return data.last, data.end, data.duration_ms  # type: ignore[union-attr]
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_restore, (self.request_id, self.start, self.flags, self.events,
-                           self.tool_errors, self.error_id, self.query, self.data))
+        return (
+            _restore,
+            (
+                self.request_id,
+                self.start,
+                self.flags,
+                self.events,
+                self.tool_errors,
+                self.error_id,
+                self.query,
+                self.data,
+            ),
+        )
 
     # ------------------------------------------------------------ reading
 
@@ -242,7 +269,7 @@ class Trace:
         data = self.data
         if data.__class__ is bytes:
             out = array("Q")
-            out.frombytes(data[_HEAD.size:_HEAD.size + 8 * self.events])
+            out.frombytes(data[_HEAD.size : _HEAD.size + 8 * self.events])
             return out
         return data.locs  # type: ignore[union-attr]
 
@@ -318,8 +345,16 @@ class Trace:
         return None if math.isnan(end) else end
 
 
-def _restore(request_id: str, start: float, flags: int, events: int, tool_errors: int,
-             error_id: int, query: str | None, data: _Live | bytes) -> Trace:
+def _restore(
+    request_id: str,
+    start: float,
+    flags: int,
+    events: int,
+    tool_errors: int,
+    error_id: int,
+    query: str | None,
+    data: _Live | bytes,
+) -> Trace:
     t = Trace.__new__(Trace)
     t.request_id, t.start, t.flags, t.events = request_id, start, flags, events
     t.tool_errors, t.error_id, t.query, t.data = tool_errors, error_id, query, data
@@ -449,7 +484,8 @@ class TraceIndex:
             self._status[t.status] += 1
             live.end = NAN if ts is None else ts  # type: ignore[union-attr]
             live.duration_ms = (  # type: ignore[union-attr]
-                NAN if rec.duration_ms is None else rec.duration_ms)
+                NAN if rec.duration_ms is None else rec.duration_ms
+            )
             if kind is _REQUEST_FAIL:
                 t.error_id = self.errors.id(rec.error or message or "request failed")
             if self.freeze_finished:
@@ -536,26 +572,33 @@ class TraceIndex:
         locs = trace.locs
         numbers = trace.span_event_numbers()
         out = [
-            Span(tools[tool_id], _STATUS_NAMES[status],
-                 None if math.isnan(start) else start,
-                 None if math.isnan(duration) else duration,
-                 errors[error_id] if error_id >= 0 else None,
-                 locs[number] if 0 <= number < len(locs) else None)
-            for (tool_id, status, start, duration, error_id), number
-            in zip(trace.span_rows(), numbers, strict=True)
+            Span(
+                tools[tool_id],
+                _STATUS_NAMES[status],
+                None if math.isnan(start) else start,
+                None if math.isnan(duration) else duration,
+                errors[error_id] if error_id >= 0 else None,
+                locs[number] if 0 <= number < len(locs) else None,
+            )
+            for (tool_id, status, start, duration, error_id), number in zip(
+                trace.span_rows(), numbers, strict=True
+            )
         ]
         if trace.flags & _ORPHANS:
             out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
-        elif any(a.start is not None and b.start is not None and b.start < a.start
-                 for a, b in pairwise(out)):
+        elif any(
+            a.start is not None and b.start is not None and b.start < a.start
+            for a, b in pairwise(out)
+        ):
             # Read from several sources (files read one after another): in time order.
             out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
         return out
 
     def ordered(self) -> list[Trace]:
         """Traces ordered by start time (traces without a time last, in order seen)."""
-        return sorted(self.traces.values(),
-                      key=lambda t: math.inf if math.isnan(t.start) else t.start)
+        return sorted(
+            self.traces.values(), key=lambda t: math.inf if math.isnan(t.start) else t.start
+        )
 
     def status_counts(self) -> dict[str, int]:
         """Number of traces by status (kept up to date as records arrive)."""

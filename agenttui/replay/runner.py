@@ -9,7 +9,7 @@ command-line flags take precedence):
 * ``http``: a URL; ``{"query", "request_id"}`` is POSTed as JSON (no proxy, no redirect); a 2xx
   status is success.
 * ``callable``: ``package.module:function``, called in a child process (``python -m
-  agenttui.replay_child``), never in this process.
+  agenttui.replay.child``), never in this process.
 
 A run has a timeout (default 60 s) after which the child's whole process group is killed, the
 environment overrides of ``[replay.env]`` and ``--env``, and optionally the ``capture`` profile,
@@ -17,8 +17,8 @@ which applies the capture's recorded context (its environment, ``TOOL_TIMEOUT`` 
 directory). Output is kept up to :data:`MAX_OUTPUT` bytes per stream, the rest counted.
 
 The agent's own structlog JSON lines (stderr, or the ``log_file`` the config names) are folded
-into a :class:`~agenttui.traces.TraceIndex`: the replay trace. The verdict compares error
-signatures (:func:`agenttui.signature.signature`): ``fixed``, ``reproduced``, ``different
+into a :class:`~agenttui.model.traces.TraceIndex`: the replay trace. The verdict compares error
+signatures (:func:`agenttui.model.signature.signature`): ``fixed``, ``reproduced``, ``different
 failure``, ``timeout``, ``agent crashed``.
 """
 
@@ -47,10 +47,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from agenttui import config
-from agenttui.captures import Capture
-from agenttui.records import ERROR_LEVELS, Kind, decode, format_traceback
-from agenttui.signature import signature
-from agenttui.traces import Span, TraceIndex
+from agenttui.ingest.records import ERROR_LEVELS, Kind, decode, format_traceback
+from agenttui.model.signature import signature
+from agenttui.model.traces import Span, TraceIndex
+from agenttui.replay.captures import Capture
 
 FIXED: Final = "fixed"
 REPRODUCED: Final = "reproduced"
@@ -66,17 +66,27 @@ MAX_OUTPUT: Final = 1 << 20
 KILL_GRACE_S: Final = 0.5
 """After SIGTERM to the process group, wait this long before SIGKILL."""
 PROFILES: Final = ("none", "capture")
-CHILD_MODULE: Final = "agenttui.replay_child"
+CHILD_MODULE: Final = "agenttui.replay.child"
 CALLABLE_IMPORT_EXIT: Final = 3
-"""Exit code of :mod:`agenttui.replay_child` when the callable cannot be imported."""
+"""Exit code of :mod:`agenttui.replay.child` when the callable cannot be imported."""
 
 _CALLABLE_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _SECRET_NAME_RE = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION", re.I)
 _ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PROFILE_SKIP_ENV: Final = frozenset({
-    "PATH", "HOME", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PWD", "SHELL", "USER",
-    "LOGNAME", "TERM",
-})
+_PROFILE_SKIP_ENV: Final = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "VIRTUAL_ENV",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PWD",
+        "SHELL",
+        "USER",
+        "LOGNAME",
+        "TERM",
+    }
+)
 """Capture environment variables the ``capture`` profile leaves alone (they locate tools)."""
 _TRACEBACK_HEAD: Final = "Traceback (most recent call last):"
 
@@ -119,8 +129,11 @@ class Target:
 
 def demo_target() -> Target:
     """The demo agent as a command target (its captures go to a scratch directory)."""
-    return Target("command", (sys.executable, "-m", "agenttui.demo.agent", "--stdin",
-                              "--captures-dir", "{scratch}"), setting="demo agent")
+    return Target(
+        "command",
+        (sys.executable, "-m", "agenttui.demo.agent", "--stdin", "--captures-dir", "{scratch}"),
+        setting="demo agent",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,29 +258,42 @@ def load_settings(
     known = {"command", "http", "callable", "timeout", "env", "profile", "log_file", "cwd"}
     unknown = sorted(set(table) - known)
     if unknown:
-        raise TargetError(f"replay.{unknown[0]}: unknown setting (known: "
-                          f"{', '.join(sorted(known))})")
+        raise TargetError(
+            f"replay.{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})"
+        )
 
-    flags = [(k, v, f"--target-{k}") for k, v in
-             (("command", target_command), ("http", target_http), ("callable", target_callable))
-             if v is not None]
-    envs = [(k, v, f"AGENTTUI_REPLAY_{k.upper()}") for k in ("command", "http", "callable")
-            if (v := config.env_override(f"replay_{k}")) is not None]
+    flags = [
+        (k, v, f"--target-{k}")
+        for k, v in (
+            ("command", target_command),
+            ("http", target_http),
+            ("callable", target_callable),
+        )
+        if v is not None
+    ]
+    envs = [
+        (k, v, f"AGENTTUI_REPLAY_{k.upper()}")
+        for k in ("command", "http", "callable")
+        if (v := config.env_override(f"replay_{k}")) is not None
+    ]
     files = [(k, table[k], f"replay.{k}") for k in ("command", "http", "callable") if k in table]
     target: Target | None = None
     for level in (flags, envs, files):
         if len(level) > 1:
-            raise TargetError(f"{level[1][2]}: give only one replay target "
-                              f"({level[0][2]} is set too)")
+            raise TargetError(
+                f"{level[1][2]}: give only one replay target ({level[0][2]} is set too)"
+            )
         if level:
             kind, value, setting = level[0]
             target = make_target(kind, value, setting)
             break
     if target is None:
         if default_target is None:
-            raise TargetError("replay: no target: set command, http or callable in [replay] of "
-                              "agenttui.toml, or use --target-command/--target-http/"
-                              "--target-callable")
+            raise TargetError(
+                "replay: no target: set command, http or callable in [replay] of "
+                "agenttui.toml, or use --target-command/--target-http/"
+                "--target-callable"
+            )
         target = default_target
 
     seconds = DEFAULT_TIMEOUT
@@ -281,7 +307,7 @@ def load_settings(
     env: dict[str, str] = {}
     file_env = table.get("env", {})
     if not isinstance(file_env, dict):
-        raise TargetError("replay.env: must be a table of NAME = \"value\"")
+        raise TargetError('replay.env: must be a table of NAME = "value"')
     for name, value in file_env.items():
         if not _ENV_NAME_RE.match(name):
             raise TargetError(f"replay.env.{name}: not a valid variable name")
@@ -293,8 +319,13 @@ def load_settings(
     chosen_profile = profile or config.env_override("replay_profile") or table.get("profile")
     chosen_profile = chosen_profile if chosen_profile is not None else "none"
     if chosen_profile not in PROFILES:
-        setting = ("--profile" if profile else "AGENTTUI_REPLAY_PROFILE"
-                   if config.env_override("replay_profile") else "replay.profile")
+        setting = (
+            "--profile"
+            if profile
+            else "AGENTTUI_REPLAY_PROFILE"
+            if config.env_override("replay_profile")
+            else "replay.profile"
+        )
         raise TargetError(f"{setting}: must be one of {', '.join(PROFILES)}")
 
     log_file = config.env_override("replay_log_file") or table.get("log_file")
@@ -303,8 +334,14 @@ def load_settings(
     cwd = table.get("cwd")
     if cwd is not None and (not isinstance(cwd, str) or not os.path.isdir(cwd)):
         raise TargetError("replay.cwd: must be an existing directory")
-    return Settings(target=target, timeout=seconds, env=env, profile=str(chosen_profile),
-                    cwd=cwd, log_file=log_file)
+    return Settings(
+        target=target,
+        timeout=seconds,
+        env=env,
+        profile=str(chosen_profile),
+        cwd=cwd,
+        log_file=log_file,
+    )
 
 
 def is_demo_capture(capture: Capture) -> bool:
@@ -338,10 +375,16 @@ class ReplayTrace:
     def as_dict(self) -> dict[str, Any]:
         """For history files."""
         return {
-            "request_id": self.request_id, "status": self.status, "duration_ms": self.total_ms,
-            "events": self.events, "lines": self.lines, "error": self.error,
-            "tools": [{"tool": s.tool, "status": s.status, "duration_ms": s.duration_ms,
-                       "error": s.error} for s in self.spans],
+            "request_id": self.request_id,
+            "status": self.status,
+            "duration_ms": self.total_ms,
+            "events": self.events,
+            "lines": self.lines,
+            "error": self.error,
+            "tools": [
+                {"tool": s.tool, "status": s.status, "duration_ms": s.duration_ms, "error": s.error}
+                for s in self.spans
+            ],
         }
 
 
@@ -376,21 +419,36 @@ class Result:
 
     def summary(self) -> dict[str, Any]:
         """The ``replay --json`` object."""
-        return {"capture": self.capture, "request_id": self.request_id,
-                "verdict": self.verdict, "duration_ms": round(self.duration_ms, 1),
-                "error": self.error}
+        return {
+            "capture": self.capture,
+            "request_id": self.request_id,
+            "verdict": self.verdict,
+            "duration_ms": round(self.duration_ms, 1),
+            "error": self.error,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """Everything, for the history file."""
         return {
-            **self.summary(), "started": self.started, "target": self.target,
-            "settings": self.settings, "traceback": self.traceback,
+            **self.summary(),
+            "started": self.started,
+            "target": self.target,
+            "settings": self.settings,
+            "traceback": self.traceback,
             "original_error": self.original_error,
-            "original_signature": self.original_signature, "signature": self.signature,
-            "exit_code": self.exit_code, "signal": self.signal, "http_status": self.http_status,
-            "answer": self.answer, "stdout": self.stdout, "stdout_dropped": self.stdout_dropped,
-            "stderr": self.stderr, "stderr_dropped": self.stderr_dropped,
-            "trace": self.trace.as_dict(), "diff": self.diff, "note": self.note,
+            "original_signature": self.original_signature,
+            "signature": self.signature,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "http_status": self.http_status,
+            "answer": self.answer,
+            "stdout": self.stdout,
+            "stdout_dropped": self.stdout_dropped,
+            "stderr": self.stderr,
+            "stderr_dropped": self.stderr_dropped,
+            "trace": self.trace.as_dict(),
+            "diff": self.diff,
+            "note": self.note,
         }
 
 
@@ -457,9 +515,13 @@ class LogCollector:
             rid = rec.request_id
             if rid is not None and (obj.get("exception") or rid not in self.failures):
                 self.failures[rid] = obj
-        if self._progress is not None and rec.kind in (Kind.TOOL_START, Kind.TOOL_OK,
-                                                       Kind.TOOL_FAIL, Kind.REQUEST_OK,
-                                                       Kind.REQUEST_FAIL):
+        if self._progress is not None and rec.kind in (
+            Kind.TOOL_START,
+            Kind.TOOL_OK,
+            Kind.TOOL_FAIL,
+            Kind.REQUEST_OK,
+            Kind.REQUEST_FAIL,
+        ):
             msg = rec.message or ""
             if rec.tool:
                 msg += f" {rec.tool}"
@@ -529,13 +591,15 @@ def _strip_frames(tb: str) -> list[str]:
     return [ln.rstrip() for ln in tb.splitlines() if ln.strip() and not ln.startswith("    ")]
 
 
-def error_diff(original_error: str | None, original_tb: str | None, new_error: str | None,
-               new_tb: str) -> str:
+def error_diff(
+    original_error: str | None, original_tb: str | None, new_error: str | None, new_tb: str
+) -> str:
     """Unified diff of the capture's error and traceback against the replay's."""
     before = [f"error: {original_error or '(none)'}", *_strip_frames(original_tb or "")]
     after = [f"error: {new_error or '(none: it succeeded)'}", *_strip_frames(new_tb)]
-    return "\n".join(difflib.unified_diff(before, after, "original (capture)", "replay",
-                                          lineterm="", n=2))
+    return "\n".join(
+        difflib.unified_diff(before, after, "original (capture)", "replay", lineterm="", n=2)
+    )
 
 
 # ------------------------------------------------------------------------------ processes
@@ -570,18 +634,34 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def run_process(argv: Sequence[str], stdin: bytes, *, env: Mapping[str, str], cwd: str | None,
-                timeout: float, limit: int, on_stderr: Callable[[bytes], None] | None = None,
-                stop: threading.Event | None = None, grace: float = KILL_GRACE_S,
-                on_start: Callable[[int], None] | None = None) -> _Run:
+def run_process(
+    argv: Sequence[str],
+    stdin: bytes,
+    *,
+    env: Mapping[str, str],
+    cwd: str | None,
+    timeout: float,
+    limit: int,
+    on_stderr: Callable[[bytes], None] | None = None,
+    stop: threading.Event | None = None,
+    grace: float = KILL_GRACE_S,
+    on_start: Callable[[int], None] | None = None,
+) -> _Run:
     """Run ``argv`` in its own process group with ``stdin``, keeping ``limit`` bytes of each
     output stream; on timeout (or ``stop``) SIGTERM then SIGKILL the whole group. When the
     child exits, whatever it left in its group is killed too.
     """
     run = _Run()
     proc = subprocess.Popen(
-        list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=dict(env), cwd=cwd, start_new_session=True, close_fds=True)
+        list(argv),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env),
+        cwd=cwd,
+        start_new_session=True,
+        close_fds=True,
+    )
     pgid = proc.pid
     if on_start is not None:
         on_start(proc.pid)
@@ -679,8 +759,9 @@ def _terminate(proc: subprocess.Popen[bytes], pgid: int, grace: float) -> None:
 # ------------------------------------------------------------------------------ replay
 
 
-def child_env(capture: Capture, settings: Settings) -> tuple[dict[str, str], str | None,
-                                                             dict[str, Any]]:
+def child_env(
+    capture: Capture, settings: Settings
+) -> tuple[dict[str, str], str | None, dict[str, Any]]:
     """The environment and working directory of a replay, and what was applied (to record).
 
     Precedence: our environment < the ``capture`` profile < ``[replay.env]``/``--env``.
@@ -710,8 +791,9 @@ def child_env(capture: Capture, settings: Settings) -> tuple[dict[str, str], str
                 env.pop(name, None)
             else:
                 env[name] = value.replace("\0", "")
-        applied["profile_env"] = masked({k: "(unset)" if v is None else v
-                                         for k, v in profile_env.items()})
+        applied["profile_env"] = masked(
+            {k: "(unset)" if v is None else v for k, v in profile_env.items()}
+        )
         recorded_cwd = ctx.get("cwd")
         if cwd is None and isinstance(recorded_cwd, str) and "\0" not in recorded_cwd:
             if os.path.isdir(recorded_cwd):
@@ -728,8 +810,13 @@ def _input_bytes(capture: Capture) -> bytes:
     return json.dumps(capture.input(), ensure_ascii=True, default=str).encode()
 
 
-def replay(capture: Capture, settings: Settings, *, progress: Progress | None = None,
-           stop: threading.Event | None = None) -> Result:
+def replay(
+    capture: Capture,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Result:
     """Replay one capture against the target and judge the outcome.
 
     Raises:
@@ -742,16 +829,27 @@ def replay(capture: Capture, settings: Settings, *, progress: Progress | None = 
     env, cwd, applied = child_env(capture, settings)
     target = settings.target
     recorded_settings: dict[str, Any] = {
-        "target": target.as_dict(), "timeout": settings.timeout, "profile": settings.profile,
-        "env": masked(settings.env), "cwd": cwd or os.getcwd(), **applied,
+        "target": target.as_dict(),
+        "timeout": settings.timeout,
+        "profile": settings.profile,
+        "env": masked(settings.env),
+        "cwd": cwd or os.getcwd(),
+        **applied,
     }
     collector = LogCollector(settings.max_output, progress)
     log_start = _log_size(settings.log_file)
     started = time.time()
     t0 = time.monotonic()
-    result = Result(capture=capture.path, request_id=capture.request_id, verdict=CRASHED,
-                    started=started, duration_ms=0.0, target=target.describe(),
-                    settings=recorded_settings, original_error=capture.error)
+    result = Result(
+        capture=capture.path,
+        request_id=capture.request_id,
+        verdict=CRASHED,
+        started=started,
+        duration_ms=0.0,
+        target=target.describe(),
+        settings=recorded_settings,
+        original_error=capture.error,
+    )
     say(f"replaying {capture.name} with {target.describe()}")
     if target.kind == "http":
         _replay_http(capture, settings, result, say, stop)
@@ -767,9 +865,16 @@ def replay(capture: Capture, settings: Settings, *, progress: Progress | None = 
     return result
 
 
-def _replay_process(capture: Capture, settings: Settings, env: dict[str, str], cwd: str | None,
-                    result: Result, collector: LogCollector, say: Progress,
-                    stop: threading.Event | None) -> None:
+def _replay_process(
+    capture: Capture,
+    settings: Settings,
+    env: dict[str, str],
+    cwd: str | None,
+    result: Result,
+    collector: LogCollector,
+    say: Progress,
+    stop: threading.Event | None,
+) -> None:
     target = settings.target
     with tempfile.TemporaryDirectory(prefix="agenttui-replay-") as scratch:
         if target.kind == "command":
@@ -778,17 +883,25 @@ def _replay_process(capture: Capture, settings: Settings, env: dict[str, str], c
             argv = [sys.executable, "-m", CHILD_MODULE, target.callable]
             env = dict(env)
             here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (env.get("PYTHONPATH", ""), here) if p)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), here) if p)
         feed = None if settings.log_file else collector.feed
         try:
-            run = run_process(argv, _input_bytes(capture), env=env, cwd=cwd,
-                              timeout=settings.timeout, limit=settings.max_output,
-                              on_stderr=feed, stop=stop, grace=settings.kill_grace,
-                              on_start=lambda pid: say(f"started pid {pid}"))
+            run = run_process(
+                argv,
+                _input_bytes(capture),
+                env=env,
+                cwd=cwd,
+                timeout=settings.timeout,
+                limit=settings.max_output,
+                on_stderr=feed,
+                stop=stop,
+                grace=settings.kill_grace,
+                on_start=lambda pid: say(f"started pid {pid}"),
+            )
         except OSError as exc:
-            raise TargetError(f"{target.setting}: cannot start {argv[0]!r}: "
-                              f"{exc.strerror or exc}") from exc
+            raise TargetError(
+                f"{target.setting}: cannot start {argv[0]!r}: {exc.strerror or exc}"
+            ) from exc
     result.exit_code = run.exit_code
     result.stdout = run.stdout.decode("utf-8", errors="backslashreplace")
     result.stdout_dropped = run.stdout_dropped
@@ -825,14 +938,24 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _replay_http(capture: Capture, settings: Settings, result: Result, say: Progress,
-                 stop: threading.Event | None) -> None:
+def _replay_http(
+    capture: Capture,
+    settings: Settings,
+    result: Result,
+    say: Progress,
+    stop: threading.Event | None,
+) -> None:
     url = settings.target.url
-    body = json.dumps({"query": capture.query, "request_id": capture.request_id},
-                      ensure_ascii=True).encode()
+    body = json.dumps(
+        {"query": capture.query, "request_id": capture.request_id}, ensure_ascii=True
+    ).encode()
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "agenttui-replay"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "agenttui-replay"},
+    )
     deadline = time.monotonic() + settings.timeout
     say(f"POST {url}")
     status: int | None = None
@@ -943,9 +1066,12 @@ def _judge(capture: Capture, result: Result, collector: LogCollector) -> None:
         same = bool(result.original_signature) and result.signature == result.original_signature
         result.verdict = REPRODUCED if same else DIFFERENT
     if result.verdict != CANCELLED:
-        result.diff = error_diff(capture.error, capture.traceback,
-                                 result.error if result.verdict != FIXED else None,
-                                 result.traceback)
+        result.diff = error_diff(
+            capture.error,
+            capture.traceback,
+            result.error if result.verdict != FIXED else None,
+            result.traceback,
+        )
 
 
 def _find_error(result: Result, collector: LogCollector) -> str:
@@ -969,8 +1095,25 @@ def _find_error(result: Result, collector: LogCollector) -> str:
 
 
 __all__ = [
-    "CANCELLED", "CRASHED", "DIFFERENT", "FIXED", "REPRODUCED", "TIMEOUT", "VERDICTS",
-    "LogCollector", "ReplayTrace", "Result", "Settings", "Target", "TargetError",
-    "demo_target", "error_diff", "format_exception", "is_demo_capture", "load_settings",
-    "make_target", "replay", "run_process",
+    "CANCELLED",
+    "CRASHED",
+    "DIFFERENT",
+    "FIXED",
+    "REPRODUCED",
+    "TIMEOUT",
+    "VERDICTS",
+    "LogCollector",
+    "ReplayTrace",
+    "Result",
+    "Settings",
+    "Target",
+    "TargetError",
+    "demo_target",
+    "error_diff",
+    "format_exception",
+    "is_demo_capture",
+    "load_settings",
+    "make_target",
+    "replay",
+    "run_process",
 ]

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agenttui.records import RAW_RECORD, Kind, Record, decode
-from agenttui.shapes import Decoded, Shape, line_start
-from agenttui.sources import FileTable
-from agenttui.traces import unpack_loc
+from agenttui.ingest.records import RAW_RECORD, Kind, Record, decode
+from agenttui.ingest.shapes import Decoded, Shape, line_start
+from agenttui.ingest.sources import FileTable
+from agenttui.model.traces import unpack_loc
 
 
 @dataclass(slots=True)
@@ -102,8 +102,9 @@ class EventReader:
         if k >= len(records):
             return Event(loc, name, offset, raw, None, RAW_RECORD, name)
         data, rec = records[k]
-        return Event(loc, name, offset, raw, data, rec,
-                     _source(data, name, table.files[file_id].shape))
+        return Event(
+            loc, name, offset, raw, data, rec, _source(data, name, table.files[file_id].shape)
+        )
 
     def read_many(self, locs: Iterable[int]) -> list[Event]:
         """The events at ``locs``, in the same order."""

@@ -35,23 +35,29 @@ _URL: Final = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>()\[\]]+")
 _EMAIL: Final = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _QUOTED: Final = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
 _UUID: Final = re.compile(
-    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
 _HEX0X: Final = re.compile(r"\b0x[0-9a-fA-F]+\b")
-_HEXID: Final = re.compile(r"(?<![0-9a-zA-Z])(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])"
-                           r"[0-9a-fA-F]{6,}(?![0-9a-zA-Z])")
+_HEXID: Final = re.compile(
+    r"(?<![0-9a-zA-Z])(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])"
+    r"[0-9a-fA-F]{6,}(?![0-9a-zA-Z])"
+)
 _IPV4: Final = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])")
 _IPV6: Final = re.compile(r"\[[0-9a-fA-F:]*:[0-9a-fA-F:.]*\](?::\d{1,5})?")
 _HOSTPORT: Final = re.compile(r"(?<![\w.-])[a-zA-Z][\w-]*(?:\.[\w-]+)*:\d{2,5}(?!\w)")
-_PATH: Final = re.compile(r"(?<![\w.<>/])(?:~|\.{1,2})?/[^\s'\",;:()\[\]<>]+"
-                          r"|\b[A-Za-z]:\\[^\s'\",;()\[\]<>]+")
+_PATH: Final = re.compile(
+    r"(?<![\w.<>/])(?:~|\.{1,2})?/[^\s'\",;:()\[\]<>]+"
+    r"|\b[A-Za-z]:\\[^\s'\",;()\[\]<>]+"
+)
 _KEEP: Final = re.compile(r"\[Errno \d+\]|\bHTTP[ /]\d{3}\b|^\d{3}(?= [A-Z])")
 _NUMBER: Final = re.compile(
     r"(?<![\w.<])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?:ns|us|µs|ms|s|m|h|d|kb|mb|gb|b|%)?(?![\w.>])",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _SPACE: Final = re.compile(r"\s+")
 _PRIVATE: Final = 0xF0000
 """Kept parts stand in as private-use characters while the rest is replaced."""
-_PLACEHOLDER: Final = re.compile("[\U000F0000-\U000FFFFD]")
+_PLACEHOLDER: Final = re.compile("[\U000f0000-\U000ffffd]")
 
 
 def error_line(error_text: str) -> str:

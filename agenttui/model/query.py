@@ -32,14 +32,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from agenttui.classify import CLASSES
-from agenttui.traces import Trace, TraceIndex
+from agenttui.model.classify import CLASSES
+from agenttui.model.traces import Trace, TraceIndex
 
 FIELDS: Final = ("status", "tool", "dur", "level", "since", "id", "class")
 STATUSES: Final = ("error", "ok", "running")
 LEVELS: Final = ("debug", "info", "warning", "error")
-_LEVEL_ALIASES: Final = {"warn": "warning", "err": "error", "trace": "debug",
-                         "critical": "error", "fatal": "error"}
+_LEVEL_ALIASES: Final = {
+    "warn": "warning",
+    "err": "error",
+    "trace": "debug",
+    "critical": "error",
+    "fatal": "error",
+}
 _DURATION_UNITS: Final = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _SINCE_UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NUMBER: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([a-z]*)$")
@@ -84,7 +89,7 @@ def _tokens(text: str) -> list[_Token]:
                 end = text.find('"', i + 1)
                 if end < 0:
                     raise QueryError(f'unclosed quote at column {i + 1}: add a closing "')
-                buf.append(text[i + 1:end])
+                buf.append(text[i + 1 : end])
                 quoted = True
                 i = end + 1
             else:
@@ -94,21 +99,24 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def _number(value: str, units: dict[str, float], default: str | None, what: str,
-            term: str, column: int) -> float:
+def _number(
+    value: str, units: dict[str, float], default: str | None, what: str, term: str, column: int
+) -> float:
     m = _NUMBER.match(value.lower())
     names = ", ".join(units)
     if m is None:
         example = "5s or 200ms" if what == "duration" else "15m or 2h"
-        raise QueryError(f'{what} "{value}" in "{term}" at column {column} is not a number '
-                         f"with a unit, e.g. {example}")
+        raise QueryError(
+            f'{what} "{value}" in "{term}" at column {column} is not a number '
+            f"with a unit, e.g. {example}"
+        )
     unit = m.group(2) or default
     if unit is None:
-        raise QueryError(f'{what} "{value}" in "{term}" at column {column} needs a unit '
-                         f"({names})")
+        raise QueryError(f'{what} "{value}" in "{term}" at column {column} needs a unit ({names})')
     if unit not in units:
-        raise QueryError(f'unknown unit "{m.group(2)}" in "{term}" at column {column} '
-                         f"(use {names})")
+        raise QueryError(
+            f'unknown unit "{m.group(2)}" in "{term}" at column {column} (use {names})'
+        )
     return float(m.group(1)) * units[unit]
 
 
@@ -134,12 +142,12 @@ class Query:
         return all(predicate(index, trace) != negated for negated, predicate in self.terms)
 
     def reference_time(self, index: TraceIndex) -> float | None:
-        """"Now" for ``since:``: :attr:`now`, else the newest timestamp (cached per index state)."""
+        """Now for ``since:``: :attr:`now`, else the newest timestamp (cached per index state)."""
         if self.now is not None:
             return self.now
         key = (id(index), index.lines)
         if self._now_cache[:2] != key:
-            from agenttui.triage import latest_time
+            from agenttui.model.triage import latest_time
 
             self._now_cache = (*key, latest_time(index))
         return self._now_cache[2]
@@ -157,8 +165,9 @@ def _text_predicate(needle: str) -> Predicate:
         if error is not None and needle in error.lower():
             return True
         if trace.tool_errors:
-            return any(s.error is not None and needle in s.error.lower()
-                       for s in index.spans(trace))
+            return any(
+                s.error is not None and needle in s.error.lower() for s in index.spans(trace)
+            )
         return False
 
     return match
@@ -172,7 +181,7 @@ def _tool_predicate(pattern: str) -> Predicate:
         names = index.tools.names
         for row in trace.span_rows():
             name = names[row[0]].lower()
-            if (fnmatch.fnmatchcase(name, pattern) if wild else name == pattern):
+            if fnmatch.fnmatchcase(name, pattern) if wild else name == pattern:
                 return True
         return False
 
@@ -180,8 +189,8 @@ def _tool_predicate(pattern: str) -> Predicate:
 
 
 def _class_predicate(key: str) -> Predicate:
-    from agenttui.classify import classify
-    from agenttui.triage import failure_text
+    from agenttui.model.classify import classify
+    from agenttui.model.triage import failure_text
 
     cache: dict[str, str] = {}
 
@@ -284,45 +293,52 @@ def _term(raw: str, column: int, token: _Token, query: Query) -> Predicate | Non
         if op == "=" and not value:
             raise QueryError(f'"{raw}" at column {column} needs a value, e.g. dur>5s')
         if not value:
-            raise QueryError(f'"{raw}" at column {column} needs a value after "{op}", '
-                             f"e.g. dur{op}5s")
+            raise QueryError(
+                f'"{raw}" at column {column} needs a value after "{op}", e.g. dur{op}5s'
+            )
         limit = _number(value, _DURATION_UNITS, "ms", "duration", raw, column)
         return _duration_predicate(op, limit)
     name, sep, value = raw.partition(":")
     if not sep:
         lowered = raw.lower()
         if lowered == "dur" and not token.quoted:
-            raise QueryError(f'"{raw}" at column {column} needs a comparison: '
-                             'dur>5s or dur<200ms (quote it to search the text "dur")')
+            raise QueryError(
+                f'"{raw}" at column {column} needs a comparison: '
+                'dur>5s or dur<200ms (quote it to search the text "dur")'
+            )
         return None
     field_name = name.lower()
     if not name or " " in name or not name.replace("_", "").isalnum():
         return None  # "error: foo" typed as text, URLs...
     if field_name in ("dur", "duration"):
-        raise QueryError(f'"{raw}" at column {column}: durations compare with > or <, '
-                         "e.g. dur>5s or dur<200ms")
+        raise QueryError(
+            f'"{raw}" at column {column}: durations compare with > or <, e.g. dur>5s or dur<200ms'
+        )
     if field_name not in FIELDS:
         if not value or field_name in ("http", "https", "file") or not name[0].isalpha():
             return None  # pasted text ("RateLimitError: 429", "12:30:01"), URLs
-        raise QueryError(f'unknown field "{name}" at column {column} '
-                         f"(fields: {', '.join(FIELDS)}; put text with a colon in quotes)")
+        raise QueryError(
+            f'unknown field "{name}" at column {column} '
+            f"(fields: {', '.join(FIELDS)}; put text with a colon in quotes)"
+        )
     value_col = column + len(name) + 1
     if not value:
-        raise QueryError(f'"{name}:" at column {column} needs a value, e.g. '
-                         f"{_example(field_name)}")
+        raise QueryError(f'"{name}:" at column {column} needs a value, e.g. {_example(field_name)}')
     lowered = value.lower()
     if field_name == "status":
         if lowered not in STATUSES:
-            raise QueryError(f'status "{value}" at column {value_col} is not one of '
-                             f"{', '.join(STATUSES)}")
+            raise QueryError(
+                f'status "{value}" at column {value_col} is not one of {", ".join(STATUSES)}'
+            )
         return lambda _index, trace: trace.status == lowered
     if field_name == "tool":
         return _tool_predicate(value)
     if field_name == "level":
         level = _LEVEL_ALIASES.get(lowered, lowered)
         if level not in LEVELS:
-            raise QueryError(f'level "{value}" at column {value_col} is not one of '
-                             f"{', '.join(LEVELS)}")
+            raise QueryError(
+                f'level "{value}" at column {value_col} is not one of {", ".join(LEVELS)}'
+            )
         return _level_predicate(level)
     if field_name == "since":
         seconds = _number(value, _SINCE_UNITS, None, "time", raw, value_col)
@@ -340,14 +356,21 @@ def _term(raw: str, column: int, token: _Token, query: Query) -> Predicate | Non
     # class
     key = lowered.replace("-", "_")
     if key not in CLASSES:
-        raise QueryError(f'class "{value}" at column {value_col} is not one of '
-                         f"{', '.join(CLASSES)}")
+        raise QueryError(
+            f'class "{value}" at column {value_col} is not one of {", ".join(CLASSES)}'
+        )
     return _class_predicate(key)
 
 
 def _example(field_name: str) -> str:
-    return {"status": "status:error", "tool": "tool:web_search", "level": "level:warning",
-            "since": "since:15m", "id": "id:abc", "class": "class:timeout"}[field_name]
+    return {
+        "status": "status:error",
+        "tool": "tool:web_search",
+        "level": "level:warning",
+        "since": "since:15m",
+        "id": "id:abc",
+        "class": "class:timeout",
+    }[field_name]
 
 
 def compile_filter(text: str) -> Predicate | None:
@@ -360,5 +383,13 @@ def compile_filter(text: str) -> Predicate | None:
     return None if query.empty else query
 
 
-__all__ = ["FIELDS", "LEVELS", "STATUSES", "Predicate", "Query", "QueryError",
-           "compile_filter", "parse"]
+__all__ = [
+    "FIELDS",
+    "LEVELS",
+    "STATUSES",
+    "Predicate",
+    "Query",
+    "QueryError",
+    "compile_filter",
+    "parse",
+]

@@ -9,28 +9,34 @@ from typing import IO
 
 import orjson
 
-from agenttui.report import stats_dict, trace_dict
-from agenttui.sanitize import clean
-from agenttui.secrets import mask_fields
+from agenttui.output.sanitize import clean
+from agenttui.output.secrets import mask_fields
+from agenttui.output.views import stats_dict, trace_dict
 from agenttui.session import Session
 
 
-def run(name: str, paths: list[str], out: IO[bytes] | None = None, *,
-        query: str | None = None, show_secrets: bool = False) -> int:
+def run(
+    name: str,
+    paths: list[str],
+    out: IO[bytes] | None = None,
+    *,
+    query: str | None = None,
+    show_secrets: bool = False,
+) -> int:
     """Run one command; returns the exit code.
 
     Args:
         name: ``traces``, ``stats`` or ``watch``.
         paths: Log files, directories or globs.
         out: Where to write (default: standard output).
-        query: For ``traces``: only the traces matching this filter (:mod:`agenttui.query`);
-            raises :class:`agenttui.query.QueryError` before reading anything when invalid.
+        query: For ``traces``: only the traces matching this filter (:mod:`agenttui.model.query`);
+            raises :class:`agenttui.model.query.QueryError` before reading anything when invalid.
         show_secrets: Print secret-looking values as they are (masked by default).
     """
     stream = out if out is not None else sys.stdout.buffer
     predicate = None
     if query is not None:
-        from agenttui.query import compile_filter
+        from agenttui.model.query import compile_filter
 
         predicate = compile_filter(query)
     session = Session(paths)
@@ -95,14 +101,15 @@ class ReportError(Exception):
     """``report`` cannot be written (unknown request id); the message is one line."""
 
 
-def report(request_id: str, paths: list[str], *, as_json: bool = False,
-           out: IO[bytes] | None = None) -> int:
+def report(
+    request_id: str, paths: list[str], *, as_json: bool = False, out: IO[bytes] | None = None
+) -> int:
     """``agenttui report``: a Markdown incident note of one trace, or the whole trace as JSON.
 
     Raises:
         ReportError: No trace has that request id (or a unique prefix of it).
     """
-    from agenttui.incident import incident_dict, incident_markdown
+    from agenttui.output.incident import incident_dict, incident_markdown
 
     stream = out if out is not None else sys.stdout.buffer
     session = Session(paths)
@@ -116,10 +123,10 @@ def report(request_id: str, paths: list[str], *, as_json: bool = False,
             found = [rid for rid in traces if request_id and rid.startswith(request_id)]
             if len(found) != 1:
                 if found:
-                    raise ReportError(f"{len(found)} request ids start with {request_id!r}: "
-                                      "give more of it")
-                raise ReportError(f"no trace with request id {request_id!r} in "
-                                  f"{', '.join(paths)}")
+                    raise ReportError(
+                        f"{len(found)} request ids start with {request_id!r}: give more of it"
+                    )
+                raise ReportError(f"no trace with request id {request_id!r} in {', '.join(paths)}")
             trace = traces[found[0]]
         if as_json:
             stream.write(orjson.dumps(incident_dict(session, trace)) + b"\n")

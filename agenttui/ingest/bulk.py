@@ -18,8 +18,8 @@ from itertools import pairwise
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, Final
 
-from agenttui import shapes, sources
-from agenttui.traces import OFFSET_BITS, TraceIndex
+from agenttui.ingest import shapes, sources
+from agenttui.model.traces import OFFSET_BITS, TraceIndex
 
 PARALLEL_MIN_BYTES: Final = 48 << 20
 """Files smaller than this are indexed in one process: starting a child costs more."""
@@ -63,8 +63,9 @@ def line_start_after(fd: int, pos: int, end: int) -> int:
     return end
 
 
-def cut_points(fd: int, start: int, end: int, parts: int,
-               bonus: float = FIRST_SHARE_BONUS) -> list[int]:
+def cut_points(
+    fd: int, start: int, end: int, parts: int, bonus: float = FIRST_SHARE_BONUS
+) -> list[int]:
     """Offsets that cut ``[start, end)`` into ranges at line starts.
 
     The first range gets ``bonus`` more than an equal share; the rest split what is left.
@@ -80,13 +81,21 @@ def cut_points(fd: int, start: int, end: int, parts: int,
     return points
 
 
-def index_range(path: str, file_id: int, dev: int, ino: int, start: int, end: int,
-                part: int, shape: str = "json",
-                mapping: dict[str, Any] | None = None) -> TraceIndex:
+def index_range(
+    path: str,
+    file_id: int,
+    dev: int,
+    ino: int,
+    start: int,
+    end: int,
+    part: int,
+    shape: str = "json",
+    mapping: dict[str, Any] | None = None,
+) -> TraceIndex:
     """Index the complete lines of ``path`` in ``[start, end)`` (run in a child process).
 
     ``shape`` (and ``mapping`` for a ``mapping`` shape) names how its lines are read
-    (see :mod:`agenttui.shapes`).
+    (see :mod:`agenttui.ingest.shapes`).
 
     Raises:
         OSError: The file at ``path`` is no longer the one the caller measured.
@@ -143,8 +152,12 @@ def _pool(processes: int) -> Pool:
 class Children:
     """Child processes indexing the ranges after the caller's own."""
 
-    def __init__(self, pool: Pool | None, ranges: list[tuple[int, int]],
-                 results: list[AsyncResult[TraceIndex]]) -> None:
+    def __init__(
+        self,
+        pool: Pool | None,
+        ranges: list[tuple[int, int]],
+        results: list[AsyncResult[TraceIndex]],
+    ) -> None:
         self.pool = pool
         self.ranges = ranges
         """(start, end) of each child's range, in file order."""
@@ -164,8 +177,13 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
     Returns:
         Where the caller's own range ends, and the children (none when not worth it).
     """
-    if (lf.fd is None or parts < 2 or end - lf.offset < PARALLEL_MIN_BYTES or lf.spooled
-            or lf.shape is None):  # a private copy, or a shape not told yet: one process
+    if (
+        lf.fd is None
+        or parts < 2
+        or end - lf.offset < PARALLEL_MIN_BYTES
+        or lf.spooled
+        or lf.shape is None
+    ):  # a private copy, or a shape not told yet: one process
         return end, Children(None, [], [])
     points = cut_points(lf.fd, lf.offset, end, parts)
     if len(points) < 3:
@@ -181,7 +199,8 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
     except (OSError, ValueError):  # cannot start processes here: the caller reads it all
         return end, Children(None, [], [])
     shape, mapping = lf.shape.name, lf.shape.mapping
-    results = [pool.apply_async(index_range, (lf.path, lf.id, lf.dev, lf.ino, a, b, part,
-                                              shape, mapping))
-               for part, (a, b) in enumerate(ranges, start=1)]
+    results = [
+        pool.apply_async(index_range, (lf.path, lf.id, lf.dev, lf.ino, a, b, part, shape, mapping))
+        for part, (a, b) in enumerate(ranges, start=1)
+    ]
     return points[1], Children(pool, ranges, results)

@@ -37,15 +37,25 @@ _SECRET_NAME = re.compile(
 # Each pattern keeps a recognisable prefix (group 1) and masks the rest.
 _PATTERNS: Final[list[tuple[re.Pattern[str], str]]] = [
     # PEM private keys (multi-line).
-    (re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)",
-                re.DOTALL), r"\1" + MASK + r"\2"),
+    (
+        re.compile(
+            r"(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)", re.DOTALL
+        ),
+        r"\1" + MASK + r"\2",
+    ),
     # Passwords in URLs: scheme://user:password@host.
-    (re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+(@)"),
-     r"\1" + MASK + r"\2"),
+    (
+        re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+(@)"),
+        r"\1" + MASK + r"\2",
+    ),
     # Authorization header values.
     (re.compile(r"\b([Bb]earer)(\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2" + MASK),
-    (re.compile(r"\b(Basic)(\s+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{8,}={0,2}"),
-     r"\1\2" + MASK),
+    (
+        re.compile(
+            r"\b(Basic)(\s+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{8,}={0,2}"
+        ),
+        r"\1\2" + MASK,
+    ),
     # JSON Web Tokens.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "eyJ" + MASK),
     # OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-...
@@ -58,15 +68,20 @@ _PATTERNS: Final[list[tuple[re.Pattern[str], str]]] = [
     (re.compile(r"\b(hf_)[A-Za-z0-9]{20,}"), r"\1" + MASK),
     # AWS access key ids, and secret keys where they are named.
     (re.compile(r"\b((?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{4})[A-Z0-9]{12}\b"), r"\1" + MASK),
-    (re.compile(r"(?i)(aws_?secret_?(?:access_?)?key[\"']?\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
-     r"\1" + MASK),
+    (
+        re.compile(r"(?i)(aws_?secret_?(?:access_?)?key[\"']?\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
+        r"\1" + MASK,
+    ),
     # key=value / "key": "value" pairs whose key names a secret (not numbers: max_tokens=512).
-    (re.compile(
-        r"(?i)(\b[\w.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|"
-        r"access[_-]?key|private[_-]?key|authorization|cookie|credential)[\w.-]*[\"']?"
-        r"\s*[=:]\s*[\"']?)(?![\"'\s,;&)}\]]|\d+(?:\.\d+)?\b|\*\*\*\*)"
-        r"(?:Bearer\s+|Basic\s+)?[^\s\"',;&)}\]]+"),
-     r"\1" + MASK),
+    (
+        re.compile(
+            r"(?i)(\b[\w.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|"
+            r"access[_-]?key|private[_-]?key|authorization|cookie|credential)[\w.-]*[\"']?"
+            r"\s*[=:]\s*[\"']?)(?![\"'\s,;&)}\]]|\d+(?:\.\d+)?\b|\*\*\*\*)"
+            r"(?:Bearer\s+|Basic\s+)?[^\s\"',;&)}\]]+"
+        ),
+        r"\1" + MASK,
+    ),
 ]
 
 _QUICK = re.compile(
@@ -110,9 +125,12 @@ def _mask_value(value: Any, *, secret: bool, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         return value
     if isinstance(value, dict):
-        return {k: _mask_value(v, secret=secret or (isinstance(k, str) and is_secret_name(k)),
-                               depth=depth + 1)
-                for k, v in value.items()}
+        return {
+            k: _mask_value(
+                v, secret=secret or (isinstance(k, str) and is_secret_name(k)), depth=depth + 1
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_mask_value(v, secret=secret, depth=depth + 1) for v in value]
     return value

@@ -29,7 +29,7 @@ CAPTURE_GLOB: Final = "failed_*.json"
 """Failure capture files: they are not log streams."""
 
 _SKIP_SUFFIXES: Final = (".xz", ".zst", ".zip")
-"""Compressed files that are not read (gzip and bzip2 are: see :mod:`agenttui.spool`)."""
+"""Compressed files that are not read (gzip and bzip2 are: see :mod:`agenttui.ingest.spool`)."""
 _MAX_DEPTH: Final = 4
 HEAD_BYTES: Final = 1024
 """Bytes of a file's start kept as its fingerprint (truncation and copy detection)."""
@@ -62,7 +62,7 @@ class LogFile:
     """The first bytes of the file (up to ``HEAD_BYTES``), once read: a truncation followed by
     new writes past ``offset`` changes them, and a ``copytruncate`` copy starts with them."""
     shape: Any = None
-    """The :class:`agenttui.shapes.Shape` its lines are read with (None until told)."""
+    """The :class:`agenttui.ingest.shapes.Shape` its lines are read with (None until told)."""
     shape_reason: str = ""
     """Why that shape (for ``agenttui formats``)."""
     label: str | None = None
@@ -112,8 +112,9 @@ def parse_specs(paths: list[str]) -> list[Spec]:
         elif os.path.exists(text):
             if not os.path.isfile(text):
                 kind = "a pipe" if stat.S_ISFIFO(os.stat(text).st_mode) else "not a regular file"
-                raise SourceError(f"{text}: {kind}: agenttui reads regular files (by offset) "
-                                  "and directories")
+                raise SourceError(
+                    f"{text}: {kind}: agenttui reads regular files (by offset) and directories"
+                )
             if not os.access(text, os.R_OK):
                 raise SourceError(f"{text}: permission denied")
             specs.append(Spec(text, "file"))
@@ -131,7 +132,7 @@ def expand(specs: list[Spec]) -> list[str]:
         if spec.kind == "file":
             found.append(spec.text)
         elif spec.kind == "stdin":
-            from agenttui.spool import stdin_spool
+            from agenttui.ingest.spool import stdin_spool
 
             found.append(stdin_spool().path)
         elif spec.kind == "glob":
@@ -173,7 +174,7 @@ def watch_roots(specs: list[Spec]) -> list[str]:
         if spec.kind == "dir":
             roots.add(os.path.abspath(spec.text))
         elif spec.kind == "stdin":
-            from agenttui.spool import stdin_spool
+            from agenttui.ingest.spool import stdin_spool
 
             roots.add(stdin_spool().dir)
         elif spec.kind == "file":
@@ -186,8 +187,7 @@ def watch_roots(specs: list[Spec]) -> list[str]:
 
 
 def _is_log(path: str) -> bool:
-    return (os.path.isfile(path) and not is_capture(path)
-            and not path.endswith(_SKIP_SUFFIXES))
+    return os.path.isfile(path) and not is_capture(path) and not path.endswith(_SKIP_SUFFIXES)
 
 
 def _walk(root: str, *, captures: bool = False, depth: int = 0) -> Iterator[str]:
@@ -270,9 +270,14 @@ class FileTable:
             The generation it starts like (or None), and whether that generation's own file
             has been truncated since (then the copy holds its bytes and takes its place).
         """
-        candidates = [lf for lf in self._current.values()
-                      if lf.head is not None and len(lf.head) >= MIN_COPY_HEAD
-                      and lf.fd is not None and not lf.gone]
+        candidates = [
+            lf
+            for lf in self._current.values()
+            if lf.head is not None
+            and len(lf.head) >= MIN_COPY_HEAD
+            and lf.fd is not None
+            and not lf.gone
+        ]
         if not candidates:
             return None, False
         start = _head_of(path)
@@ -347,13 +352,17 @@ class FileTable:
         return b"".join(parts)
 
 
-_OPEN_FLAGS: Final = (os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-                      | getattr(os, "O_NOCTTY", 0))
+_OPEN_FLAGS: Final = (
+    os.O_RDONLY
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
 """Read-only; never blocks on a pipe without a writer; never becomes a controlling tty."""
 
 
 def _open(lf: LogFile) -> None:
-    from agenttui import spool
+    from agenttui.ingest import spool
 
     if spool.is_compressed(lf.path):
         _open_compressed(lf)
@@ -381,7 +390,7 @@ def _open(lf: LogFile) -> None:
 
 def _open_compressed(lf: LogFile) -> None:
     """A gzip / bzip2 file: decompressed once into a private file, read as a finished file."""
-    from agenttui import spool
+    from agenttui.ingest import spool
 
     try:
         st = os.stat(lf.path)
@@ -448,8 +457,9 @@ class Lines:
     lines: list[bytes] = field(default_factory=list)
 
 
-def read_lines(table: FileTable, lf: LogFile, *, max_bytes: int = 2 * CHUNK,
-               end: int | None = None) -> Lines | None:
+def read_lines(
+    table: FileTable, lf: LogFile, *, max_bytes: int = 2 * CHUNK, end: int | None = None
+) -> Lines | None:
     """Read complete lines appended since ``lf.offset`` (at most about ``max_bytes``).
 
     A partial last line is not consumed: it is read again, whole, once its newline arrives.

@@ -13,8 +13,8 @@ import os
 import re
 import sys
 
-from agenttui.captures import Capture
-from agenttui.replay import _SECRET_NAME_RE, Settings, child_env
+from agenttui.replay.captures import Capture
+from agenttui.replay.runner import _SECRET_NAME_RE, Settings, child_env
 
 _HEADER = '''"""Regression test exported by agenttui from a production failure capture.
 
@@ -53,7 +53,7 @@ def _env():
 
 '''
 
-_COMMAND = '''
+_COMMAND = """
 def test_{name}_does_not_fail(tmp_path):
     argv = [{argv}]
     proc = subprocess.run(
@@ -61,9 +61,9 @@ def test_{name}_does_not_fail(tmp_path):
         env=_env(), cwd=CWD, check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")[-4000:]
-'''
+"""
 
-_HTTP = '''
+_HTTP = """
 def test_{name}_does_not_fail():
     _env()
     body = json.dumps({{"query": INPUT["query"], "request_id": INPUT["request_id"]}}).encode()
@@ -73,9 +73,9 @@ def test_{name}_does_not_fail():
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({{}}))
     with opener.open(request, timeout=TIMEOUT) as response:
         assert 200 <= response.status < 300, response.read()[-4000:]
-'''
+"""
 
-_CALLABLE = '''
+_CALLABLE = """
 def test_{name}_does_not_fail(monkeypatch):
     env = _env()
     for key, value in env.items():
@@ -98,7 +98,7 @@ def test_{name}_does_not_fail(monkeypatch):
     result = fn(INPUT["query"], **kwargs)
     if inspect.isawaitable(result):
         result = asyncio.run(result)
-'''
+"""
 
 
 def name_for(capture: Capture) -> str:
@@ -126,10 +126,16 @@ def render(capture: Capture, settings: Settings) -> str:
     target = settings.target
     input_json = json.dumps(capture.input(), ensure_ascii=True, default=str)
     source = _HEADER.format(
-        capture=_comment(capture.path), error=_comment(capture.error),
-        target=_comment(target.describe()), input_json=repr(input_json), env=repr(plain),
-        unset_env=repr(unset), secret_env=repr(secret), timeout=repr(float(settings.timeout)),
-        cwd=repr(cwd))
+        capture=_comment(capture.path),
+        error=_comment(capture.error),
+        target=_comment(target.describe()),
+        input_json=repr(input_json),
+        env=repr(plain),
+        unset_env=repr(unset),
+        secret_env=repr(secret),
+        timeout=repr(float(settings.timeout)),
+        cwd=repr(cwd),
+    )
     name = name_for(capture)
     if target.kind == "command":
         parts = []

@@ -2,7 +2,8 @@
 
 A line becomes a :class:`Record` holding only the handful of normalised fields that traces need
 (kind, time, level, request id, tool, call id, duration, error, query). The full event is not kept:
-it is parsed again from its byte offset when somebody opens the trace (see :mod:`agenttui.events`).
+it is parsed again from its byte offset when somebody opens the trace
+(see :mod:`agenttui.model.events`).
 
 Field names are detected without configuration, in this order of preference:
 
@@ -79,12 +80,19 @@ EVENT_KINDS: Final[dict[str, Kind]] = {
 }
 
 #: Levels that make an event an error.
-ERROR_LEVELS: Final = frozenset({"error", "err", "critical", "crit", "fatal", "exception",
-                                 "alert", "emerg", "emergency"})
+ERROR_LEVELS: Final = frozenset(
+    {"error", "err", "critical", "crit", "fatal", "exception", "alert", "emerg", "emergency"}
+)
 
 #: pino / bunyan numeric levels.
-NUMERIC_LEVELS: Final = {10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error",
-                         60: "fatal"}
+NUMERIC_LEVELS: Final = {
+    10: "trace",
+    20: "debug",
+    30: "info",
+    40: "warning",
+    50: "error",
+    60: "fatal",
+}
 
 
 class Record(NamedTuple):
@@ -272,16 +280,20 @@ def format_traceback(exception: Any) -> str:
     chain = list(reversed(exception))
     for i, exc in enumerate(chain):
         if i:
-            parts.append("\nThe above exception was the direct cause of the following exception:\n"
-                         if chain[i - 1].get("is_cause") else
-                         "\nDuring handling of the above exception, another exception occurred:\n")
+            parts.append(
+                "\nThe above exception was the direct cause of the following exception:\n"
+                if chain[i - 1].get("is_cause")
+                else "\nDuring handling of the above exception, another exception occurred:\n"
+            )
         parts.append("Traceback (most recent call last):")
         frames = exc.get("frames") or []
         for frame in frames if isinstance(frames, list) else []:
             if not isinstance(frame, dict):
                 continue
-            parts.append(f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
-                         f', in {frame.get("name", "?")}')
+            parts.append(
+                f'  File "{frame.get("filename", "?")}", line {frame.get("lineno", "?")}'
+                f", in {frame.get('name', '?')}"
+            )
             line = frame.get("line")
             if isinstance(line, str) and line.strip():
                 parts.append(f"    {line.strip()}")
@@ -382,8 +394,9 @@ def normalise(d: dict[str, Any]) -> Record:
     query = get("query")
     if query is not None:
         query = (query if query.__class__ is str else _text(query))[:SUMMARY_TEXT_LIMIT]
-    return _new_record(Record, (kind, ts, level, message, rid, tool, call_id, duration, error,
-                                query))
+    return _new_record(
+        Record, (kind, ts, level, message, rid, tool, call_id, duration, error, query)
+    )
 
 
 def decode(line: bytes) -> tuple[dict[str, Any] | None, Record]:
@@ -405,7 +418,7 @@ def decode(line: bytes) -> tuple[dict[str, Any] | None, Record]:
 def _json_bytes_escape(exc: UnicodeError) -> tuple[str, int]:
     """Codec error handler: an invalid byte becomes JSON text shown as ``\\xNN``."""
     assert isinstance(exc, UnicodeDecodeError)
-    bad = exc.object[exc.start:exc.end]
+    bad = exc.object[exc.start : exc.end]
     return "".join(f"\\\\x{b:02x}" for b in bad), exc.end
 
 

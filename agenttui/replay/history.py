@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agenttui import config
-from agenttui.captures import Capture
+from agenttui.replay.captures import Capture
 
 MAX_ENTRIES_READ = 200
 """At most this many past replays are read for one capture (newest first)."""
@@ -64,8 +64,12 @@ def save(root: Path, capture: Capture, entry: dict[str, Any]) -> Path:
     folder = root / "replays" / capture_key(capture)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     verdict = re.sub(r"[^a-z]+", "-", str(entry.get("verdict", "unknown")))
-    record = {"capture": capture.path, "capture_request_id": capture.request_id,
-              "input": capture.input(), **entry}
+    record = {
+        "capture": capture.path,
+        "capture_request_id": capture.request_id,
+        "input": capture.input(),
+        **entry,
+    }
     data = json.dumps(record, ensure_ascii=True, indent=1, default=str).encode()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)

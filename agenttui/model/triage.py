@@ -1,4 +1,5 @@
-"""Triage over a :class:`~agenttui.traces.TraceIndex`: error groups, live statistics, cold starts.
+"""Triage over a :class:`~agenttui.model.traces.TraceIndex`: error groups, live statistics,
+cold starts.
 
 Every function here reads the index only; callers that share it with an ingest thread hold the
 session's lock while calling. "Now" is the newest timestamp in the logs (not the wall clock), so
@@ -15,9 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final
 
-from agenttui.classify import Classification, FailureClass, classify
-from agenttui.signature import signature
-from agenttui.traces import FAILED, RUNNING, Trace, TraceIndex, percentile
+from agenttui.model.classify import Classification, FailureClass, classify
+from agenttui.model.signature import signature
+from agenttui.model.traces import FAILED, RUNNING, Trace, TraceIndex, percentile
 
 RECENT_S: Final = 15 * 60.0
 """Groups are ordered by their occurrences in this last window."""
@@ -77,7 +78,7 @@ def histogram(times: list[float], start: float, end: float, buckets: int) -> lis
         if times:
             out[-1] = len(times) - bisect_left(times, start)
         return out
-    for ts in times[bisect_left(times, start):]:
+    for ts in times[bisect_left(times, start) :]:
         if ts > end:
             break
         out[min(buckets - 1, int((ts - start) / width))] += 1
@@ -96,8 +97,9 @@ def _occurrences(index: TraceIndex, trace: Trace) -> list[tuple[str, str, float 
             when: float | None = None
             if start == start:
                 when = start + (duration / 1000.0 if duration == duration else 0.0)
-            out.append((errors[error_id] if error_id >= 0 else "tool call failed",
-                        tools[tool_id], when))
+            out.append(
+                (errors[error_id] if error_id >= 0 else "tool call failed", tools[tool_id], when)
+            )
     if not out and trace.status == "error":
         when = trace.end_or_none
         if when is None:
@@ -107,10 +109,14 @@ def _occurrences(index: TraceIndex, trace: Trace) -> list[tuple[str, str, float 
     return out
 
 
-def error_groups(index: TraceIndex, *, now: float | None = None,
-                 recent_s: float = RECENT_S,
-                 cold: set[str] | None = None) -> list[ErrorGroup]:
-    """Failures grouped by :func:`agenttui.signature.signature`.
+def error_groups(
+    index: TraceIndex,
+    *,
+    now: float | None = None,
+    recent_s: float = RECENT_S,
+    cold: set[str] | None = None,
+) -> list[ErrorGroup]:
+    """Failures grouped by :func:`agenttui.model.signature.signature`.
 
     A failed tool call is one occurrence (a request whose call failed and was retried counts
     too); a failed request without a failed tool call is one occurrence of its own error.
@@ -158,9 +164,14 @@ def error_groups(index: TraceIndex, *, now: float | None = None,
     for group in out:
         group.times.sort()
         group.request_ids = _ordered_ids(index, group.request_ids)
-    out.sort(key=lambda g: (-g.recent, -g.count,
-                            -(g.last_seen if g.last_seen is not None else -math.inf),
-                            g.signature))
+    out.sort(
+        key=lambda g: (
+            -g.recent,
+            -g.count,
+            -(g.last_seen if g.last_seen is not None else -math.inf),
+            g.signature,
+        )
+    )
     return out
 
 
@@ -182,8 +193,9 @@ def newest_failure(index: TraceIndex) -> Trace | None:
     for trace in index.traces.values():
         if trace.status != "error":
             continue
-        if best is None or (trace.start > best.start or (math.isnan(best.start)
-                                                         and not math.isnan(trace.start))):
+        if best is None or (
+            trace.start > best.start or (math.isnan(best.start) and not math.isnan(trace.start))
+        ):
             best = trace
     return best
 
@@ -194,8 +206,9 @@ def failure_text(index: TraceIndex, trace: Trace) -> str | None:
     return occurrences[0][0] if occurrences else None
 
 
-def classify_trace(index: TraceIndex, trace: Trace, traceback: str | None = None,
-                   *, cold: set[str] | None = None) -> Classification | None:
+def classify_trace(
+    index: TraceIndex, trace: Trace, traceback: str | None = None, *, cold: set[str] | None = None
+) -> Classification | None:
     """The failure class of a trace (None when it did not fail).
 
     The first failed tool call's error is used, else the trace's error.
@@ -203,16 +216,23 @@ def classify_trace(index: TraceIndex, trace: Trace, traceback: str | None = None
     occurrences = _occurrences(index, trace)
     if not occurrences:
         return None
-    return classify(occurrences[0][0], traceback,
-                    cold_start=cold is not None and trace.request_id in cold)
+    return classify(
+        occurrences[0][0], traceback, cold_start=cold is not None and trace.request_id in cold
+    )
 
 
 # ------------------------------------------------------------------ cold starts
 
 
-def cold_starts(index: TraceIndex, *, gap_s: float = 300.0, factor: float = 5.0,
-                min_extra_ms: float = 500.0, sample: int = 20,
-                min_sample: int = 5) -> dict[str, tuple[float, float]]:
+def cold_starts(
+    index: TraceIndex,
+    *,
+    gap_s: float = 300.0,
+    factor: float = 5.0,
+    min_extra_ms: float = 500.0,
+    sample: int = 20,
+    min_sample: int = 5,
+) -> dict[str, tuple[float, float]]:
     """First requests after a start that were far slower than the ones after them.
 
     The logs are cut into runs at idle gaps of ``gap_s`` seconds (a restart, a scale from
@@ -222,16 +242,22 @@ def cold_starts(index: TraceIndex, *, gap_s: float = 300.0, factor: float = 5.0,
     Returns:
         Request id -> (its duration ms, the median of the following ones).
     """
-    timed = sorted((t.start, t.total_ms, t.request_id) for t in index.traces.values()
-                   if not math.isnan(t.start) and t.total_ms is not None)
+    timed = sorted(
+        (t.start, t.total_ms, t.request_id)
+        for t in index.traces.values()
+        if not math.isnan(t.start) and t.total_ms is not None
+    )
     out: dict[str, tuple[float, float]] = {}
     run_start = 0
     for i in range(1, len(timed) + 1):
         if i < len(timed) and timed[i][0] - timed[i - 1][0] < gap_s:
             continue
         first = timed[run_start]
-        following = sorted(ms for _, ms, _ in timed[run_start + 1:min(i, run_start + 1 + sample)]
-                           if ms is not None)
+        following = sorted(
+            ms
+            for _, ms, _ in timed[run_start + 1 : min(i, run_start + 1 + sample)]
+            if ms is not None
+        )
         if len(following) >= min_sample and first[1] is not None:
             median = percentile(following, 50) or 0.0
             if first[1] >= factor * median and first[1] - median >= min_extra_ms:
@@ -293,8 +319,14 @@ class LiveStats:
     slowest: list[SlowTrace]
 
 
-def live_stats(index: TraceIndex, *, window_s: float = RECENT_S, buckets: int = 60,
-               now: float | None = None, slowest: int = 10) -> LiveStats:
+def live_stats(
+    index: TraceIndex,
+    *,
+    window_s: float = RECENT_S,
+    buckets: int = 60,
+    now: float | None = None,
+    slowest: int = 10,
+) -> LiveStats:
     """Per-tool calls, errors and percentiles over the last ``window_s`` seconds, and rates.
 
     The window shrinks to the time the logs really cover (so that a short log still fills the
@@ -353,8 +385,12 @@ def live_stats(index: TraceIndex, *, window_s: float = RECENT_S, buckets: int = 
             events[b] += 1
             entry = per_tool.get(tools[tool_id])
             if entry is None:
-                entry = per_tool[tools[tool_id]] = ([], [0] * buckets, [0] * buckets,
-                                                    [[] for _ in range(buckets)])
+                entry = per_tool[tools[tool_id]] = (
+                    [],
+                    [0] * buckets,
+                    [0] * buckets,
+                    [[] for _ in range(buckets)],
+                )
             entry[1][b] += 1
             if status == FAILED:
                 entry[2][b] += 1
@@ -365,19 +401,51 @@ def live_stats(index: TraceIndex, *, window_s: float = RECENT_S, buckets: int = 
     out_tools = []
     for name, (durations, calls, errs, per_bucket) in per_tool.items():
         durations.sort()
-        out_tools.append(ToolWindow(
-            name, sum(calls), sum(errs), percentile(durations, 50), percentile(durations, 95),
-            percentile(durations, 99), calls, errs,
-            [percentile(sorted(b), 95) or 0.0 for b in per_bucket]))
+        out_tools.append(
+            ToolWindow(
+                name,
+                sum(calls),
+                sum(errs),
+                percentile(durations, 50),
+                percentile(durations, 95),
+                percentile(durations, 99),
+                calls,
+                errs,
+                [percentile(sorted(b), 95) or 0.0 for b in per_bucket],
+            )
+        )
     out_tools.sort(key=lambda w: (-w.error_rate, w.tool))
     top = heapq.nlargest(slowest, slow)
     traces = index.traces
-    slowest_out = [SlowTrace(rid, ms, traces[rid].status, traces[rid].start_or_none,
-                             traces[rid].query) for ms, rid in top]
-    return LiveStats(start, now, width, out_tools, [n / width for n in events],
-                     [n / width for n in errors], requests, failed, slowest_out)
+    slowest_out = [
+        SlowTrace(rid, ms, traces[rid].status, traces[rid].start_or_none, traces[rid].query)
+        for ms, rid in top
+    ]
+    return LiveStats(
+        start,
+        now,
+        width,
+        out_tools,
+        [n / width for n in events],
+        [n / width for n in errors],
+        requests,
+        failed,
+        slowest_out,
+    )
 
 
-__all__ = ["RECENT_S", "ErrorGroup", "LiveStats", "SlowTrace", "ToolWindow",
-           "classify_trace", "cold_starts", "error_groups", "failure_text", "histogram",
-           "latest_time", "live_stats", "newest_failure"]
+__all__ = [
+    "RECENT_S",
+    "ErrorGroup",
+    "LiveStats",
+    "SlowTrace",
+    "ToolWindow",
+    "classify_trace",
+    "cold_starts",
+    "error_groups",
+    "failure_text",
+    "histogram",
+    "latest_time",
+    "live_stats",
+    "newest_failure",
+]

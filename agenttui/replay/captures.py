@@ -21,9 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agenttui import sources
-from agenttui.records import parse_time
-from agenttui.traces import TraceIndex
+from agenttui.ingest import sources
+from agenttui.ingest.records import parse_time
+from agenttui.model.traces import TraceIndex
 
 MAX_CAPTURE_BYTES = 64 << 20
 """Larger capture files are listed with a problem instead of being read."""
@@ -70,8 +70,9 @@ def _loads(raw: bytes) -> Any:
     return json.loads(raw.decode("utf-8", errors="surrogateescape"))
 
 
-def _text_field(obj: dict[str, Any], key: str, problems: list[str],
-                required: bool = True) -> str | None:
+def _text_field(
+    obj: dict[str, Any], key: str, problems: list[str], required: bool = True
+) -> str | None:
     value = obj.get(key)
     if value is None:
         if required:
@@ -219,8 +220,11 @@ class CaptureStore:
         if changed:
             with self.lock:
                 self._by_path = fresh
-                self._links = {p: link for p, link in self._links.items()
-                               if p in fresh and fresh[p] is known.get(p)}
+                self._links = {
+                    p: link
+                    for p, link in self._links.items()
+                    if p in fresh and fresh[p] is known.get(p)
+                }
                 self.generation += 1
         return changed
 

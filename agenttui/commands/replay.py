@@ -20,12 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agenttui import captures, config, history, replay
-from agenttui.captures import Capture
-from agenttui.sources import SourceError
+from agenttui import config
+from agenttui.ingest.sources import SourceError
+from agenttui.replay import captures, history
+from agenttui.replay import runner as replay
+from agenttui.replay.captures import Capture
 
-DEMO_NOTE = ("no replay target is configured; these captures come from the demo agent, "
-             "so they are replayed against it")
+DEMO_NOTE = (
+    "no replay target is configured; these captures come from the demo agent, "
+    "so they are replayed against it"
+)
 
 
 class _UsageError(Exception):
@@ -65,9 +69,15 @@ class ReplayOptions:
         if default is None and capture is not None and replay.is_demo_capture(capture):
             default = replay.demo_target()
         return replay.load_settings(
-            self.config, target_command=self.target_command, target_http=self.target_http,
-            target_callable=self.target_callable, env_pairs=self.env, timeout=self.timeout,
-            profile=self.profile, default_target=default)
+            self.config,
+            target_command=self.target_command,
+            target_http=self.target_http,
+            target_callable=self.target_callable,
+            env_pairs=self.env,
+            timeout=self.timeout,
+            profile=self.profile,
+            default_target=default,
+        )
 
     def history_dir(self) -> Path:
         """Where replay history goes."""
@@ -79,26 +89,49 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
     if "--config" not in p._option_string_actions:  # another feature may have added it
         p.add_argument("--config", metavar="FILE", help="config file (default ./agenttui.toml)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--target-command", metavar="CMD",
-                       help="replay target: a command (split like a shell would, never run by "
-                       "one); the input is JSON on stdin")
-    group.add_argument("--target-http", metavar="URL",
-                       help="replay target: POST {\"query\": ...} as JSON to URL")
-    group.add_argument("--target-callable", metavar="MOD:FN",
-                       help="replay target: package.module:function, run in a child process")
-    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="environment override for the replay (repeatable)")
+    group.add_argument(
+        "--target-command",
+        metavar="CMD",
+        help="replay target: a command (split like a shell would, never run by "
+        "one); the input is JSON on stdin",
+    )
+    group.add_argument(
+        "--target-http", metavar="URL", help='replay target: POST {"query": ...} as JSON to URL'
+    )
+    group.add_argument(
+        "--target-callable",
+        metavar="MOD:FN",
+        help="replay target: package.module:function, run in a child process",
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment override for the replay (repeatable)",
+    )
     p.add_argument("--timeout", metavar="S", help="seconds before a replay is killed (60)")
-    p.add_argument("--profile", choices=replay.PROFILES,
-                   help="'capture': apply the capture's recorded env, TOOL_TIMEOUT and cwd")
-    p.add_argument("--state-dir", metavar="DIR",
-                   help="replay history directory (default $XDG_STATE_HOME/agenttui)")
+    p.add_argument(
+        "--profile",
+        choices=replay.PROFILES,
+        help="'capture': apply the capture's recorded env, TOOL_TIMEOUT and cwd",
+    )
+    p.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="replay history directory (default $XDG_STATE_HOME/agenttui)",
+    )
 
 
 def add_tui_arguments(p: argparse.ArgumentParser) -> None:
     """The TUI's capture and replay flags."""
-    p.add_argument("--captures", action="append", default=[], metavar="DIR",
-                   help="also list failure captures (failed_*.json) from DIR")
+    p.add_argument(
+        "--captures",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also list failure captures (failed_*.json) from DIR",
+    )
     add_target_arguments(p)
 
 
@@ -117,11 +150,17 @@ def options(opts: argparse.Namespace, *, demo: bool = False) -> ReplayOptions:
         if not timeout > 0:
             raise replay.TargetError("--timeout: must be a positive number of seconds")
     return ReplayOptions(
-        config=opts.config, target_command=opts.target_command, target_http=opts.target_http,
-        target_callable=opts.target_callable, env=list(opts.env), timeout=timeout,
-        profile=opts.profile, state_dir=opts.state_dir,
+        config=opts.config,
+        target_command=opts.target_command,
+        target_http=opts.target_http,
+        target_callable=opts.target_callable,
+        env=list(opts.env),
+        timeout=timeout,
+        profile=opts.profile,
+        state_dir=opts.state_dir,
         captures_dirs=list(getattr(opts, "captures", []) or []),
-        default_target=replay.demo_target() if demo else None)
+        default_target=replay.demo_target() if demo else None,
+    )
 
 
 def check(opts: ReplayOptions) -> None:
@@ -141,25 +180,38 @@ def check(opts: ReplayOptions) -> None:
 
 
 def _replay_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="agenttui replay",
-                description="Replay failure captures against a local agent and say whether "
-                "each still fails. Exit code 0 only if none reproduced.")
-    p.add_argument("paths", nargs="+", metavar="CAPTURE_OR_DIR",
-                   help="capture files, or directories / globs holding failed_*.json")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help="replays run at the same time (1)")
+    p = _Parser(
+        prog="agenttui replay",
+        description="Replay failure captures against a local agent and say whether "
+        "each still fails. Exit code 0 only if none reproduced.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="CAPTURE_OR_DIR",
+        help="capture files, or directories / globs holding failed_*.json",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="replays run at the same time (1)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON lines")
     add_target_arguments(p)
     return p
 
 
 def _export_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="agenttui export-test",
-                description="Write a pytest file that replays a capture through the target "
-                "and asserts it does not fail.")
+    p = _Parser(
+        prog="agenttui export-test",
+        description="Write a pytest file that replays a capture through the target "
+        "and asserts it does not fail.",
+    )
     p.add_argument("capture", metavar="CAPTURE", help="a failed_*.json capture file")
-    p.add_argument("-o", "--output", metavar="FILE",
-                   help="where to write it (default ./test_replay_<request id>.py)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where to write it (default ./test_replay_<request id>.py)",
+    )
     add_target_arguments(p)
     return p
 
@@ -172,8 +224,13 @@ def main(command: str, argv: Sequence[str]) -> int:
             return _replay(opts)
         opts = _export_parser().parse_args(list(argv))
         return _export(opts)
-    except (_UsageError, replay.TargetError, config.ConfigError, SourceError,
-            history.HistoryError) as exc:
+    except (
+        _UsageError,
+        replay.TargetError,
+        config.ConfigError,
+        SourceError,
+        history.HistoryError,
+    ) as exc:
         print(f"agenttui: error: {exc}", file=sys.stderr)
         return 2
 
@@ -194,8 +251,7 @@ def _replay(opts: argparse.Namespace) -> int:
         if not cap.replayable:
             continue
         s = ropts.settings(cap)
-        if (s.target.setting == "demo agent" and ropts.default_target is None
-                and not noted):
+        if s.target.setting == "demo agent" and ropts.default_target is None and not noted:
             print(f"agenttui: {DEMO_NOTE}", file=sys.stderr)
             noted = True
         settings[cap.path] = s
@@ -205,8 +261,13 @@ def _replay(opts: argparse.Namespace) -> int:
 
     def one(cap: Capture) -> dict[str, Any]:
         if not cap.replayable:
-            return {"capture": cap.path, "request_id": cap.request_id, "verdict": "skipped",
-                    "duration_ms": None, "error": cap.problem}
+            return {
+                "capture": cap.path,
+                "request_id": cap.request_id,
+                "verdict": "skipped",
+                "duration_ms": None,
+                "error": cap.problem,
+            }
         result = replay.replay(cap, settings[cap.path])
         out = result.summary()
         try:
@@ -232,8 +293,11 @@ def _replay(opts: argparse.Namespace) -> int:
                 _print(out, opts.json)
     if first_error:
         raise first_error[0]
-    summary = {"total": len(caps), **{v: counts.get(v, 0) for v in replay.VERDICTS},
-               "skipped": counts.get("skipped", 0)}
+    summary = {
+        "total": len(caps),
+        **{v: counts.get(v, 0) for v in replay.VERDICTS},
+        "skipped": counts.get("skipped", 0),
+    }
     if opts.json:
         print(json.dumps({"summary": summary}), flush=True)
     else:
@@ -245,7 +309,7 @@ def _print(out: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(out, ensure_ascii=True), flush=True)
         return
-    from agenttui.sanitize import clean
+    from agenttui.output.sanitize import clean
 
     dur = "-" if out["duration_ms"] is None else f"{out['duration_ms']:.0f}ms"
     error = clean(str(out["error"] or ""))[:100]
@@ -264,7 +328,7 @@ def _export(opts: argparse.Namespace) -> int:
     settings = ropts.settings(cap)
     if settings.target.setting == "demo agent" and ropts.default_target is None:
         print(f"agenttui: {DEMO_NOTE}", file=sys.stderr)
-    from agenttui import export_test
+    from agenttui.replay import export as export_test
 
     path = opts.output or export_test.default_path(cap)
     try:

@@ -9,8 +9,8 @@ from typing import IO, Any
 
 import orjson
 
-from agenttui import sources
-from agenttui.sanitize import clean
+from agenttui.ingest import sources
+from agenttui.output.sanitize import clean
 from agenttui.session import Session
 
 STDIN_WAIT_S = 1.0
@@ -22,7 +22,7 @@ def describe(session: Session) -> list[dict[str, Any]]:
     compressed or spooled input)."""
     session.discover()
     if any(spec.kind == "stdin" for spec in session.specs):
-        from agenttui.spool import stdin_spool
+        from agenttui.ingest.spool import stdin_spool
 
         spool = stdin_spool()
         deadline = time.monotonic() + STDIN_WAIT_S
@@ -35,7 +35,9 @@ def describe(session: Session) -> list[dict[str, Any]]:
     for lf, shape, reason in session.formats():
         entry: dict[str, Any] = {
             "path": lf.name if lf.label else sources.display_path(lf.path),
-            "shape": shape, "reason": reason}
+            "shape": shape,
+            "reason": reason,
+        }
         if lf.finished:
             entry["note"] = "compressed: read once, not tailed"
         out.append(entry)

@@ -1,8 +1,9 @@
 """Log shapes: what library wrote a file, told from its first lines, and how to read it.
 
 Every file generation gets a shape when its first lines are read (see :func:`detect`); the shape
-picks the function that turns each line into a :class:`~agenttui.records.Record`. structlog and
-plain JSON use :func:`agenttui.records.normalise` unchanged (the hot path); every other shape
+picks the function that turns each line into a
+:class:`~agenttui.ingest.records.Record`. structlog and
+plain JSON use :func:`agenttui.ingest.records.normalise` unchanged (the hot path); every other shape
 first rewrites the decoded object into the same field names and then normalises that:
 
 * ``structlog`` / ``json``: JSON objects (``event`` / ``msg`` / ``message``...), the default;
@@ -40,7 +41,7 @@ import orjson
 
 from agenttui import config
 from agenttui.config import ConfigError
-from agenttui.records import (
+from agenttui.ingest.records import (
     RAW_RECORD,
     Kind,
     Record,
@@ -90,6 +91,7 @@ class Shape:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def _loads(line: bytes) -> Any:
     try:
         return orjson.loads(line)
@@ -97,8 +99,13 @@ def _loads(line: bytes) -> Any:
         return _lenient(line)
 
 
-def _json_shape(name: str, canon: Callable[[dict[str, Any]], dict[str, Any]],
-                *, show_canonical: bool = False, host_key: str | None = None) -> Shape:
+def _json_shape(
+    name: str,
+    canon: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    show_canonical: bool = False,
+    host_key: str | None = None,
+) -> Shape:
     """A shape of one JSON object per line, rewritten by ``canon`` into the usual names."""
 
     def dec(line: bytes) -> Decoded:
@@ -139,6 +146,7 @@ def _err_object(value: Any) -> str | None:
 
 # --------------------------------------------------------------------------- loguru
 
+
 def _loguru(obj: dict[str, Any]) -> dict[str, Any]:
     record = obj["record"]
     out: dict[str, Any] = {}
@@ -162,6 +170,7 @@ def _loguru(obj: dict[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- pino / bunyan
 
+
 def _pino(obj: dict[str, Any]) -> dict[str, Any]:
     c = dict(obj)
     if "request_id" not in c:
@@ -182,6 +191,7 @@ def _pino(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- python-json-logger
+
 
 def _pjl(obj: dict[str, Any]) -> dict[str, Any]:
     c = dict(obj)
@@ -255,9 +265,16 @@ def _journald(obj: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- logfmt
 
 _LOGFMT_PAIR: Final = re.compile(
-    r"""\s*([A-Za-z_@][\w.@\-/]*)=("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s]*)""")
-_LITERALS: Final[dict[str, Any]] = {"None": None, "null": None, "True": True, "true": True,
-                                    "False": False, "false": False}
+    r"""\s*([A-Za-z_@][\w.@\-/]*)=("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s]*)"""
+)
+_LITERALS: Final[dict[str, Any]] = {
+    "None": None,
+    "null": None,
+    "True": True,
+    "true": True,
+    "False": False,
+    "false": False,
+}
 
 
 def parse_logfmt(text: str) -> dict[str, Any] | None:
@@ -315,6 +332,7 @@ def _logfmt_record(line: bytes) -> Record:
 
 # --------------------------------------------------------------------------- OTLP JSON
 
+
 def any_value(value: Any) -> Any:
     """An OTLP ``AnyValue`` (``{"stringValue": ...}``...) as a plain value."""
     if not isinstance(value, dict):
@@ -329,8 +347,9 @@ def any_value(value: Any) -> Any:
         except (TypeError, ValueError):
             return raw
     if "arrayValue" in value:
-        items = value["arrayValue"].get("values", []) if isinstance(value["arrayValue"],
-                                                                     dict) else []
+        items = (
+            value["arrayValue"].get("values", []) if isinstance(value["arrayValue"], dict) else []
+        )
         return [any_value(v) for v in items]
     if "kvlistValue" in value:
         kv = value["kvlistValue"]
@@ -358,8 +377,14 @@ def _nanos(value: Any) -> float | None:
     return x / 1e9 if x > 0 else None
 
 
-_SEVERITY: Final = ((4, "trace"), (8, "debug"), (12, "info"), (16, "warning"), (20, "error"),
-                    (24, "fatal"))
+_SEVERITY: Final = (
+    (4, "trace"),
+    (8, "debug"),
+    (12, "info"),
+    (16, "warning"),
+    (20, "error"),
+    (24, "fatal"),
+)
 _REQUEST_ATTRS: Final = ("request_id", "request.id", "app.request_id", "http.request.id")
 
 
@@ -372,8 +397,9 @@ def _severity(number: Any) -> str | None:
 
 
 def _resource(res: dict[str, Any]) -> dict[str, Any]:
-    attrs = attributes(res.get("resource", {}).get("attributes")
-                       if isinstance(res.get("resource"), dict) else None)
+    attrs = attributes(
+        res.get("resource", {}).get("attributes") if isinstance(res.get("resource"), dict) else None
+    )
     out: dict[str, Any] = {}
     host = attrs.get("host.name") or attrs.get("k8s.pod.name") or attrs.get("service.instance.id")
     if host is not None:
@@ -427,8 +453,11 @@ def _otlp_log(rec: dict[str, Any], res: dict[str, Any]) -> dict[str, Any]:
         etype = attrs.get("exception.type") or attrs.get("error.type")
         if etype is not None:
             stack = attrs.get("exception.stacktrace")
-            c["error"] = stack if isinstance(stack, str) and stack.strip() else (
-                f"{etype}: {attrs.get('exception.message', '')}".rstrip(": "))
+            c["error"] = (
+                stack
+                if isinstance(stack, str) and stack.strip()
+                else (f"{etype}: {attrs.get('exception.message', '')}".rstrip(": "))
+            )
     return {k: v for k, v in c.items() if v is not None}
 
 
@@ -474,18 +503,33 @@ def _otlp_span(span: dict[str, Any], res: dict[str, Any]) -> list[dict[str, Any]
         if call_id is not None:
             base["call_id"] = call_id
         first = {**base, "event": "tool_call_start", "timestamp": start, "level": "info"}
-        last = {**base, "event": "tool_call_failed" if error else "tool_call_success",
-                "timestamp": end, "duration_ms": took, "level": "error" if error else "info"}
+        last = {
+            **base,
+            "event": "tool_call_failed" if error else "tool_call_success",
+            "timestamp": end,
+            "duration_ms": took,
+            "level": "error" if error else "info",
+        }
     elif op == "invoke_agent":
         query = attrs.get("query") or attrs.get("gen_ai.prompt")
         first = {**base, "event": "request_start", "timestamp": start, "level": "info"}
         if query is not None:
             first["query"] = query
-        last = {**base, "event": "request_failed" if error else "request_success",
-                "timestamp": end, "duration_ms": took, "level": "error" if error else "info"}
+        last = {
+            **base,
+            "event": "request_failed" if error else "request_success",
+            "timestamp": end,
+            "duration_ms": took,
+            "level": "error" if error else "info",
+        }
     else:
-        one = {**base, "event": name or "span", "timestamp": start, "duration_ms": took,
-               "level": "error" if error else "info"}
+        one = {
+            **base,
+            "event": name or "span",
+            "timestamp": start,
+            "duration_ms": took,
+            "level": "error" if error else "info",
+        }
         if error:
             one["error"] = error
         return [one]
@@ -515,7 +559,7 @@ def _otlp_expand(line: bytes) -> list[Decoded]:
         return [(obj, normalise(obj))]
     dicts.sort(key=lambda d: d["timestamp"] if isinstance(d.get("timestamp"), float) else 0.0)
     out: list[Decoded] = [(d, normalise(d)) for d in dicts]
-    return out[:max(1, len(line))]
+    return out[: max(1, len(line))]
 
 
 def _otlp_dicts(obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -539,18 +583,46 @@ def _otlp_single(line: bytes) -> Decoded:
 
 # --------------------------------------------------------------------------- mapping
 
-MAPPING_FIELDS: Final = ("message", "level", "time", "request_id", "tool", "call_id",
-                         "duration_ms", "duration_s", "error", "query")
-MAPPING_EVENTS: Final = {"request_start": Kind.REQUEST_START, "request_end": Kind.REQUEST_OK,
-                         "request_failed": Kind.REQUEST_FAIL, "tool_start": Kind.TOOL_START,
-                         "tool_success": Kind.TOOL_OK, "tool_failure": Kind.TOOL_FAIL}
-_CANONICAL_EVENT: Final = {Kind.REQUEST_START: "request_start", Kind.REQUEST_OK: "request_success",
-                           Kind.REQUEST_FAIL: "request_failed", Kind.TOOL_START: "tool_call_start",
-                           Kind.TOOL_OK: "tool_call_success", Kind.TOOL_FAIL: "tool_call_failed"}
-_CANONICAL_KEY: Final = {"message": "event", "level": "level", "time": "timestamp",
-                         "request_id": "request_id", "tool": "tool", "call_id": "call_id",
-                         "duration_ms": "duration_ms", "duration_s": "duration",
-                         "error": "error", "query": "query"}
+MAPPING_FIELDS: Final = (
+    "message",
+    "level",
+    "time",
+    "request_id",
+    "tool",
+    "call_id",
+    "duration_ms",
+    "duration_s",
+    "error",
+    "query",
+)
+MAPPING_EVENTS: Final = {
+    "request_start": Kind.REQUEST_START,
+    "request_end": Kind.REQUEST_OK,
+    "request_failed": Kind.REQUEST_FAIL,
+    "tool_start": Kind.TOOL_START,
+    "tool_success": Kind.TOOL_OK,
+    "tool_failure": Kind.TOOL_FAIL,
+}
+_CANONICAL_EVENT: Final = {
+    Kind.REQUEST_START: "request_start",
+    Kind.REQUEST_OK: "request_success",
+    Kind.REQUEST_FAIL: "request_failed",
+    Kind.TOOL_START: "tool_call_start",
+    Kind.TOOL_OK: "tool_call_success",
+    Kind.TOOL_FAIL: "tool_call_failed",
+}
+_CANONICAL_KEY: Final = {
+    "message": "event",
+    "level": "level",
+    "time": "timestamp",
+    "request_id": "request_id",
+    "tool": "tool",
+    "call_id": "call_id",
+    "duration_ms": "duration_ms",
+    "duration_s": "duration",
+    "error": "error",
+    "query": "query",
+}
 
 
 class MappingError(ConfigError):
@@ -647,8 +719,13 @@ SHAPES: Final[dict[str, Shape]] = {
     "python-json-logger": _json_shape("python-json-logger", _pjl),
     "journald": _json_shape("journald", _journald, show_canonical=True, host_key="host"),
     "logfmt": Shape("logfmt", _logfmt_record, _logfmt_decode),
-    "otlp": Shape("otlp", lambda line: _otlp_single(line)[1], _otlp_single,
-                  expand=_otlp_expand, host_key="host"),
+    "otlp": Shape(
+        "otlp",
+        lambda line: _otlp_single(line)[1],
+        _otlp_single,
+        expand=_otlp_expand,
+        host_key="host",
+    ),
 }
 NAMES: Final = (*SHAPES, "mapping")
 
@@ -674,13 +751,15 @@ def _why(keys: Iterable[str]) -> str:
     return ", ".join(sorted(keys))
 
 
-def detect_object(obj: dict[str, Any], mapping: dict[str, Any] | None = None
-                  ) -> tuple[str, str] | None:
+def detect_object(
+    obj: dict[str, Any], mapping: dict[str, Any] | None = None
+) -> tuple[str, str] | None:
     """The shape of one JSON object and the keys that decided it (None: plain JSON)."""
     keys = obj.keys()
     if "resourceLogs" in keys or "resourceSpans" in keys:
         return "otlp", "OTLP JSON export batch: " + _why(
-            k for k in ("resourceLogs", "resourceSpans") if k in keys)
+            k for k in ("resourceLogs", "resourceSpans") if k in keys
+        )
     if "__REALTIME_TIMESTAMP" in keys and "MESSAGE" in keys:
         inner = obj["MESSAGE"]
         if isinstance(inner, str) and inner.lstrip().startswith("{"):
@@ -690,8 +769,9 @@ def detect_object(obj: dict[str, Any], mapping: dict[str, Any] | None = None
     if isinstance(record, dict) and "text" in keys and "level" in record and "time" in record:
         return "loguru", "loguru serialize=True: text, record{level, time, extra}"
     if mapping:
-        hits = [v for k, v in mapping.items() if k in MAPPING_FIELDS and _path_get(obj, v)
-                is not None]
+        hits = [
+            v for k, v in mapping.items() if k in MAPPING_FIELDS and _path_get(obj, v) is not None
+        ]
         if hits:
             return "mapping", f"[mapping] in agenttui.toml: {_why(hits)}"
     level = obj.get("level")
@@ -700,12 +780,14 @@ def detect_object(obj: dict[str, Any], mapping: dict[str, Any] | None = None
         return "bunyan", "bunyan: v=0, numeric level, hostname, time (ISO)"
     if numeric and isinstance(obj.get("time"), int) and ("msg" in keys or "pid" in keys):
         return "pino", "pino: numeric level, time (ms), " + _why(
-            k for k in ("msg", "pid", "hostname", "reqId") if k in keys)
+            k for k in ("msg", "pid", "hostname", "reqId") if k in keys
+        )
     if "event" in keys:
         return "structlog", "structlog JSON: event"
     if "levelname" in keys or "asctime" in keys:
         return "python-json-logger", "python-json-logger: " + _why(
-            k for k in ("message", "levelname", "asctime") if k in keys)
+            k for k in ("message", "levelname", "asctime") if k in keys
+        )
     return None
 
 
@@ -760,6 +842,7 @@ def head_lines(fd: int, start: int = 0, size: int = DETECT_BYTES) -> list[bytes]
 
 
 # --------------------------------------------------------------------------- reading back
+
 
 def line_start(pread: Callable[[int, int], bytes], loc_offset: int) -> int:
     """The start of the line that holds byte ``loc_offset`` (the byte after a newline)."""

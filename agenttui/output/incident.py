@@ -11,23 +11,23 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from agenttui import secrets
-from agenttui.classify import Classification
-from agenttui.events import Event
-from agenttui.records import Kind, format_traceback
-from agenttui.report import iso, trace_dict
-from agenttui.sanitize import clean
+from agenttui.ingest.records import Kind, format_traceback
+from agenttui.model.classify import Classification
+from agenttui.model.events import Event
+from agenttui.model.traces import Trace
+from agenttui.model.triage import classify_trace, cold_starts
+from agenttui.output import secrets
+from agenttui.output.sanitize import clean
+from agenttui.output.views import iso, trace_dict
 from agenttui.session import Session
-from agenttui.traces import Trace
-from agenttui.triage import classify_trace, cold_starts
 
 ReplayHook = Callable[[str], list[dict[str, Any]]]
 """Given a request id, the replay verdicts to list in the note (the replay feature plugs in)."""
 
 mask_text = secrets.mask
-"""Secret-looking values in a text masked (:func:`agenttui.secrets.mask`)."""
+"""Secret-looking values in a text masked (:func:`agenttui.output.secrets.mask`)."""
 mask = secrets.mask_fields
-"""A JSON value with secrets masked (:func:`agenttui.secrets.mask_fields`)."""
+"""A JSON value with secrets masked (:func:`agenttui.output.secrets.mask_fields`)."""
 
 
 def traceback_plain(exception: Any) -> str | None:
@@ -62,8 +62,9 @@ def _event_json(event: Event) -> Any:
     return {"raw": event.raw.decode("utf-8", "backslashreplace")}
 
 
-def incident_dict(session: Session, trace: Trace,
-                  replay: ReplayHook | None = None) -> dict[str, Any]:
+def incident_dict(
+    session: Session, trace: Trace, replay: ReplayHook | None = None
+) -> dict[str, Any]:
     """The whole trace as JSON: the ``traces --json`` fields, ``failure_class``,
     ``full_events`` (every event as logged; raw lines as ``{"raw": ...}``) and ``replay``
     (secrets masked)."""
@@ -71,9 +72,17 @@ def incident_dict(session: Session, trace: Trace,
     with session.lock:
         out = trace_dict(session.index, trace)
     found = explain(session, trace, events)
-    out["failure_class"] = None if found is None else {
-        "class": found.cls.key, "title": found.cls.title, "evidence": found.evidence,
-        "explanation": found.cls.explanation, "fix": found.cls.fix}
+    out["failure_class"] = (
+        None
+        if found is None
+        else {
+            "class": found.cls.key,
+            "title": found.cls.title,
+            "evidence": found.evidence,
+            "explanation": found.cls.explanation,
+            "fix": found.cls.fix,
+        }
+    )
     out["full_events"] = [_event_json(e) for e in events]
     out["replay"] = replay(trace.request_id) if replay is not None else []
     masked = mask(out)
@@ -95,8 +104,7 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
-def incident_markdown(session: Session, trace: Trace,
-                      replay: ReplayHook | None = None) -> str:
+def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None = None) -> str:
     """A Markdown incident note for one trace (secrets masked; control characters from the
     logs made visible, so that printing it to a terminal is safe)."""
     data = incident_dict(session, trace, replay)
@@ -121,11 +129,23 @@ def incident_markdown(session: Session, trace: Trace,
         lines.append(f"- error: `{_cell(mask_text(str(error)))}`")
     fc = data["failure_class"]
     if fc is not None:
-        lines += ["", f"## Failure class: {fc['title']}", "",
-                  f"Why this class: {fc['evidence']}.", "", fc["explanation"], "",
-                  f"**Fix:** {fc['fix']}"]
-    lines += ["", "## Timeline", "", "| time (UTC) | offset | event | tool | took | error |",
-              "| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            f"## Failure class: {fc['title']}",
+            "",
+            f"Why this class: {fc['evidence']}.",
+            "",
+            fc["explanation"],
+            "",
+            f"**Fix:** {fc['fix']}",
+        ]
+    lines += [
+        "",
+        "## Timeline",
+        "",
+        "| time (UTC) | offset | event | tool | took | error |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     start = trace.start_or_none
     for event in events:
         rec = event.record
@@ -133,9 +153,11 @@ def incident_markdown(session: Session, trace: Trace,
             lines.append(f"| | | (not JSON) | | | {_cell(mask_text(repr(event.raw)[:80]))} |")
             continue
         took = "" if rec.duration_ms is None else f"{rec.duration_ms:g} ms"
-        lines.append(f"| {iso(rec.ts) or '?'} | {_offset(rec.ts, start)} "
-                     f"| {_cell(rec.message or rec.level or '')} | {_cell(rec.tool or '')} "
-                     f"| {took} | {_cell(mask_text(rec.error or ''))} |")
+        lines.append(
+            f"| {iso(rec.ts) or '?'} | {_offset(rec.ts, start)} "
+            f"| {_cell(rec.message or rec.level or '')} | {_cell(rec.tool or '')} "
+            f"| {took} | {_cell(mask_text(rec.error or ''))} |"
+        )
     lines += ["", "## Tool calls", ""]
     for t in data["tools"]:
         took = _took(t["duration_ms"])
@@ -161,5 +183,13 @@ def incident_markdown(session: Session, trace: Trace,
     return clean("\n".join(lines), multiline=True)
 
 
-__all__ = ["ReplayHook", "explain", "failing_event", "incident_dict",
-           "incident_markdown", "mask", "mask_text", "traceback_plain"]
+__all__ = [
+    "ReplayHook",
+    "explain",
+    "failing_event",
+    "incident_dict",
+    "incident_markdown",
+    "mask",
+    "mask_text",
+    "traceback_plain",
+]

@@ -1,4 +1,4 @@
-"""Child process of a ``callable`` replay target: ``python -m agenttui.replay_child mod:fn``.
+"""Child process of a ``callable`` replay target: ``python -m agenttui.replay.child mod:fn``.
 
 Reads the request ``{"query", "request_id", "context"}`` as JSON on stdin, imports the function
 and calls it: with the query as its only argument, plus ``request_id`` and ``context`` as keyword
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the callable named by ``argv[0]`` on the request read from stdin."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m agenttui.replay_child package.module:function", file=sys.stderr)
+        print("usage: python -m agenttui.replay.child package.module:function", file=sys.stderr)
         return 2
     try:
         fn = _resolve(args[0])

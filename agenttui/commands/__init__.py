@@ -1,0 +1,1 @@
+"""Commands: the headless sub-commands, one module each."""

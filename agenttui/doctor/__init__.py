@@ -1,0 +1,1 @@
+"""Doctor: the production checklist run as checks."""

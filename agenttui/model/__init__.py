@@ -1,0 +1,1 @@
+"""Model: traces, events, error signatures, failure classes, triage and the query language."""

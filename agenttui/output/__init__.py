@@ -1,0 +1,1 @@
+"""Output: plain data views, incident notes, secret masking and terminal-safe text."""

@@ -1,0 +1,1 @@
+"""Replay: failure captures, replay targets, verdicts, history and export to a test."""
