@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agenttui.ingest import bulk, shapes, sources
+from agenttui.ingest.lines import salvage
 from agenttui.ingest.records import Record
 from agenttui.ingest.sources import FileTable, LogFile, Spec
 from agenttui.model.events import Event, EventReader
@@ -24,6 +25,8 @@ WATCH_DEBOUNCE_MS = 10
 """watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
 WATCH_STEP_MS = 5
 POLL_FALLBACK_MS = 500
+SWEEP_MIN_S = 2.0
+"""Every source is walked again at least this often while following (missed events)."""
 PREVIEW_MIN_BYTES = 64 << 20
 """With more than this to read, the newest part of each file is shown before the rest."""
 PREVIEW_BYTES = 4 << 20
@@ -71,28 +74,44 @@ class Session:
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
         self._copies: set[tuple[int, int]] = set()
         """Compressed files found to hold lines already read (a rotated log compressed)."""
+        self._on_chunk: Callable[[int], None] | None = None
+        self._swept_at = 0.0
+        self._sweep_cost = 0.0
+        self.cut_lines = 0
+        """Lines longer than the cap (:data:`sources.MAX_LINE`): indexed from their start."""
+        self.follow_problem: str | None = None
+        """Why following degraded (the file watcher failed), or None."""
 
     # ---------------------------------------------------------------- files
 
-    def discover(self) -> list[LogFile]:
+    def discover(self, candidates: list[str] | None = None) -> list[LogFile]:
         """Open files that appeared since the last call (new files in directories, globs).
 
         A file is known by its inode, not its name: a known file that shows up under a new
         name (logrotate renamed it inside a watched directory) is read on where it was, never
         again from its start; the same file under two names is read once; and a new file that
-        is a copy of a known one whose own file was truncated since (``copytruncate``) takes
-        that file's place, so that its unread lines are read from the copy.
+        is a copy of a known one whose own file was truncated since (``copytruncate``, seen in
+        either order) takes that file's place, so that its unread lines are read from the copy.
+
+        Args:
+            candidates: Only look at these paths (the watcher's events; each is checked
+                against the sources first); default: walk every source.
         """
         table = self.table
-        known = {(lf.dev, lf.ino): lf for lf in table.live() if lf.fd is not None and not lf.gone}
+        if candidates is None:
+            found = sources.expand(self.specs)
+        else:
+            found = [p for p in candidates if sources.matches(self.specs, p)]
+        known = {(lf.dev, lf.ino): lf for lf in table.live() if lf.ino and not lf.gone}
         seen: set[tuple[int, int]] = set()
         paths: list[str] = []
         displaced: list[LogFile] = []
-        for path in sources.expand(self.specs):
+        for path in found:
             try:
                 st = os.stat(path)
             except OSError:
-                paths.append(path)  # gone meanwhile, or unreadable: open() records why
+                if candidates is None or table.current(path) is None:
+                    paths.append(path)  # gone meanwhile, or unreadable: open() records why
                 continue
             key = (st.st_dev, st.st_ino)
             if key in seen or key in self._copies:
@@ -104,13 +123,16 @@ class Session:
                 old = table.move(lf, path)
                 if old is not None:
                     displaced.append(old)
+        live = set(table.live())
         for old in displaced:
-            if old not in table.live():
+            if old not in live:
                 table.retire(old)  # rotated out of view (deleted, compressed): drained
         new = []
         copies: set[str] = set()
         for path in paths:
             if table.current(path) is not None:
+                continue
+            if candidates is not None and not os.path.exists(path):
                 continue
             original, truncated = table.copy_of(path)
             if original is not None:
@@ -159,8 +181,11 @@ class Session:
         return verdict.shape
 
     def _detect_head(self, lf: LogFile) -> None:
-        if lf.shape is None and lf.fd is not None:
-            self._decide(lf, shapes.head_lines(lf.fd, lf.offset))
+        if lf.shape is None:
+            with self.table.lock:
+                fd = self.table.fd(lf)
+                if fd is not None:
+                    self._decide(lf, shapes.head_lines(fd, lf.offset))
 
     def formats(self) -> list[tuple[LogFile, str, str]]:
         """Each file read: (file, shape name, why), telling the shape of unread files now."""
@@ -169,7 +194,7 @@ class Session:
             if lf.gone and lf.retired:
                 continue
             self._detect_head(lf)
-            if lf.fd is None:
+            if lf.ino == 0:
                 out.append((lf, "-", lf.problem or "not readable"))
             elif lf.shape is None:
                 out.append((lf, "json", lf.shape_reason or "empty so far"))
@@ -204,11 +229,15 @@ class Session:
     @property
     def problems(self) -> list[str]:
         """One line per live file that cannot be read."""
-        return [
+        out = [
             f"{sources.display_path(lf.path)}: {lf.problem}"
             for lf in self.table.live()
             if lf.problem
         ]
+        for extra in (self.table.fd_problem, self.follow_problem):
+            if extra:
+                out.append(extra)
+        return out
 
     # ---------------------------------------------------------------- reading
 
@@ -242,7 +271,9 @@ class Session:
                 break
             size = sources.file_size(lf)
             self._detect_head(lf)
-            own_end, children = bulk.start_children(lf, size, parts)
+            with self.table.lock:
+                self.table.fd(lf)
+                own_end, children = bulk.start_children(lf, size, parts)
             try:
                 while stop is None or not stop.is_set():
                     before = lf.offset
@@ -281,31 +312,50 @@ class Session:
         preview = TraceIndex()
         for lf in files:
             size = sources.file_size(lf)
-            if lf.fd is None or size == 0:
-                continue
-            lf.offset = bulk.line_start_after(lf.fd, max(0, size - PREVIEW_BYTES), size)
+            with self.table.lock:
+                fd = self.table.fd(lf)
+                if fd is None or size == 0:
+                    continue
+                lf.offset = bulk.line_start_after(fd, max(0, size - PREVIEW_BYTES), size)
             while self._read(lf, preview, end=size, locked=False):
                 pass
             lf.offset = 0
         return preview
 
-    def poll(self) -> int:
+    def poll(self, changed: Iterable[str] | None = None) -> int:
         """Read what was appended since the last call; notice new and rotated files.
+
+        Args:
+            changed: Paths the watcher reported (absolute): only they are looked at, plus the
+                files still open (recently active, or draining after a rotation). Default:
+                every source (a full sweep).
 
         Returns:
             Number of lines read.
         """
         before = self.index.lines
-        self.discover()
-        for lf in self.table.live():
-            for gen in sources.check_rotation(self.table, lf):
+        table = self.table
+        if changed is None:
+            self.discover()
+            targets = table.live()
+        else:
+            paths = list(dict.fromkeys(changed))
+            self.discover([p for p in paths if table.current(p) is None])
+            targets = [lf for lf in map(table.current, paths) if lf is not None]
+            if not paths:  # nothing reported: the recently active files, in case
+                targets = table.active()
+        for lf in targets:
+            for gen in sources.check_rotation(table, lf):
                 while self._read(gen):
                     pass
             if lf.gone:
                 self.reader.clear()
-        for lf in self.table.draining():
-            while sources.check_retired(lf) and self._read(lf):
+        for lf in table.draining():
+            while sources.check_retired(table, lf) and self._read(lf):
                 pass
+        for lf in table.release_drained():
+            if lf.gone:
+                self.reader.clear()
         read = self.index.lines - before
         self._rate.append((time.monotonic(), self.index.lines))
         return read
@@ -322,6 +372,11 @@ class Session:
         chunk = sources.read_lines(self.table, lf, end=end)
         if chunk is None:
             return False
+        if not chunk.lines:
+            return True  # a hole or the rest of a long line was skipped
+        for i in chunk.cut:
+            chunk.lines[i] = salvage(chunk.lines[i])
+        self.cut_lines += len(chunk.cut)
         target = self.index if index is None else index
         base = lf.id << OFFSET_BITS
         add = target.add
@@ -344,6 +399,8 @@ class Session:
             with self.lock:
                 for offset, rec in zip(offsets[start : start + LOCKED_SLICE], records, strict=True):
                     add(rec, base | offset)
+        if self._on_chunk is not None and lines:
+            self._on_chunk(len(lines))
         return True
 
     def _read_multi(
@@ -363,24 +420,38 @@ class Session:
                     target.add(rec, base | (offset + k))
 
     def follow(self, on_change: Callable[[int], None], stop: threading.Event) -> None:
-        """Tail every source until ``stop`` is set, calling ``on_change(lines)`` after reads.
+        """Tail every source until ``stop`` is set, calling ``on_change(lines)`` as lines are
+        read (after each chunk: a fast writer never makes the callbacks come in bursts).
 
-        Uses watchfiles for change notification, and polls at least every
-        ``POLL_FALLBACK_MS`` in case a notification is missed (network filesystems).
+        A change costs work for the files it names: the watcher's events (watchfiles, a few
+        tens of milliseconds of debounce) say which paths changed, and new files are found
+        through them. Without events, the files still open (recently active, or draining
+        after a rotation) are looked at every ``POLL_FALLBACK_MS``, and every source is swept
+        now and then (:meth:`_sweep_due`) in case an event was missed (network filesystems).
         """
         import watchfiles
 
         roots = sources.watch_roots(self.specs)
-        n = self.poll()
-        if n:
-            on_change(n)
-        if not roots:
-            while not stop.wait(POLL_FALLBACK_MS / 1000):
-                n = self.poll()
-                if n:
-                    on_change(n)
-            return
-        for _changes in watchfiles.watch(
+        self._on_chunk = on_change
+        try:
+            self._sweep(on_change)
+            if not roots:
+                while not stop.wait(POLL_FALLBACK_MS / 1000):
+                    self._sweep(on_change)
+                return
+            try:
+                self._watch(roots, on_change, stop, watchfiles)
+            except (OSError, RuntimeError) as exc:  # no inotify left, watcher died: poll
+                self.follow_problem = f"file watcher failed ({exc}); polling instead"
+                while not stop.wait(POLL_FALLBACK_MS / 1000):
+                    self._sweep(on_change)
+        finally:
+            self._on_chunk = None
+
+    def _watch(
+        self, roots: list[str], on_change: Callable[[int], None], stop: threading.Event, wf: Any
+    ) -> None:
+        for changes in wf.watch(
             *roots,
             debounce=WATCH_DEBOUNCE_MS,
             step=WATCH_STEP_MS,
@@ -389,10 +460,27 @@ class Session:
             yield_on_timeout=True,
             raise_interrupt=False,
             recursive=True,
+            ignore_permission_denied=True,
         ):
-            n = self.poll()
+            if self._sweep_due():
+                self._sweep(on_change)
+                continue
+            n = self.poll([path for _change, path in changes])
             if n:
                 on_change(n)
+
+    def _sweep_due(self) -> bool:
+        """A full sweep at least every ``SWEEP_MIN_S``, less often when one is slow (a huge
+        directory): never more than about 5% of the time."""
+        return time.monotonic() - self._swept_at > max(SWEEP_MIN_S, 20 * self._sweep_cost)
+
+    def _sweep(self, on_change: Callable[[int], None]) -> None:
+        t0 = time.monotonic()
+        n = self.poll()
+        self._swept_at = time.monotonic()
+        self._sweep_cost = self._swept_at - t0
+        if n:
+            on_change(n)
 
     def lines_per_second(self) -> float:
         """Lines read per second over the last few seconds of polling."""

@@ -24,6 +24,7 @@ from agenttui.commands import headless as commands
 from agenttui.ingest.records import Kind, Record, decode, normalise
 from agenttui.model.traces import TraceIndex
 from agenttui.output import sanitize
+from agenttui.ingest.sources import MAX_LINE
 from agenttui.session import Session
 
 # Terminal attacks, as they would appear inside log text.
@@ -317,10 +318,11 @@ def test_a_10_mb_line(tmp_path: Path, json_line: bool) -> None:
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert session.index.lines == 3
     assert session.index.traces["good-1"].status == "ok"
+    assert session.cut_lines == 1  # longer than the cap: indexed from its start, marked
     if json_line:
         assert len(session.index.traces["big"].query or "") == 200  # the summary is cut
         event = session.events(session.index.traces["big"])[0]
-        assert event.data is not None and len(event.data["query"]) == len(big)
+        assert event.raw is not None and len(event.raw) == MAX_LINE  # never held whole
     else:
         assert session.index.unparsed_lines == 1
     # Reading the line costs a few copies of it, not dozens (peak RSS only ever grows, so

@@ -51,7 +51,11 @@ def test_events_are_read_again_from_offsets(tmp_path: Path) -> None:
     s.close()
 
 
-def test_a_long_line_is_read_whole(tmp_path: Path) -> None:
+def test_a_line_longer_than_the_cap_is_indexed_from_its_start_and_marked(
+    tmp_path: Path,
+) -> None:
+    from agenttui.ingest.sources import MAX_LINE
+
     log = tmp_path / "a.log"
     big = "x" * (3 << 20)
     log.write_bytes(
@@ -61,7 +65,11 @@ def test_a_long_line_is_read_whole(tmp_path: Path) -> None:
     s = Session([str(log)])
     s.scan()
     assert s.index.lines == 2
-    assert s.events(s.index.traces["r"])[0].data["query"] == big  # type: ignore[index]
+    assert s.cut_lines == 1
+    trace = s.index.traces["r"]
+    assert trace.events == 2 and trace.status == "ok"
+    first = s.events(trace)[0]
+    assert first.raw is not None and len(first.raw) == MAX_LINE  # never held whole
     s.close()
 
 

@@ -1,29 +1,67 @@
-"""Sources: find log files (files, directories, globs) and read their lines by byte offset.
+"""Sources: what the user asked to read (files, directories, globs, standard input) and the
+log files they name now.
 
-Files are read with ``os.pread`` on a kept file descriptor, never mmap (a truncated mapped file
-raises SIGBUS). A partial last line is left unread until its newline arrives. Rotation is detected
-by inode (rename and re-create), by size (truncation, ``copytruncate``) and by the path going
-away; every generation of a file gets its own id so that byte offsets stay meaningful, and an old
-generation stays readable through its open descriptor as long as the index refers to it.
-
-This module never writes, locks, truncates or moves the files it reads.
+Reading the files (generations, descriptors under a budget) is :mod:`agenttui.ingest.files`;
+reading their lines and noticing rotation is :mod:`agenttui.ingest.lines`. Both are re-exported
+here. Directory walks never follow symbolic links to directories; recursive globs do, but visit
+each directory once (a symlink loop ends) and stop after :data:`MAX_GLOB_MATCHES` files.
 """
 
 from __future__ import annotations
 
 import errno
+import fnmatch
 import glob
-import operator
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from itertools import accumulate, count
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-CHUNK: Final = 1 << 20
-"""Bytes read per pread call."""
+from agenttui.ingest.files import (
+    FD_BUDGET,
+    HEAD_BYTES,
+    MIN_COPY_HEAD,
+    FileTable,
+    LogFile,
+    describe,
+)
+from agenttui.ingest.lines import (
+    CHUNK,
+    MAX_LINE,
+    Lines,
+    check_retired,
+    check_rotation,
+    file_size,
+    read_lines,
+)
+
+__all__ = [
+    "CHUNK",
+    "FD_BUDGET",
+    "HEAD_BYTES",
+    "MAX_LINE",
+    "MIN_COPY_HEAD",
+    "FileTable",
+    "Lines",
+    "LogFile",
+    "SourceError",
+    "Spec",
+    "captures_in",
+    "check_retired",
+    "check_rotation",
+    "describe",
+    "display_path",
+    "expand",
+    "file_size",
+    "glob_files",
+    "matches",
+    "parse_specs",
+    "read_lines",
+    "unique_paths",
+    "watch_roots",
+]
 
 CAPTURE_GLOB: Final = "failed_*.json"
 """Failure capture files: they are not log streams."""
@@ -31,51 +69,12 @@ CAPTURE_GLOB: Final = "failed_*.json"
 _SKIP_SUFFIXES: Final = (".xz", ".zst", ".zip")
 """Compressed files that are not read (gzip and bzip2 are: see :mod:`agenttui.ingest.spool`)."""
 _MAX_DEPTH: Final = 4
-HEAD_BYTES: Final = 1024
-"""Bytes of a file's start kept as its fingerprint (truncation and copy detection)."""
-MIN_COPY_HEAD: Final = 16
-"""A new file is taken for a copy of a known one only if at least this much of the start matches."""
+MAX_GLOB_MATCHES: Final = 100_000
+"""A recursive glob stops after this many files (a symlink loop, a huge tree)."""
 
 
 class SourceError(Exception):
     """A path given by the user cannot be used (one line, for the user)."""
-
-
-@dataclass(slots=True)
-class LogFile:
-    """One generation of one log file."""
-
-    id: int
-    path: str
-    fd: int | None = None
-    dev: int = 0
-    ino: int = 0
-    offset: int = 0
-    """Bytes consumed: every complete line before this offset has been read."""
-    problem: str | None = None
-    """Why the file cannot be read right now (shown to the user), or None."""
-    retired: bool = False
-    """A newer generation replaced this one (rotation); its bytes stay readable via ``fd``."""
-    gone: bool = False
-    """The bytes are no longer there (the file was truncated): offsets into it are void."""
-    head: bytes | None = None
-    """The first bytes of the file (up to ``HEAD_BYTES``), once read: a truncation followed by
-    new writes past ``offset`` changes them, and a ``copytruncate`` copy starts with them."""
-    shape: Any = None
-    """The :class:`agenttui.ingest.shapes.Shape` its lines are read with (None until told)."""
-    shape_reason: str = ""
-    """Why that shape (for ``agenttui formats``)."""
-    label: str | None = None
-    """Name shown instead of the file name (``stdin``)."""
-    spooled: bool = False
-    """Read from a private copy (standard input, a decompressed file), not from ``path``."""
-    finished: bool = False
-    """A file that is read once and never tailed (a compressed rotated log)."""
-
-    @property
-    def name(self) -> str:
-        """Short name for display."""
-        return self.label or os.path.basename(self.path) or self.path
 
 
 @dataclass(slots=True)
@@ -121,6 +120,13 @@ def parse_specs(paths: list[str]) -> list[Spec]:
         elif glob.has_magic(text):
             specs.append(Spec(text, "glob"))
         else:
+            try:
+                os.stat(text)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise SourceError(f"{text}: symbolic link loop") from None
+                if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                    raise SourceError(f"{text}: {describe(exc)}") from None
             raise SourceError(f"{text}: no such file or directory")
     return specs
 
@@ -136,10 +142,52 @@ def expand(specs: list[Spec]) -> list[str]:
 
             found.append(stdin_spool().path)
         elif spec.kind == "glob":
-            found.extend(p for p in glob.glob(spec.text, recursive=True) if _is_log(p))
+            found.extend(p for p in glob_files(spec.text) if _is_log(p))
         else:
             found.extend(_walk(spec.text))
     return unique_paths(found)
+
+
+def matches(specs: list[Spec], path: str) -> bool:
+    """Whether the log file ``path`` (absolute, from the watcher) is one the specs name."""
+    key = os.path.abspath(path)
+    for spec in specs:
+        if spec.kind == "file":
+            if os.path.abspath(spec.text) == key:
+                return True
+        elif spec.kind == "stdin":
+            from agenttui.ingest.spool import stdin_spool
+
+            if os.path.abspath(stdin_spool().path) == key:
+                return True
+        elif spec.kind == "dir":
+            root = os.path.abspath(spec.text)
+            rel = os.path.relpath(key, root)
+            parts = rel.split(os.sep)
+            if (
+                not rel.startswith(os.pardir)
+                and len(parts) <= _MAX_DEPTH + 1
+                and not any(part.startswith(".") for part in parts)
+                and _is_log(key)
+            ):
+                return True
+        elif _glob_match(os.path.abspath(spec.text), key) and _is_log(key):
+            return True
+    return False
+
+
+def _glob_match(pattern: str, path: str) -> bool:
+    """Whether ``path`` matches the glob ``pattern`` (both absolute), component by component."""
+    pat, parts = pattern.split(os.sep), path.split(os.sep)
+    if "**" not in pattern:
+        return len(pat) == len(parts) and all(map(fnmatch.fnmatchcase, parts, pat))
+    cut = next(i for i, p in enumerate(pat) if "**" in p)
+    head, tail = pat[:cut], [p.replace("**", "*") for p in pat[cut + 1 :]]
+    if len(parts) < len(head) + len(tail):
+        return False
+    return all(map(fnmatch.fnmatchcase, parts[: len(head)], head)) and all(
+        map(fnmatch.fnmatchcase, parts[len(parts) - len(tail) :], tail)
+    )
 
 
 def unique_paths(paths: Iterable[str]) -> list[str]:
@@ -161,7 +209,7 @@ def captures_in(specs: list[Spec]) -> list[str]:
         if spec.kind == "file" and is_capture(spec.text):
             out.append(spec.text)
         elif spec.kind == "glob":
-            out.extend(p for p in glob.glob(spec.text, recursive=True) if is_capture(p))
+            out.extend(p for p in glob_files(spec.text) if is_capture(p))
         elif spec.kind == "dir":
             out.extend(sorted(_walk(spec.text, captures=True)))
     return out
@@ -186,6 +234,42 @@ def watch_roots(specs: list[Spec]) -> list[str]:
     return sorted(r for r in roots if os.path.isdir(r))
 
 
+def glob_files(pattern: str, limit: int = MAX_GLOB_MATCHES) -> list[str]:
+    """The paths ``pattern`` matches, sorted. ``**`` matches any number of directories; each
+    directory is visited once (by device and inode: a symlink loop ends), at most
+    ``_MAX_DEPTH * 2`` levels down, and at most ``limit`` paths are returned."""
+    if "**" not in pattern:
+        return sorted(glob.glob(pattern))[:limit]
+    head, _, tail = pattern.partition("**")
+    tail = tail.lstrip(os.sep).replace("**", "*") or "*"
+    root = head.rstrip(os.sep) or ("." if not head else os.sep)
+    out: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    stack = [(root, 0)]
+    while stack and len(out) < limit:
+        d, depth = stack.pop()
+        try:
+            st = os.stat(d)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        out.extend(glob.glob(os.path.join(glob.escape(d), tail))[: limit - len(out)])
+        if depth >= _MAX_DEPTH * 2:
+            continue
+        try:
+            entries = sorted(
+                (e.path for e in os.scandir(d) if not e.name.startswith(".") and e.is_dir()),
+                reverse=True,
+            )
+        except OSError:
+            continue
+        stack.extend((e, depth + 1) for e in entries)
+    out = [p[2:] if not head and p.startswith("./") else p for p in out]
+    return sorted(set(out))
+
+
 def _is_log(path: str) -> bool:
     return os.path.isfile(path) and not is_capture(path) and not path.endswith(_SKIP_SUFFIXES)
 
@@ -206,380 +290,6 @@ def _walk(root: str, *, captures: bool = False, depth: int = 0) -> Iterator[str]
                 yield entry.path
         except OSError:
             continue
-
-
-class FileTable:
-    """Every file generation the session has read, by id."""
-
-    def __init__(self) -> None:
-        self.files: list[LogFile] = []
-        self._current: dict[str, LogFile] = {}
-
-    def current(self, path: str) -> LogFile | None:
-        """The live generation of ``path``."""
-        return self._current.get(os.path.abspath(path))
-
-    def live(self) -> list[LogFile]:
-        """The live generation of every known path."""
-        return list(self._current.values())
-
-    def open(self, path: str) -> LogFile:
-        """Start reading ``path`` (a new generation); a problem is recorded, not raised."""
-        lf = LogFile(len(self.files), path)
-        self.files.append(lf)
-        self._current[os.path.abspath(path)] = lf
-        _open(lf)
-        return lf
-
-    def rotate(self, old: LogFile) -> LogFile:
-        """Retire ``old`` and open the path again as a new generation."""
-        old.retired = True
-        return self.open(old.path)
-
-    def move(self, lf: LogFile, path: str) -> LogFile | None:
-        """``lf``'s file was renamed to ``path``: it is now the live generation there.
-
-        Returns:
-            The generation that ``path`` showed before, if any (it was displaced).
-        """
-        old_key = os.path.abspath(lf.path)
-        if self._current.get(old_key) is lf:
-            del self._current[old_key]
-        key = os.path.abspath(path)
-        displaced = self._current.get(key)
-        self._current[key] = lf
-        lf.path = path
-        return displaced if displaced is not lf else None
-
-    def retire(self, lf: LogFile) -> None:
-        """``lf`` no longer shows under any watched path; it stays readable and is drained."""
-        lf.retired = True
-        key = os.path.abspath(lf.path)
-        if self._current.get(key) is lf:
-            del self._current[key]
-
-    def draining(self) -> list[LogFile]:
-        """Retired generations whose bytes are still there: a writer may still append to a
-        renamed file until it reopens its log (logrotate ``create`` before the signal)."""
-        return [lf for lf in self.files if lf.retired and not lf.gone and lf.fd is not None]
-
-    def copy_of(self, path: str) -> tuple[LogFile | None, bool]:
-        """Whether the new file ``path`` is a copy of a live generation (``copytruncate``).
-
-        Returns:
-            The generation it starts like (or None), and whether that generation's own file
-            has been truncated since (then the copy holds its bytes and takes its place).
-        """
-        candidates = [
-            lf
-            for lf in self._current.values()
-            if lf.head is not None
-            and len(lf.head) >= MIN_COPY_HEAD
-            and lf.fd is not None
-            and not lf.gone
-        ]
-        if not candidates:
-            return None, False
-        start = _head_of(path)
-        if not start:
-            return None, False
-        for lf in candidates:
-            if start.startswith(lf.head):  # type: ignore[arg-type]
-                return lf, _rewritten(lf)
-        return None, False
-
-    def rehome(self, lf: LogFile, path: str) -> bool:
-        """Read ``lf`` on from ``path``, a copy of its bytes, its own file being truncated.
-
-        Offsets stay valid (the copy holds the same bytes at the same offsets), so events
-        already indexed stay readable and lines not yet read are read from the copy.
-
-        Returns:
-            False when ``path`` cannot be opened (nothing changed).
-        """
-        fresh = LogFile(-1, path)
-        _open(fresh)
-        if fresh.fd is None:
-            return False
-        if lf.fd is not None:
-            os.close(lf.fd)
-        old_key = os.path.abspath(lf.path)
-        if self._current.get(old_key) is lf:
-            del self._current[old_key]
-        lf.fd, lf.dev, lf.ino, lf.path = fresh.fd, fresh.dev, fresh.ino, path
-        self._current[os.path.abspath(path)] = lf
-        return True
-
-    def close(self) -> None:
-        """Close every descriptor."""
-        for lf in self.files:
-            if lf.fd is not None:
-                os.close(lf.fd)
-                lf.fd = None
-
-    def pread(self, file_id: int, offset: int, size: int) -> bytes:
-        """Read bytes of one generation; empty when they are gone."""
-        if not 0 <= file_id < len(self.files):
-            return b""
-        lf = self.files[file_id]
-        if lf.fd is None or lf.gone:
-            return b""
-        try:
-            return os.pread(lf.fd, size, offset)
-        except OSError:
-            return b""
-
-    def read_line(self, file_id: int, offset: int, limit: int = 64 << 20) -> bytes | None:
-        """The line starting at ``offset`` (without its newline), or None if it is gone."""
-        parts: list[bytes] = []
-        total = 0
-        pos = offset
-        size = 8192
-        while total < limit:
-            data = self.pread(file_id, pos, size)
-            if not data:
-                break
-            nl = data.find(b"\n")
-            if nl >= 0:
-                parts.append(data[:nl])
-                break
-            parts.append(data)
-            total += len(data)
-            pos += len(data)
-            size = min(size * 4, CHUNK)
-        if not parts:
-            return None
-        return b"".join(parts)
-
-
-_OPEN_FLAGS: Final = (
-    os.O_RDONLY
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOCTTY", 0)
-)
-"""Read-only; never blocks on a pipe without a writer; never becomes a controlling tty."""
-
-
-def _open(lf: LogFile) -> None:
-    from agenttui.ingest import spool
-
-    if spool.is_compressed(lf.path):
-        _open_compressed(lf)
-        return
-    spooled = spool.spooled_label(lf.path)
-    if spooled is not None:
-        lf.label, lf.spooled = spooled, True
-    try:
-        fd = os.open(lf.path, _OPEN_FLAGS)
-    except OSError as exc:
-        lf.problem = _describe(exc)
-        return
-    try:
-        st = os.fstat(fd)
-    except OSError as exc:
-        os.close(fd)
-        lf.problem = _describe(exc)
-        return
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        lf.problem = "not a regular file (skipped)"
-        return
-    lf.fd, lf.dev, lf.ino, lf.problem = fd, st.st_dev, st.st_ino, None
-
-
-def _open_compressed(lf: LogFile) -> None:
-    """A gzip / bzip2 file: decompressed once into a private file, read as a finished file."""
-    from agenttui.ingest import spool
-
-    try:
-        st = os.stat(lf.path)
-    except OSError as exc:
-        lf.problem = _describe(exc)
-        return
-    if not stat.S_ISREG(st.st_mode):
-        lf.problem = "not a regular file (skipped)"
-        return
-    fd, problem = spool.decompress(lf.path)
-    lf.problem = problem
-    lf.spooled = lf.finished = True
-    if fd is not None:
-        lf.fd, lf.dev, lf.ino = fd, st.st_dev, st.st_ino
-
-
-def _head_of(path: str) -> bytes:
-    """The first ``HEAD_BYTES`` of a regular file (empty when it cannot be read)."""
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError:
-        return b""
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return b""
-        return os.pread(fd, HEAD_BYTES, 0)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
-
-
-def _rewritten(lf: LogFile) -> bool:
-    """Whether ``lf``'s file no longer starts with the bytes it started with (truncated,
-    possibly written again past the old offset since). Lengthens the kept head as it grows."""
-    head = lf.head
-    if head is None or lf.fd is None:
-        return False
-    try:
-        data = os.pread(lf.fd, HEAD_BYTES, 0)
-    except OSError:
-        return False
-    if not data.startswith(head):
-        return True
-    if len(data) > len(head):
-        lf.head = data
-    return False
-
-
-def _describe(exc: OSError) -> str:
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.ENOENT:
-        return "file not found"
-    return exc.strerror or str(exc)
-
-
-@dataclass(slots=True)
-class Lines:
-    """Complete lines read from one file generation (a CRLF line keeps its ``\r``)."""
-
-    file: LogFile
-    offsets: list[int] = field(default_factory=list)
-    lines: list[bytes] = field(default_factory=list)
-
-
-def read_lines(
-    table: FileTable, lf: LogFile, *, max_bytes: int = 2 * CHUNK, end: int | None = None
-) -> Lines | None:
-    """Read complete lines appended since ``lf.offset`` (at most about ``max_bytes``).
-
-    A partial last line is not consumed: it is read again, whole, once its newline arrives.
-
-    Args:
-        table: The table ``lf`` belongs to.
-        lf: The file generation.
-        max_bytes: Stop after about this many bytes (call again for more).
-        end: Do not read past this offset.
-
-    Returns:
-        The lines, or None when nothing new is complete.
-    """
-    if lf.fd is None:
-        return None
-    start = lf.offset
-    limit = max_bytes if end is None else min(max_bytes, end - start)
-    if limit <= 0:
-        return None
-    try:
-        data = os.pread(lf.fd, limit, start)
-    except OSError as exc:
-        lf.problem = _describe(exc)
-        return None
-    if start == 0 and lf.head is None and data:
-        lf.head = data[:HEAD_BYTES]
-    last_nl = data.rfind(b"\n")
-    if last_nl < 0:
-        if len(data) < limit:
-            return None
-        # One line longer than the window: read on until its newline.
-        whole = _read_long_line(lf, start, data)
-        if whole is None:
-            return None
-        data = whole
-        last_nl = len(data) - 1
-    lines = data.split(b"\n")
-    lines.pop()  # the part after the last newline: an incomplete line, or empty
-    # Offsets computed at C speed: start, start + len0 + 1, start + len0 + len1 + 2, ...
-    offsets = list(map(operator.add, accumulate(map(len, lines), initial=start), count()))
-    offsets.pop()
-    out = Lines(lf, offsets, lines)
-    lf.offset = start + last_nl + 1
-    return out
-
-
-def _read_long_line(lf: LogFile, start: int, head: bytes) -> bytes | None:
-    assert lf.fd is not None
-    parts = [head]
-    pos = start + len(head)
-    while True:
-        try:
-            data = os.pread(lf.fd, CHUNK, pos)
-        except OSError as exc:
-            lf.problem = _describe(exc)
-            return None
-        if not data:
-            return None
-        nl = data.find(b"\n")
-        if nl >= 0:
-            parts.append(data[: nl + 1])
-            return b"".join(parts)
-        parts.append(data)
-        pos += len(data)
-
-
-def check_rotation(table: FileTable, lf: LogFile) -> list[LogFile]:
-    """Notice rotation or truncation of a live generation.
-
-    Returns:
-        Generations that now need reading: the old one (to drain what was written before
-        it was renamed) and the new one.
-    """
-    if lf.finished:
-        return [lf] if lf.fd is not None else []
-    try:
-        st = os.stat(lf.path)
-    except FileNotFoundError:
-        return [lf] if lf.fd is not None else []  # deleted: drain what is left
-    except OSError as exc:
-        lf.problem = _describe(exc)
-        return []
-    if lf.fd is None:
-        # It was unreadable or missing: try again.
-        _open(lf)
-        return [lf] if lf.fd is not None else []
-    if (st.st_dev, st.st_ino) != (lf.dev, lf.ino):
-        new = table.rotate(lf)
-        return [lf, new]
-    if st.st_size < lf.offset or _rewritten(lf):
-        # Truncated in place (copytruncate) or replaced by a shorter file, possibly written
-        # past the old offset again since.
-        lf.gone = True
-        new = table.rotate(lf)
-        return [new]
-    return [lf]
-
-
-def check_retired(lf: LogFile) -> bool:
-    """Whether a retired generation has bytes left to read (a truncated one becomes gone)."""
-    if lf.fd is None or lf.gone:
-        return False
-    try:
-        size = os.fstat(lf.fd).st_size
-    except OSError:
-        return False
-    if size < lf.offset:
-        lf.gone = True
-        return False
-    return size > lf.offset
-
-
-def file_size(lf: LogFile) -> int:
-    """Current size of the generation's file (0 when unknown)."""
-    if lf.fd is None:
-        return 0
-    try:
-        return os.fstat(lf.fd).st_size
-    except OSError:
-        return 0
 
 
 def display_path(path: str) -> str:
