@@ -7,11 +7,12 @@ error on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from agenttui import __version__
+from agenttui import __version__, shutdown
 from agenttui.config import ConfigError
 from agenttui.ingest.sources import SourceError
 from agenttui.model.query import QueryError
@@ -73,6 +74,14 @@ def _tui_parser() -> argparse.ArgumentParser:
 
     add_tui_arguments(p)
     p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
+    p.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        default=None,
+        help="memory budget of the whole process tree (default 256M; also max_memory in "
+        "[limits] of agenttui.toml): past it the oldest finished traces leave memory "
+        "(they stay in the files and in the counts)",
+    )
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
 
@@ -121,7 +130,23 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``agenttui`` console script."""
+    """Entry point of the ``agenttui`` console script.
+
+    SIGTERM, SIGHUP and SIGINT end it cleanly: the terminal restored (the TUI exits from its
+    event loop), every child ended and every temporary file removed (:mod:`agenttui.shutdown`);
+    the exit code is then 128 + the signal number.
+    """
+    try:
+        with shutdown.signals_end_cleanly():
+            try:
+                return _main(argv)
+            finally:
+                shutdown.run_all()
+    except shutdown.Terminated as exc:
+        return 128 + exc.signum
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in ("replay", "export-test"):
@@ -155,10 +180,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
-            return _run_demo(_replay_options(opts, demo=True))
+            _need_terminal([])
+            return _run_demo(_replay_options(opts, demo=True), max_memory=opts.max_memory)
         if not opts.paths:
             raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
-        return _run_tui(opts.paths, replay=_replay_options(opts), show_secrets=opts.show_secrets)
+        _need_terminal(opts.paths)
+        return _run_tui(
+            opts.paths,
+            replay=_replay_options(opts),
+            show_secrets=opts.show_secrets,
+            max_memory=opts.max_memory,
+        )
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
         return 2
@@ -167,6 +199,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+NO_TERMINAL = (
+    "no terminal: the TUI needs one on standard input and output; for scripts use "
+    "'agenttui traces PATH --json' or 'agenttui watch PATH --jsonl', and to pipe logs in "
+    "run 'COMMAND | agenttui -' from a terminal"
+)
+
+
+def _need_terminal(paths: list[str]) -> None:
+    """Refuse to start the TUI without a terminal (cron, a wrapper, ``ssh`` without ``-t``).
+
+    Standard input may be a pipe when it is a source (``kubectl logs -f x | agenttui -``):
+    keys are then read from ``/dev/tty``, which must open.
+    """
+    if not _isatty(sys.stdout):
+        raise UsageError(NO_TERMINAL)
+    if _isatty(sys.stdin):
+        return
+    if "-" in paths:
+        try:
+            os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC))
+        except OSError:
+            raise UsageError(NO_TERMINAL) from None
+        return
+    raise UsageError(NO_TERMINAL)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):
+        return False
 
 
 def _replay_options(opts: argparse.Namespace, *, demo: bool = False) -> Any:
@@ -183,29 +248,78 @@ def _replay_options(opts: argparse.Namespace, *, demo: bool = False) -> Any:
 
 
 def _run_tui(
-    paths: list[str], *, title: str | None = None, replay: Any = None, show_secrets: bool = False
+    paths: list[str],
+    *,
+    title: str | None = None,
+    replay: Any = None,
+    show_secrets: bool = False,
+    max_memory: str | None = None,
 ) -> int:
     from agenttui.session import Session
 
     session = Session(paths)  # checks the paths before the screen switches
+    session.set_memory_budget(memory_budget(max_memory))
+    shutdown.register(session.close)
     from agenttui.ui.app import AgentTUI
 
     try:
         from agenttui.doctor.checks import settings_for_tui
 
-        AgentTUI(
+        app = AgentTUI(
             session,
             title=title,
             doctor=settings_for_tui(),
             replay=replay,
             show_secrets=show_secrets,
-        ).run()
+        )
+        app.run()
     finally:
         session.close()
-    return 0
+    return app.return_code or 0
 
 
-def _run_demo(replay: Any = None) -> int:
+def memory_budget(flag: str | None) -> int:
+    """Bytes of the memory budget: ``--max-memory``, else ``max_memory`` in ``[limits]`` of
+    agenttui.toml, else 256 MB. Sizes read like ``512M``, ``1G``, ``300MB`` or bytes."""
+    from agenttui import config
+
+    text: Any = flag
+    origin = "--max-memory"
+    if text is None:
+        text = config.section(config.load(), "limits").get("max_memory")
+        origin = f"max_memory in [limits] of {config.FILE_NAME}"
+    if text is None:
+        return DEFAULT_MAX_MEMORY
+    size = parse_size(text)
+    if size is None or size < MIN_MAX_MEMORY:
+        raise UsageError(f"{origin}: {text!r} is not a size of at least 64M (e.g. 256M, 1G)")
+    return size
+
+
+DEFAULT_MAX_MEMORY = 256 << 20
+MIN_MAX_MEMORY = 64 << 20
+
+
+def parse_size(value: object) -> int | None:
+    """``512M``, ``1G``, ``300MB``, ``1.5g`` or a number of bytes; None when not a size."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    factor = units.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in units else text
+    try:
+        size = float(number)
+    except ValueError:
+        return None
+    return int(size * factor) if size > 0 else None
+
+
+def _run_demo(replay: Any = None, max_memory: str | None = None) -> int:
     import tempfile
 
     from agenttui.demo.traffic import start_traffic, stop_traffic
@@ -214,9 +328,11 @@ def _run_demo(replay: Any = None) -> int:
         from pathlib import Path
 
         proc = start_traffic(Path(tmp))
+        hook = shutdown.register(lambda: stop_traffic(proc))
         try:
-            return _run_tui([tmp], title="agenttui --demo", replay=replay)
+            return _run_tui([tmp], title="agenttui --demo", replay=replay, max_memory=max_memory)
         finally:
+            shutdown.unregister(hook)
             stop_traffic(proc)
 
 

@@ -21,10 +21,12 @@ from agenttui.ingest.sources import FileTable, LogFile, Spec
 from agenttui.model.events import Event, EventReader
 from agenttui.model.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
 
-WATCH_DEBOUNCE_MS = 10
+WATCH_DEBOUNCE_MS = 2
 """watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
-WATCH_STEP_MS = 5
+WATCH_STEP_MS = 1
 POLL_FALLBACK_MS = 500
+STRAY_S = 2.0
+"""How long after a truncation a copy of the truncated file is looked for next to it."""
 SWEEP_MIN_S = 2.0
 """Every source is walked again at least this often while following (missed events)."""
 PREVIEW_MIN_BYTES = 64 << 20
@@ -75,6 +77,9 @@ class Session:
         self._copies: set[tuple[int, int]] = set()
         """Compressed files found to hold lines already read (a rotated log compressed)."""
         self._on_chunk: Callable[[int], None] | None = None
+        self._strays: dict[str, float] = {}
+        """Changed paths that are not sources, by when: a copy of a followed file may be one."""
+        self._truncated_at = -STRAY_S
         self._swept_at = 0.0
         self._sweep_cost = 0.0
         self.cut_lines = 0
@@ -102,7 +107,10 @@ class Session:
             found = sources.expand(self.specs)
         else:
             found = [p for p in candidates if sources.matches(self.specs, p)]
-        known = {(lf.dev, lf.ino): lf for lf in table.live() if lf.ino and not lf.gone}
+        # Live generations, and recently retired ones whose file may show up under a new name
+        # (renamed away before this path's event came).
+        recent = [lf for lf in table.files[-256:] if lf.retired and lf.ino and not lf.gone]
+        known = {(lf.dev, lf.ino): lf for lf in (*recent, *table.live()) if lf.ino and not lf.gone}
         seen: set[tuple[int, int]] = set()
         paths: list[str] = []
         displaced: list[LogFile] = []
@@ -150,6 +158,49 @@ class Session:
             if path not in copies and table.current(path) is None and os.path.exists(path):
                 new.append(table.open(path))
         return new
+
+    def _read_from_copies(self) -> None:
+        """Lines a truncation took before they were read, read from a copy of the file.
+
+        When only the file is followed (not its directory), a ``copytruncate`` copy next to
+        it is not a source; but its events come (the directory is watched) and, for a couple
+        of seconds after a truncation, such a file is checked: when it starts like the
+        truncated generation, that generation's unread lines are read from it, then it is
+        closed.
+        """
+        now = time.monotonic()
+        table = self.table
+        for path, seen in list(self._strays.items()):
+            if now - seen > STRAY_S:
+                del self._strays[path]
+        if now - self._truncated_at > STRAY_S:
+            return
+        for path in list(self._strays):
+            original, truncated = table.copy_of(path)
+            if original is None or not truncated or not original.gone:
+                continue
+            del self._strays[path]
+            if table.rehome(original, path):
+                while self._read(original):
+                    pass
+                table.retire(original)
+
+    def _is_copy(self, lf: LogFile) -> bool:
+        """Whether a file about to be read from its start is a copy of a known one (opened
+        while ``copytruncate`` was still writing it, so it could not be told then): then it
+        is not read. A copy of a truncated file takes that file's place (its unread lines
+        are read from the copy); a copy of a file still growing is dropped."""
+        table = self.table
+        original, truncated = table.copy_of_start(
+            table.pread(lf.id, 0, sources.HEAD_BYTES), exclude=lf
+        )
+        if original is None:
+            return False
+        if truncated:
+            table.adopt(original, lf)
+        else:
+            table.forget(lf)
+        return True
 
     def _already_read(self, lf: LogFile) -> bool:
         """Whether a decompressed file starts like a generation already read (logrotate
@@ -340,16 +391,31 @@ class Session:
             targets = table.live()
         else:
             paths = list(dict.fromkeys(changed))
-            self.discover([p for p in paths if table.current(p) is None])
+            self.discover(paths)
+            now = time.monotonic()
+            for path in paths:
+                if table.current(path) is None and not sources.matches(self.specs, path):
+                    self._strays[path] = now
             targets = [lf for lf in map(table.current, paths) if lf is not None]
             if not paths:  # nothing reported: the recently active files, in case
                 targets = table.active()
+        rotated: list[str] = []
         for lf in targets:
-            for gen in sources.check_rotation(table, lf):
+            gens = sources.check_rotation(table, lf)
+            if lf.retired:  # the path shows another file now (or the same, truncated)
+                rotated.append(lf.path)
+                if lf.gone:
+                    self.reader.clear()
+            for gen in gens:
                 while self._read(gen):
                     pass
-            if lf.gone:
-                self.reader.clear()
+        for lf in self.discover(rotated) if rotated else ():
+            while self._read(lf):
+                pass
+        if any(lf.gone for lf in targets):
+            self._truncated_at = time.monotonic()
+        if self._strays:
+            self._read_from_copies()
         for lf in table.draining():
             while sources.check_retired(table, lf) and self._read(lf):
                 pass
@@ -369,6 +435,8 @@ class Session:
         locked: bool = True,
     ) -> bool:
         """Read the next chunk of complete lines of ``lf`` into ``index`` (default: ours)."""
+        if lf.offset == 0 and lf.head is None and not lf.spooled and self._is_copy(lf):
+            return False
         chunk = sources.read_lines(self.table, lf, end=end)
         if chunk is None:
             return False

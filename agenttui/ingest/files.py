@@ -147,6 +147,7 @@ class FileTable:
         displaced = self._current.get(key)
         self._current[key] = lf
         lf.path = path
+        lf.retired = False
         return displaced if displaced is not lf else None
 
     def retire(self, lf: LogFile) -> None:
@@ -172,23 +173,63 @@ class FileTable:
             The generation it starts like (or None), and whether that generation's own file
             has been truncated since (then the copy holds its bytes and takes its place).
         """
-        live = [
-            lf
-            for lf in self._current.values()
-            if lf.head is not None and len(lf.head) >= MIN_COPY_HEAD and not lf.gone
-        ]
-        if not live and not self.truncated:
+        if not self.truncated and not any(lf.head for lf in self._current.values()):
             return None, False
-        start = self.head_of(path)
+        return self.copy_of_start(self.head_of(path))
+
+    def copy_of_start(
+        self, start: bytes, exclude: LogFile | None = None
+    ) -> tuple[LogFile | None, bool]:
+        """Like :meth:`copy_of`, for a file that starts with ``start``."""
         if len(start) < MIN_COPY_HEAD:
             return None, False
-        for lf in live:
-            if start.startswith(lf.head):  # type: ignore[arg-type]
+        for lf in list(self._current.values()):
+            head = lf.head
+            if (
+                lf is not exclude
+                and head is not None
+                and len(head) >= MIN_COPY_HEAD
+                and not lf.gone
+                and start.startswith(head)
+            ):
                 return lf, self.rewritten(lf)
         for lf in reversed(self.truncated):
             if lf.gone and lf.head is not None and start.startswith(lf.head):
                 return lf, True
         return None, False
+
+    def adopt(self, original: LogFile, copy: LogFile) -> None:
+        """``copy`` (opened as a new file, nothing read from it yet) holds ``original``'s bytes,
+        whose own file was truncated: ``original`` reads on from it (offsets stay valid) and
+        ``copy`` is dropped."""
+        with self.lock:
+            self._close(original)
+            self._open.pop(copy.id, None)
+            self.retire(original)
+            key = os.path.abspath(copy.path)
+            original.fd, original.dev, original.ino, original.path = (
+                copy.fd,
+                copy.dev,
+                copy.ino,
+                copy.path,
+            )
+            original.gone = original.retired = False
+            original.grew_at = time.monotonic()
+            if original in self.truncated:
+                self.truncated.remove(original)
+            copy.fd = None
+            copy.gone = copy.retired = True
+            self._current[key] = original
+            if original.fd is not None:
+                self._open[original.id] = original
+
+    def forget(self, lf: LogFile) -> None:
+        """Drop a generation nothing was read from (a copy of a file still growing): its path
+        is looked at afresh next time."""
+        with self.lock:
+            self._close(lf)
+            self.retire(lf)
+            lf.gone = True
 
     def rehome(self, lf: LogFile, path: str) -> bool:
         """Read ``lf`` on from ``path``, a copy of its bytes, its own file being truncated.

@@ -216,9 +216,12 @@ def _strip_nuls(out: Lines) -> None:
 def check_rotation(table: FileTable, lf: LogFile) -> list[LogFile]:
     """Notice rotation or truncation of a live generation.
 
+    A generation whose path now shows another file, or whose file was truncated, is retired
+    (the caller then looks at the path again as a new file: it may be a copy of a known one).
+
     Returns:
-        Generations that now need reading: the old one (to drain what was written before
-        it was renamed or deleted) and the new one.
+        Generations that now need reading: the generation itself, also when retired (to drain
+        what was written before it was renamed or deleted).
     """
     if lf.finished:
         return [lf] if lf.fd is not None else []
@@ -238,15 +241,15 @@ def check_rotation(table: FileTable, lf: LogFile) -> list[LogFile]:
         table.reattach(lf)
         return [lf] if lf.fd is not None else []
     if (st.st_dev, st.st_ino) != (lf.dev, lf.ino):
-        new = table.rotate(lf)
-        return [lf, new] if lf.fd is not None else [new]
+        table.retire(lf)
+        return [lf] if lf.fd is not None else []
     if st.st_size < lf.offset or table.rewritten(lf):
         # Truncated in place (copytruncate) or replaced by a shorter file, possibly written
         # past the old offset again since.
         lf.gone = True
         table.truncated.append(lf)
-        new = table.rotate(lf)
-        return [new]
+        table.retire(lf)
+        return []
     return [lf]
 
 

@@ -8,7 +8,9 @@ packed into one 64-bit integer), so the full events can be parsed again when the
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 import struct
 import sys
 from array import array
@@ -19,8 +21,15 @@ from itertools import pairwise
 from typing import Final, NamedTuple
 
 from agenttui.ingest.records import ERROR_LEVELS, Kind, Record
+from agenttui.model.retention import DroppedFailures
 
 NAN: Final = math.nan
+DURATIONS_KEPT: Final = 1 << 18
+"""Durations kept per tool (2 MB); past it they are a uniform sample of all (reservoir), so
+the percentiles are estimates, the call and error counts and the maximum exact."""
+UNATTRIBUTED_KEPT: Final = 1 << 20
+"""Locations of unattributed events kept (the newest; 8 MB at most twice this)."""
+_random = random.Random(13)
 
 #: Bits of a location that hold the byte offset; the rest hold the file id.
 OFFSET_BITS: Final = 40
@@ -423,7 +432,18 @@ class TraceIndex:
         self._dropped: dict[int, Counter[float]] = {}
         self._status = {"ok": 0, "error": 0, "running": 0}
         """Traces by status, counted as they change."""
-        """Durations to take out of ``_durations`` (of traces rebuilt by a merge)."""
+        self._sampled: dict[int, tuple[int, float]] = {}
+        """Per tool past ``DURATIONS_KEPT`` calls: (durations seen, max): the kept durations
+        are then a uniform sample (reservoir) of them."""
+        self.added = 0
+        """Traces ever created (also those dropped since): new ones are the last in order."""
+        self.dropped = 0
+        """Finished traces dropped from memory (:meth:`drop_oldest`); still in the files and
+        in the counts, tool statistics and error groups."""
+        self.dropped_failures = DroppedFailures()
+        """The failures of dropped traces, for the error groups."""
+        self.unattributed_dropped = 0
+        """Oldest unattributed locations forgotten (past ``UNATTRIBUTED_KEPT``)."""
 
     # ---------------------------------------------------------------- building
 
@@ -438,21 +458,29 @@ class TraceIndex:
         self.lines += 1
         if rec.kind is _RAW:
             self.unparsed_lines += 1
-            self.unattributed.append(loc)
+            self._unattributed(loc)
             return None
         self.events += 1
         rid = rec.request_id
         if rid is None:
-            self.unattributed.append(loc)
+            self._unattributed(loc)
             return None
         trace = self.traces.get(rid)
         if trace is None:
             trace = self.traces[rid] = Trace(rid)
             self._status["running"] += 1
+            self.added += 1
         if self.track_changes:
             self.changed.add(rid)
         self._fold(trace, rec, loc)
         return trace
+
+    def _unattributed(self, loc: int) -> None:
+        locs = self.unattributed
+        locs.append(loc)
+        if len(locs) >= 2 * UNATTRIBUTED_KEPT:
+            del locs[:UNATTRIBUTED_KEPT]
+            self.unattributed_dropped += UNATTRIBUTED_KEPT
 
     def _fold(self, t: Trace, rec: Record, loc: int) -> None:
         live = t.data
@@ -539,12 +567,50 @@ class TraceIndex:
             durations = self._durations.get(tool_id)
             if durations is None:
                 durations = self._durations[tool_id] = array("d")
-            durations.append(duration)
+            if len(durations) < DURATIONS_KEPT:
+                durations.append(duration)
+            else:
+                seen, top = self._sampled.get(tool_id, (len(durations), max(durations)))
+                seen += 1
+                j = _random.randrange(seen)
+                if j < DURATIONS_KEPT:
+                    durations[j] = duration
+                self._sampled[tool_id] = (seen, max(top, duration))
 
     def freeze_all(self) -> None:
         """Freeze every trace that has no open tool call (after a bulk scan)."""
         for t in self.traces.values():
             t.freeze()
+
+    def drop_oldest(self, keep: int) -> int:
+        """Drop the oldest finished traces from memory until at most ``keep`` remain (running
+        ones too when finished ones are not enough). Their counts stay: status counts, tool
+        statistics, and their failures for the error groups (:attr:`dropped_failures`).
+
+        Returns:
+            The number dropped.
+        """
+        excess = len(self.traces) - max(0, keep)
+        if excess <= 0:
+            return 0
+        traces = self.traces
+        victims = [
+            rid for rid, t in itertools.islice(traces.items(), excess * 4) if t.flags & 3
+        ][:excess]
+        if len(victims) < excess:
+            chosen = set(victims)
+            victims.extend(
+                rid for rid in itertools.islice(traces, excess * 2) if rid not in chosen
+            )
+            victims = victims[:excess]
+        record = self.dropped_failures.record
+        for rid in victims:
+            t = traces.pop(rid)
+            if t.tool_errors or t.status == "error":
+                record(self, t)
+            self.changed.discard(rid)
+        self.dropped += len(victims)
+        return len(victims)
 
     def take_changes(self) -> set[str]:
         """Request ids changed since the previous call."""
@@ -615,13 +681,14 @@ class TraceIndex:
         for name in sorted(by_name):
             ids = by_name[name]
             values = sorted(v for i in ids for v in self._durations.get(i, ()))
+            top = max((self._sampled[i][1] for i in ids if i in self._sampled), default=None)
             out[name] = ToolStats(
                 calls=sum(self._calls[i] for i in ids),
                 errors=sum(self._errors.get(i, 0) for i in ids),
                 p50_ms=percentile(values, 50),
                 p95_ms=percentile(values, 95),
                 p99_ms=percentile(values, 99),
-                max_ms=values[-1] if values else None,
+                max_ms=(values[-1] if top is None else max(top, values[-1])) if values else None,
             )
         return out
 

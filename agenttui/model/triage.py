@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from agenttui.model.classify import Classification, FailureClass, classify
+from agenttui.model.retention import occurrences
 from agenttui.model.signature import signature
 from agenttui.model.traces import FAILED, RUNNING, Trace, TraceIndex, percentile
 
@@ -85,28 +86,7 @@ def histogram(times: list[float], start: float, end: float, buckets: int) -> lis
     return out
 
 
-def _occurrences(index: TraceIndex, trace: Trace) -> list[tuple[str, str, float | None]]:
-    """(error text, tool, time) of each failure in the trace."""
-    out: list[tuple[str, str, float | None]] = []
-    if trace.tool_errors:
-        tools = index.tools.names
-        errors = index.errors.names
-        for tool_id, status, start, duration, error_id in trace.span_rows():
-            if status != FAILED:
-                continue
-            when: float | None = None
-            if start == start:
-                when = start + (duration / 1000.0 if duration == duration else 0.0)
-            out.append(
-                (errors[error_id] if error_id >= 0 else "tool call failed", tools[tool_id], when)
-            )
-    if not out and trace.status == "error":
-        when = trace.end_or_none
-        if when is None:
-            last = trace.last
-            when = None if math.isnan(last) else last
-        out.append((index.error_text(trace) or "request failed", "", when))
-    return out
+_occurrences = occurrences
 
 
 def error_groups(
@@ -160,6 +140,24 @@ def error_groups(
                 if group.last_seen is None or when > group.last_seen:
                     group.last_seen = when
             group.request_ids.append(rid)
+    for error, tool, count, times in index.dropped_failures:  # traces dropped from memory
+        sig = sigs.get(error)
+        if sig is None:
+            sig = sigs[error] = signature(error) or error[:200]
+        group = groups.get(sig)
+        if group is None:
+            found = classify(error)
+            group = groups[sig] = ErrorGroup(sig, error, found.cls, found.evidence)
+        group.count += count
+        group.tools[tool] += count
+        group.times.extend(times)
+        group.recent += sum(1 for when in times if when >= since)
+        if times:
+            first, last = min(times), max(times)
+            if group.first_seen is None or first < group.first_seen:
+                group.first_seen = first
+            if group.last_seen is None or last > group.last_seen:
+                group.last_seen = last
     out = list(groups.values())
     for group in out:
         group.times.sort()
