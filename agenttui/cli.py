@@ -124,6 +124,13 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
             required=True,
             help="print one JSON line per trace change",
         )
+        p.add_argument(
+            "--max-memory",
+            metavar="SIZE",
+            default=None,
+            help="memory budget (default 256M; also [limits] in agenttui.toml): past it the "
+            "oldest finished traces are forgotten (a late event starts them anew)",
+        )
     else:
         p.add_argument("--json", action="store_true", required=True, help="print JSON")
     return p
@@ -175,6 +182,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
                 opts.paths,
                 query=getattr(opts, "filter", None),
                 show_secrets=opts.show_secrets,
+                max_memory=memory_budget(opts.max_memory) if args[0] == "watch" else None,
             )
         opts = _tui_parser().parse_args(args)
         if opts.demo:

@@ -25,6 +25,12 @@ WATCH_DEBOUNCE_MS = 2
 """watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
 WATCH_STEP_MS = 1
 POLL_FALLBACK_MS = 500
+MEMORY_CHECK_S = 1.0
+"""How often the process tree's resident memory is measured against the budget."""
+MEMORY_HIGH = 0.85
+"""Traces are dropped past this share of the memory budget (room for what else grows)."""
+MIN_TRACES_KEPT = 1000
+"""The budget never drops the index below this many traces."""
 STRAY_S = 2.0
 """How long after a truncation a copy of the truncated file is looked for next to it."""
 SWEEP_MIN_S = 2.0
@@ -76,7 +82,15 @@ class Session:
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
         self._copies: set[tuple[int, int]] = set()
         """Compressed files found to hold lines already read (a rotated log compressed)."""
+        self.memory_budget: int | None = None
+        """Bytes the whole process tree may use (:meth:`set_memory_budget`); None: no cap."""
+        self.trace_cap: int | None = None
+        """Traces kept in memory at most, once the budget was reached (None before)."""
+        self._rss_at_cap = 0
+        self._memory_checked = 0.0
         self._on_chunk: Callable[[int], None] | None = None
+        self._reopen: list[str] = []
+        """Paths whose generation moved to its copy while reading: looked at again."""
         self._strays: dict[str, float] = {}
         """Changed paths that are not sources, by when: a copy of a followed file may be one."""
         self._truncated_at = -STRAY_S
@@ -197,6 +211,7 @@ class Session:
         if original is None:
             return False
         if truncated:
+            self._reopen.append(original.path)  # its own path shows a new file now
             table.adopt(original, lf)
         else:
             table.forget(lf)
@@ -285,6 +300,15 @@ class Session:
             for lf in self.table.live()
             if lf.problem
         ]
+        if any(spec.kind == "stdin" for spec in self.specs):
+            from agenttui.ingest import spool
+
+            dropped = spool.dropped_bytes()
+            if dropped:
+                out.append(
+                    f"stdin: the oldest {dropped / (1 << 20):.0f} MB of input dropped "
+                    f"(spool capped at {spool.SPOOL_MAX >> 20} MB)"
+                )
         for extra in (self.table.fd_problem, self.follow_problem):
             if extra:
                 out.append(extra)
@@ -409,6 +433,8 @@ class Session:
             for gen in gens:
                 while self._read(gen):
                     pass
+        rotated.extend(self._reopen)
+        self._reopen.clear()
         for lf in self.discover(rotated) if rotated else ():
             while self._read(lf):
                 pass
@@ -458,6 +484,7 @@ class Session:
         if not locked:
             for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
                 add(decode_record(line), base | offset)
+            self._enforce_memory(target)
             return True
         # Readers (the UI thread) wait for this lock: decode outside it, and fold in slices so
         # that it is never held for long, however fast lines arrive.
@@ -467,6 +494,7 @@ class Session:
             with self.lock:
                 for offset, rec in zip(offsets[start : start + LOCKED_SLICE], records, strict=True):
                     add(rec, base | offset)
+        self._enforce_memory(target)
         if self._on_chunk is not None and lines:
             self._on_chunk(len(lines))
         return True
@@ -561,6 +589,36 @@ class Session:
         (t0, n0), (t1, n1) = recent[0], recent[-1]
         return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
 
+    # ---------------------------------------------------------------- memory budget
+
+    def set_memory_budget(self, limit: int | None) -> None:
+        """Cap what is kept in memory: past about 85% of ``limit`` bytes of resident memory
+        (this process and its children), the oldest finished traces are dropped from the
+        index (see :meth:`TraceIndex.drop_oldest`), and the number of traces kept is held
+        there; it shrinks again if memory keeps growing."""
+        self.memory_budget = limit
+
+    def _enforce_memory(self, index: TraceIndex) -> None:
+        """Called as lines are folded in: cheap unless a check is due."""
+        cap = self.trace_cap
+        if cap is not None and len(index) > cap + max(64, cap // 50):
+            with self.lock:
+                index.drop_oldest(cap)
+        budget = self.memory_budget
+        now = time.monotonic()
+        if budget is None or now - self._memory_checked < MEMORY_CHECK_S:
+            return
+        self._memory_checked = now
+        rss = tree_rss()
+        if rss <= budget * MEMORY_HIGH:
+            return
+        if cap is None or rss > self._rss_at_cap + budget * 0.05:
+            kept = len(index) if cap is None else min(cap, len(index))
+            self.trace_cap = max(MIN_TRACES_KEPT, int(kept * 0.8))
+            self._rss_at_cap = rss
+            with self.lock:
+                index.drop_oldest(self.trace_cap)
+
     # ---------------------------------------------------------------- events
 
     def events(self, trace: Trace) -> list[Event]:
@@ -610,6 +668,23 @@ class Session:
     def close(self) -> None:
         """Release file descriptors."""
         self.table.close()
+
+
+def tree_rss() -> int:
+    """Resident bytes of this process and all its children."""
+    import psutil  # type: ignore[import-untyped]
+
+    try:
+        me = psutil.Process()
+        total = me.memory_info().rss
+        for child in me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                continue
+    except psutil.Error:
+        return 0
+    return int(total)
 
 
 def _by_time(events: list[Event]) -> list[Event]:

@@ -50,7 +50,7 @@ def run_all() -> None:
 atexit.register(run_all)
 
 
-class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+class Terminated(BaseException):
     """Raised in the main thread when a termination signal arrives outside the TUI."""
 
     def __init__(self, signum: int) -> None:

@@ -256,11 +256,7 @@ def main() -> None:
     p.add_argument("--every", type=float, default=0.2, help="copytruncate mode: period (s)")
     a = p.parse_args()
     rate = a.rate or (5000 if a.mode == "delete" else 20000)
-    print(
-        json.dumps(
-            run(a.mode, a.path, rate, a.seconds, per_second=a.per_second, every=a.every)
-        )
-    )
+    print(json.dumps(run(a.mode, a.path, rate, a.seconds, per_second=a.per_second, every=a.every)))
 
 
 if __name__ == "__main__":

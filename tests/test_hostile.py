@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from agenttui.commands import headless as commands
 from agenttui.ingest.records import Kind, Record, decode, normalise
+from agenttui.ingest.sources import MAX_LINE
 from agenttui.model.traces import TraceIndex
 from agenttui.output import sanitize
-from agenttui.ingest.sources import MAX_LINE
 from agenttui.session import Session
 
 # Terminal attacks, as they would appear inside log text.

@@ -22,6 +22,7 @@ def run(
     *,
     query: str | None = None,
     show_secrets: bool = False,
+    max_memory: int | None = None,
 ) -> int:
     """Run one command; returns the exit code.
 
@@ -32,6 +33,8 @@ def run(
         query: For ``traces``: only the traces matching this filter (:mod:`agenttui.model.query`);
             raises :class:`agenttui.model.query.QueryError` before reading anything when invalid.
         show_secrets: Print secret-looking values as they are (masked by default).
+        max_memory: For ``watch``: the memory budget in bytes (see
+            :meth:`Session.set_memory_budget`).
     """
     stream = out if out is not None else sys.stdout.buffer
     predicate = None
@@ -40,6 +43,7 @@ def run(
 
         predicate = compile_filter(query)
     session = Session(paths)
+    session.set_memory_budget(max_memory)
     try:
         if name == "watch":
             return _watch(session, stream, show_secrets=show_secrets)

@@ -15,6 +15,7 @@ This module never writes, locks, truncates or moves the files it reads.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -392,10 +393,8 @@ class FileTable:
     def _close(self, lf: LogFile) -> None:
         self._open.pop(lf.id, None)
         if lf.fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(lf.fd)
-            except OSError:
-                pass
             lf.fd = None
 
     def release_drained(self, now: float | None = None) -> list[LogFile]:
@@ -433,10 +432,8 @@ class FileTable:
         with self.lock:
             for lf in self.files:
                 if lf.fd is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         os.close(lf.fd)
-                    except OSError:
-                        pass
                     lf.fd = None
             self._open.clear()
 

@@ -4,14 +4,17 @@ by offset like any log.
 Reads are ``pread`` calls by byte offset, which a pipe or a compressed file cannot serve. So:
 
 * ``-`` (standard input) is copied by a thread into a private file (mode 0600, in a private
-  directory under ``$TMPDIR``), which is then read as a live log; the copy is deleted on exit;
+  directory under ``$TMPDIR``), which is then read as a live log; the copy is deleted on exit
+  (also on SIGTERM/SIGHUP: :mod:`agenttui.shutdown`). It is capped at :data:`SPOOL_MAX`: past
+  half of it the file is rotated like a log (renamed ``stdin.log.1``, a new one started; the
+  older ``.1`` deleted, its bytes counted in :attr:`StdinSpool.dropped_bytes`), so
+  ``kubectl logs -f x | agenttui -`` can run for days;
 * ``agent.log.1.gz`` / ``.bz2`` (rotated logs) are decompressed once into an unnamed temporary
   file and read as a finished file (never tailed).
 """
 
 from __future__ import annotations
 
-import atexit
 import bz2
 import contextlib
 import gzip
@@ -25,6 +28,8 @@ from typing import IO, Final
 COMPRESSED: Final = (".gz", ".bz2")
 """Suffixes of compressed files that are read (decompressed once)."""
 STDIN: Final = "-"
+SPOOL_MAX: Final = 128 << 20
+"""Bytes of standard input kept on disk at most (two halves: the live file and the one before)."""
 MAX_DECOMPRESSED: Final = 64 << 30
 """A compressed file that expands beyond this is cut there (a note says so)."""
 
@@ -88,18 +93,27 @@ def _why(exc: BaseException) -> str:
 class StdinSpool:
     """Copies a pipe (standard input) into a private file, in a thread, until end of input."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, max_bytes: int = SPOOL_MAX) -> None:
         """Start copying from ``fd`` (the descriptor is owned and closed by the spool)."""
+        from agenttui import shutdown
+
         self._src = fd
+        self.max_bytes = max(2, max_bytes)
         self.dir = tempfile.mkdtemp(prefix="agenttui-stdin-")  # mode 0700
         self.path = os.path.join(self.dir, "stdin.log")
-        self._out = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        self._out = self._create()
+        self._written = 0
+        self.dropped_bytes = 0
+        """Bytes of the oldest input deleted to stay under ``max_bytes``."""
         self.done = threading.Event()
         """Set at end of input."""
         self.error: str | None = None
+        shutdown.register(self.remove)
         self._thread = threading.Thread(target=self._run, name="agenttui-stdin", daemon=True)
         self._thread.start()
-        atexit.register(self.remove)
+
+    def _create(self) -> int:
+        return os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
 
     def _run(self) -> None:
         try:
@@ -107,10 +121,7 @@ class StdinSpool:
                 data = os.read(self._src, 1 << 16)
                 if not data:
                     break
-                view = memoryview(data)
-                while view:
-                    n = os.write(self._out, view)
-                    view = view[n:]
+                self._write(data)
         except OSError as exc:
             self.error = exc.strerror or str(exc)
         finally:
@@ -118,6 +129,33 @@ class StdinSpool:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self.done.set()
+
+    def _write(self, data: bytes) -> None:
+        if self._written >= self.max_bytes // 2:
+            cut = data.find(b"\n") + 1  # rotate at a line boundary
+            if cut:
+                self._write_all(data[:cut])
+                data = data[cut:]
+                self._rotate()
+        self._write_all(data)
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._out, view)
+            view = view[n:]
+            self._written += n
+
+    def _rotate(self) -> None:
+        """The live file becomes ``stdin.log.1`` (the older one deleted) and a new one starts:
+        the reader follows it like a rotated log."""
+        older = self.path + ".1"
+        with contextlib.suppress(OSError):
+            self.dropped_bytes += os.stat(older).st_size
+        os.replace(self.path, older)
+        os.close(self._out)
+        self._out = self._create()
+        self._written = 0
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the end of input; returns whether it came."""
@@ -131,7 +169,7 @@ class StdinSpool:
 _SPOOL: StdinSpool | None = None
 
 
-def stdin_spool(fd: int | None = None) -> StdinSpool:
+def stdin_spool(fd: int | None = None, max_bytes: int = SPOOL_MAX) -> StdinSpool:
     """The process's one spool of standard input (started on first use).
 
     Standard input's descriptor is duplicated for the spool; when standard input was a pipe
@@ -140,14 +178,15 @@ def stdin_spool(fd: int | None = None) -> StdinSpool:
 
     Args:
         fd: Read this descriptor instead of standard input (tests); fd 0 is left alone.
+        max_bytes: The spool's cap (see :data:`SPOOL_MAX`).
     """
     global _SPOOL
     if _SPOOL is None:
         if fd is not None:
-            _SPOOL = StdinSpool(fd)
+            _SPOOL = StdinSpool(fd, max_bytes)
             return _SPOOL
         src = os.dup(0)
-        _SPOOL = StdinSpool(src)
+        _SPOOL = StdinSpool(src, max_bytes)
         if not os.isatty(0):
             try:
                 tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
@@ -159,6 +198,11 @@ def stdin_spool(fd: int | None = None) -> StdinSpool:
                 os.dup2(tty, 0)
                 os.close(tty)
     return _SPOOL
+
+
+def dropped_bytes() -> int:
+    """Bytes of standard input dropped by the spool's cap (0 without a spool)."""
+    return 0 if _SPOOL is None else _SPOOL.dropped_bytes
 
 
 def spooled_label(path: str) -> str | None:

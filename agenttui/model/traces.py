@@ -594,14 +594,12 @@ class TraceIndex:
         if excess <= 0:
             return 0
         traces = self.traces
-        victims = [
-            rid for rid, t in itertools.islice(traces.items(), excess * 4) if t.flags & 3
-        ][:excess]
+        victims = [rid for rid, t in itertools.islice(traces.items(), excess * 4) if t.flags & 3][
+            :excess
+        ]
         if len(victims) < excess:
             chosen = set(victims)
-            victims.extend(
-                rid for rid in itertools.islice(traces, excess * 2) if rid not in chosen
-            )
+            victims.extend(rid for rid in itertools.islice(traces, excess * 2) if rid not in chosen)
             victims = victims[:excess]
         record = self.dropped_failures.record
         for rid in victims:

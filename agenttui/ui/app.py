@@ -8,6 +8,8 @@ the list and updates the header, however fast lines arrive.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Iterable
 from typing import ClassVar
@@ -19,6 +21,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from agenttui import shutdown
 from agenttui.commands.replay import ReplayOptions
 from agenttui.doctor.checks import Settings as DoctorSettings
 from agenttui.doctor.checks import settings_for_tui
@@ -77,7 +80,7 @@ class AgentTUI(TriageActions, App[None]):
         """Set on quit: ends the ingest worker."""
         self._progress: Progress | None = None
         self._scanning = True
-        self._seen: tuple[int, int] = (-1, -1)
+        self._seen: tuple[int, int, int] = (-1, -1, -1)
         self.doctor_settings = doctor
         self.health: HealthMonitor | None = None
         self.captures = CaptureWatcher(self, session, replay)
@@ -95,6 +98,7 @@ class AgentTUI(TriageActions, App[None]):
 
     def on_mount(self) -> None:
         """Install the main screen, start reading, start the refresh timer."""
+        self._end_on_signals()
         self.install_screen(
             MainScreen(self.session, safe(self.title), self._sources_text()), "main"
         )
@@ -105,6 +109,19 @@ class AgentTUI(TriageActions, App[None]):
         if self.doctor_settings is not None:
             self.health = HealthMonitor(self, self.session, self.doctor_settings)
             self.health.start()
+
+    def _end_on_signals(self) -> None:
+        """SIGTERM, SIGHUP (the SSH session dropped) and SIGINT end the app from its event
+        loop, so that the terminal is restored (cooked mode, main screen, mouse off, cursor
+        shown) before the process exits; the command line then runs the shutdown hooks."""
+        loop = asyncio.get_running_loop()
+        for sig in shutdown.SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._signalled, sig)
+
+    def _signalled(self, signum: int) -> None:
+        self.stop_event.set()
+        self.exit(return_code=128 + signum)
 
     # ---------------------------------------------------------------- ingest
 
@@ -132,7 +149,7 @@ class AgentTUI(TriageActions, App[None]):
             if not self.main.ready:
                 return
             self.main.trace_list.sync(resort=True)
-            self._seen = (-1, -1)
+            self._seen = (-1, -1, -1)
             self._tick()
 
     @on(LogsChanged)
@@ -168,7 +185,7 @@ class AgentTUI(TriageActions, App[None]):
         session = self.session
         index = session.index
         with session.lock:
-            seen = (index.lines, len(index))
+            seen = (index.lines, index.added, index.dropped)
         changed = seen != self._seen
         self._seen = seen
         if changed:
@@ -189,7 +206,8 @@ class AgentTUI(TriageActions, App[None]):
             return Totals(
                 lines=index.lines,
                 events=index.events,
-                traces=len(index),
+                traces=len(index) + index.dropped,
+                dropped=index.dropped,
                 ok=counts["ok"],
                 error=counts["error"],
                 running=counts["running"],

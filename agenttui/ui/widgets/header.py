@@ -26,6 +26,8 @@ class Totals:
     unparsed: int = 0
     rate: float = 0.0
     problems: int = 0
+    dropped: int = 0
+    """Finished traces dropped from memory under the memory budget (still in the files)."""
     scanning: bool = True
     done_bytes: int = 0
     total_bytes: int = 0
@@ -116,6 +118,11 @@ class StatsHeader(Static):
         text.append(label, style="underline" + (" bold magenta" if t.unparsed else ""))
         self._unparsed_cells = (start, start + cell_len(label))
         text.append(f"  {t.rate:,.0f} lines/s", style="dim" if not t.rate else "")
+        if t.dropped:
+            text.append(
+                f"  {count(t.dropped)} older traces not in memory; still in the file",
+                style="italic yellow",
+            )
         if t.problems:
             text.append(
                 f"  ⚠ {t.problems} file problem{'s' if t.problems > 1 else ''}", style="bold red"

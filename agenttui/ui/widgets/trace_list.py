@@ -206,6 +206,9 @@ class TraceList(ScrollView, can_focus=True):
         self._view: list[SortKey] = self._rows
         """The rows shown (``_rows`` or the filtered subset), ascending."""
         self._placed = 0
+        """Traces ever added to the index (``index.added``) when rows were last placed."""
+        self._dropped = 0
+        """``index.dropped`` when rows were last placed (rows of dropped traces go)."""
         """Number of traces (in index insertion order) placed in ``_rows``."""
         self._needle = ""
         self._predicate: Predicate | None = None
@@ -280,22 +283,31 @@ class TraceList(ScrollView, can_focus=True):
         session = self.session
         with session.lock:
             traces = session.index.traces
+            added, dropped = session.index.added, session.index.dropped
             if resort:
-                self._rows[:] = sorted(sort_key(t, i) for i, t in enumerate(traces.values()))
-                self._placed = len(traces)
+                first = added - len(traces)
+                self._rows[:] = sorted(sort_key(t, i) for i, t in enumerate(traces.values(), first))
+                self._placed = added
                 new: list[SortKey] = []
                 fresh = True
             else:
                 fresh = False
-                if len(traces) <= self._placed:
+                if dropped != self._dropped:  # the memory budget dropped old traces
+                    self._rows[:] = [k for k in self._rows if k[3] in traces]
+                    if self._view is not self._rows:
+                        self._view[:] = [k for k in self._view if k[3] in traces]
+                if added <= self._placed:
+                    if dropped != self._dropped:
+                        self._dropped = dropped
+                        self._after_rows_changed(self._cursor, keep_view=True)
+                        return True
                     return False
-                new = sorted(
-                    sort_key(t, i)
-                    for i, t in enumerate(
-                        itertools.islice(traces.values(), self._placed, None), self._placed
-                    )
-                )
-                self._placed = len(traces)
+                # New traces are the last ones in order (older ones may have been dropped).
+                count = min(added - self._placed, len(traces))
+                newest = list(itertools.islice(reversed(traces.values()), count))
+                new = sorted(sort_key(t, added - 1 - i) for i, t in enumerate(newest))
+                self._placed = added
+            self._dropped = dropped
             if self._needle and new:
                 index = session.index
                 match = self._match
