@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agenttui.ingest import bulk, shapes, sources
+from agenttui.ingest.grab import Grabber
 from agenttui.ingest.lines import salvage
 from agenttui.ingest.records import Record
 from agenttui.ingest.sources import FileTable, LogFile, Spec
@@ -89,6 +90,8 @@ class Session:
         self._rss_at_cap = 0
         self._memory_checked = 0.0
         self._on_chunk: Callable[[int], None] | None = None
+        self._grabber: Grabber | None = None
+        """Opens new files of the sources the moment they are created (while following)."""
         self._reopen: list[str] = []
         """Paths whose generation moved to its copy while reading: looked at again."""
         self._strays: dict[str, float] = {}
@@ -141,6 +144,12 @@ class Session:
             seen.add(key)
             paths.append(path)
             lf = known.get(key)
+            if (
+                lf is not None
+                and lf.fd is None
+                and not table.head_of(path).startswith(lf.head or b"")
+            ):
+                lf = None  # closed, and the inode number now names another file
             if lf is not None and table.current(path) is not lf:
                 old = table.move(lf, path)
                 if old is not None:
@@ -410,6 +419,9 @@ class Session:
         """
         before = self.index.lines
         table = self.table
+        if self._grabber is not None:
+            for path, fd, dev, ino in self._grabber.take():
+                table.grabbed(path, fd, dev, ino)
         if changed is None:
             self.discover()
             targets = table.live()
@@ -529,6 +541,8 @@ class Session:
 
         roots = sources.watch_roots(self.specs)
         self._on_chunk = on_change
+        specs = self.specs
+        self._grabber = Grabber(roots, lambda path: sources.matches(specs, path))
         try:
             self._sweep(on_change)
             if not roots:
@@ -543,6 +557,9 @@ class Session:
                     self._sweep(on_change)
         finally:
             self._on_chunk = None
+            grabber, self._grabber = self._grabber, None
+            if grabber is not None:
+                grabber.close()
 
     def _watch(
         self, roots: list[str], on_change: Callable[[int], None], stop: threading.Event, wf: Any

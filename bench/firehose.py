@@ -96,9 +96,17 @@ def _rss_mb() -> float:
 
 
 async def run(
-    rate: int, seconds: float, *, size: tuple[int, int] = (100, 30), key_every: float = 0.2
+    rate: int,
+    seconds: float,
+    *,
+    size: tuple[int, int] = (100, 30),
+    key_every: float = 0.2,
+    max_memory: int | None = None,
 ) -> dict[str, Any]:
-    """Run the firehose against the TUI; returns the figures."""
+    """Run the firehose against the TUI; returns the figures.
+
+    ``max_memory``: the session's memory budget in bytes (``--max-memory``), None for none.
+    """
     from textual.events import Key
 
     from agenttui.session import Session
@@ -107,7 +115,9 @@ async def run(
     with tempfile.TemporaryDirectory(prefix="agenttui-firehose-") as tmp:
         log = Path(tmp) / "agent.log"
         log.write_bytes(b"")
-        app = AgentTUI(Session([tmp]))
+        session = Session([tmp])
+        session.set_memory_budget(max_memory)
+        app = AgentTUI(session)
         out: dict[str, Any] = {"rate": rate, "seconds": seconds}
         async with app.run_test(size=size) as pilot:
             while not (app.main.ready and not app._scanning):
@@ -156,18 +166,21 @@ async def run(
             out["written"] = written
             out["indexed"] = session.index.lines
             out["header_lines"] = totals.lines if totals else None
-            out["traces"] = len(session.index)
+            out["traces"] = len(session.index) + session.index.dropped
+            out["dropped"] = session.index.dropped
             key_ms.sort()
             out["keys"] = len(key_ms)
             out["keys_missed"] = missed
             if key_ms:
                 out["key_p50_ms"] = round(key_ms[len(key_ms) // 2], 1)
                 out["key_p95_ms"] = round(key_ms[min(len(key_ms) - 1, int(len(key_ms) * 0.95))], 1)
+                out["key_p99_ms"] = round(key_ms[min(len(key_ms) - 1, int(len(key_ms) * 0.99))], 1)
                 out["key_max_ms"] = round(key_ms[-1], 1)
                 out["keys_over_200ms"] = sum(1 for k in key_ms if k > 200)
             out["rss_mb"] = rss
             out["rss_start_mb"] = rss[0] if rss else None
             out["rss_end_mb"] = round(_rss_mb(), 1)
+            out["peak_rss_mb"] = max([*rss, out["rss_end_mb"]])
             out["max_lag_lines"] = max(lag) if lag else 0
             out["bytes_per_trace"] = (
                 round((out["rss_end_mb"] - rss[0]) * 1e6 / len(session.index))
@@ -186,8 +199,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=50_000, help="lines per second")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--max-memory", default=None, help="memory budget, e.g. 256M")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.rate, args.seconds))))
+    from agenttui.cli import parse_size
+
+    budget = parse_size(args.max_memory) if args.max_memory else None
+    print(json.dumps(asyncio.run(run(args.rate, args.seconds, max_memory=budget))))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import IO
 import orjson
 
 from agenttui.output.sanitize import clean
-from agenttui.output.secrets import mask_fields
+from agenttui.output.secrets import mask_fields, may_hold_secrets
 from agenttui.output.views import stats_dict, trace_dict
 from agenttui.session import Session
 
@@ -84,10 +84,11 @@ def _watch(session: Session, stream: IO[bytes], *, show_secrets: bool = False) -
                 trace = index.traces.get(rid)
                 if trace is not None:
                     obj = trace_dict(index, trace, session.source_of)
-                    if not show_secrets:
-                        obj = mask_fields(obj)
                     obj["seen_at"] = seen
-                    chunks.append(orjson.dumps(obj))
+                    raw = orjson.dumps(obj)
+                    if not show_secrets and may_hold_secrets(raw.decode()):
+                        raw = orjson.dumps(mask_fields(obj))
+                    chunks.append(raw)
         if chunks:
             stream.write(b"\n".join(chunks) + b"\n")
             stream.flush()

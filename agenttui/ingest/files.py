@@ -27,7 +27,7 @@ from typing import Any, Final
 
 FD_BUDGET: Final = 64
 """Descriptors kept open on log files at most (idle ones beyond it are closed)."""
-DELETED_GRACE_S: Final = 1.0
+DELETED_GRACE_S: Final = 0.5
 """A deleted file read to its end is closed when it has not grown for this long."""
 RENAMED_GRACE_S: Final = 2.0
 """A renamed-away file read to its end is closed when it has not grown for this long (a
@@ -81,6 +81,8 @@ class LogFile:
     """Its descriptor cannot be re-opened by path (an unnamed decompressed copy): kept."""
     grew_at: float = 0.0
     """When new bytes were last read from it (monotonic seconds)."""
+    replaced: bool = False
+    """Its path was found showing another file when re-opening it (closed meanwhile)."""
     long_from: int = -1
     """Where the search for the newline of a line longer than the cap stopped (-1: none)."""
 
@@ -280,13 +282,47 @@ class FileTable:
             except OSError:
                 os.close(fd)
                 return None
-            if (st.st_dev, st.st_ino) != (lf.dev, lf.ino) or not stat.S_ISREG(st.st_mode):
+            if (
+                (st.st_dev, st.st_ino) != (lf.dev, lf.ino)
+                or not stat.S_ISREG(st.st_mode)
+                or not _same_start(fd, lf)
+            ):
                 os.close(fd)
+                lf.replaced = True
                 return None
             lf.fd = fd
             self._open[lf.id] = lf
             self._trim(keep=lf)
             return fd
+
+    def grabbed(self, path: str, fd: int, dev: int, ino: int) -> LogFile | None:
+        """A file opened the moment it was created at ``path`` (see :mod:`.grab`): a new
+        generation of ``path`` unless it is one already known (then ``fd`` is closed).
+
+        Returns:
+            The new generation (the one it replaces is retired and drained), or None.
+        """
+        with self.lock:
+            current = self._current.get(os.path.abspath(path))
+            known = [*self._open.values(), *([current] if current else [])]
+            if any((lf.dev, lf.ino) == (dev, ino) and not lf.gone for lf in known):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                return None
+            lf = LogFile(len(self.files), path, fd=fd, dev=dev, ino=ino)
+            lf.grew_at = time.monotonic()
+            from agenttui.ingest import spool
+
+            spooled = spool.spooled_label(path)
+            if spooled is not None:
+                lf.label, lf.spooled = spooled, True
+            self.files.append(lf)
+            if current is not None:
+                current.retired = True
+            self._current[os.path.abspath(path)] = lf
+            self._open[lf.id] = lf
+            self._trim(keep=lf)
+            return lf
 
     def reattach(self, lf: LogFile) -> None:
         """Try again to open a live generation that could not be opened (a problem)."""
@@ -377,9 +413,10 @@ class FileTable:
         limit = self.budget if limit is None else limit
         if len(self._open) <= limit:
             return
-        order = sorted(
-            self._open.values(), key=lambda f: f.retired and not self._drained(f)
-        )  # stable: LRU order within each kind
+        # Read to their end first (rotated-away ones before idle live ones), least recently
+        # used first; a file with unread bytes last: once closed, a file deleted or renamed
+        # meanwhile cannot be found again.
+        order = sorted(self._open.values(), key=lambda f: (not self._drained(f), not f.retired))
         for lf in order:
             if len(self._open) <= limit:
                 break
@@ -516,6 +553,17 @@ class FileTable:
             return True
         if len(data) > len(head):
             lf.head = data
+        return False
+
+
+def _same_start(fd: int, lf: LogFile) -> bool:
+    """Whether the file open on ``fd`` starts with ``lf``'s known first bytes: an inode number
+    is reused once its file is deleted, so identity is (device, inode) and that fingerprint."""
+    if not lf.head:
+        return True
+    try:
+        return os.pread(fd, len(lf.head), 0) == lf.head
+    except OSError:
         return False
 
 

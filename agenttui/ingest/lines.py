@@ -240,7 +240,9 @@ def check_rotation(table: FileTable, lf: LogFile) -> list[LogFile]:
         # It was unreadable or missing: try again.
         table.reattach(lf)
         return [lf] if lf.fd is not None else []
-    if (st.st_dev, st.st_ino) != (lf.dev, lf.ino):
+    if (st.st_dev, st.st_ino) != (lf.dev, lf.ino) or (
+        lf.fd is None and table.fd(lf) is None and lf.replaced  # a reused inode number
+    ):
         table.retire(lf)
         return [lf] if lf.fd is not None else []
     if st.st_size < lf.offset or table.rewritten(lf):

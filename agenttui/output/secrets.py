@@ -101,6 +101,22 @@ def mask(text: str) -> str:
     return text
 
 
+def may_hold_secrets(text: str) -> bool:
+    """Whether :func:`mask_fields` could change a JSON value whose serialised text is
+    ``text`` (keys included): False means it is certain not to, so masking can be skipped
+    (a fast path for output of many small objects, such as ``watch``)."""
+    low = text.lower()
+    return any(fragment in low for fragment in _FRAGMENTS)
+
+
+_FRAGMENTS: Final = (
+    # Every pattern of _QUICK and _SECRET_NAME needs one of these (lower case): a superset.
+    *("sk-", "eyj", "://", "bearer", "basic", "token", "akia", "asia", "aida", "aroa"),
+    *("gh", "github_pat_", "xox", "aiza", "hf_", "_live_", "_test_", "private key"),
+    *("passw", "pwd", "secret", "key", "auth", "cookie", "credential", "session"),
+)
+
+
 def is_secret_name(name: str) -> bool:
     """Whether a field (or environment variable) name says its value is a secret."""
     return _SECRET_NAME.search(name) is not None
