@@ -280,7 +280,9 @@ def _run_tui(
             replay=replay,
             show_secrets=show_secrets,
         )
-        app.run()
+        shutdown.save_terminal()
+        with shutdown.deliver_to(app.end_on_signal):
+            app.run()
     finally:
         session.close()
     return app.return_code or 0
@@ -332,10 +334,14 @@ def _run_demo(replay: Any = None, max_memory: str | None = None) -> int:
 
     from agenttui.demo.traffic import start_traffic, stop_traffic
 
-    with tempfile.TemporaryDirectory(prefix="agenttui-demo-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="agenttui-demo-") as tmp,
+        tempfile.TemporaryDirectory(prefix="agenttui-demo-work-") as work,
+    ):
         from pathlib import Path
 
-        proc = start_traffic(Path(tmp))
+        # The demo agent's scratch files go to a directory removed with the demo's.
+        proc = start_traffic(Path(tmp), env={"AGENT_WORKDIR": work})
         hook = shutdown.register(lambda: stop_traffic(proc))
         try:
             return _run_tui([tmp], title="agenttui --demo", replay=replay, max_memory=max_memory)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 _hooks: list[Callable[[], object]] = []
+_installed: list[bool] = []
 _lock = threading.Lock()
 
 SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -58,8 +61,87 @@ class Terminated(BaseException):
         self.signum = signum
 
 
+_deliver: list[Callable[[int], object]] = []
+"""While not empty, signals are handed to its last callable instead of raising."""
+_received: list[int] = []
+
+
+DEADLINE_S: Final = 3.0
+"""After a termination signal, the process ends within this long whatever hangs (a terminal
+that went away can block the TUI's output thread): the hooks run and it exits."""
+_TERMINAL_RESET: Final = (
+    b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?25h\x1b[?1049l"
+)
+"""Mouse tracking off, bracketed paste off, cursor shown, main screen."""
+_saved_tty: list[tuple[int, list[Any]]] = []
+
+
+def save_terminal() -> None:
+    """Remember the terminal's settings (before a TUI changes them), for :func:`arm_deadline`."""
+    import termios
+
+    for fd in (0, 1):
+        with contextlib.suppress(OSError, termios.error):
+            if os.isatty(fd):
+                _saved_tty.append((fd, termios.tcgetattr(fd)))
+                return
+
+
+def arm_deadline(signum: int, seconds: float = DEADLINE_S) -> None:
+    """End the process ``seconds`` from now if it has not ended by then: run the hooks, put
+    the terminal back as it was (when it is still there), exit with 128 + ``signum``."""
+
+    def expire() -> None:
+        time.sleep(seconds)
+        run_all()
+        _restore_terminal()
+        os._exit(128 + signum)
+
+    threading.Thread(target=expire, name="agenttui-deadline", daemon=True).start()
+
+
+def _restore_terminal() -> None:
+    import termios
+
+    for fd, attrs in _saved_tty:
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(fd, termios.TCSANOW, attrs)
+            os.write(fd, _TERMINAL_RESET)
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
-    raise Terminated(signum)
+    _received.append(signum)
+    if len(_received) == 1:
+        arm_deadline(signum)
+    if _deliver:
+        _deliver[-1](signum)  # e.g. ask a running app to exit from its own loop
+        return
+    if len(_received) == 1:
+        raise Terminated(signum)
+    # A second signal while already ending: ignored (the first one is being handled).
+
+
+def received() -> int | None:
+    """The first termination signal received (None if none)."""
+    return _received[0] if _received else None
+
+
+@contextlib.contextmanager
+def deliver_to(callback: Callable[[int], object]) -> Iterator[None]:
+    """Within the block, a termination signal calls ``callback(signum)`` instead of raising
+    (a TUI is running: it must restore the terminal itself; raising at a random point of its
+    start-up could leave a lock held). A signal that came before the block is delivered at
+    once. Handlers are set again afterwards (an asyncio loop resets them when it closes)."""
+    _deliver.append(callback)
+    try:
+        if _received:
+            callback(_received[0])
+        yield
+    finally:
+        _deliver.remove(callback)
+        if threading.current_thread() is threading.main_thread() and _installed:
+            for sig in SIGNALS:
+                signal.signal(sig, _raise)
 
 
 @contextlib.contextmanager
@@ -73,8 +155,10 @@ def signals_end_cleanly() -> Iterator[None]:
     old = {sig: signal.getsignal(sig) for sig in SIGNALS}
     for sig in SIGNALS:
         signal.signal(sig, _raise)
+    _installed.append(True)
     try:
         yield
     finally:
+        _installed.pop()
         for sig, handler in old.items():
             signal.signal(sig, handler)

@@ -13,8 +13,9 @@ Modes (one writer process; every line is one finished request with a unique numb
 Both readers follow the same run: ``tail -n +1 -F agent.log`` and ``agenttui watch --jsonl``
 on the same file (``--path file``) or on its directory (``--path dir``). Measured:
 
-* lost: numbers written but never seen; doubled: numbers seen more than once (``watch``: a
-  trace printed with more than one event, or a number seen in two traces);
+* per request (six lines: start, two tool calls, success; as the firehose writes them):
+  lost (no line of it seen), incomplete (some lines not seen), doubled (a line read twice);
+  ``watch`` by the event count of the trace as last printed, ``tail`` by the line numbers;
 * descriptors of the ``watch`` process sampled every 100 ms: open, open on deleted files,
   and the longest time one deleted file stayed open.
 
@@ -37,11 +38,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+LINES_PER_REQUEST = 6
+_STEPS = (
+    '"event":"request_start","query":"churn question"',
+    '"event":"tool_call_start","tool":"search","call_id":"c1"',
+    '"event":"tool_call_success","tool":"search","call_id":"c1","duration_ms":3.5',
+    '"event":"tool_call_start","tool":"fetch","call_id":"c2"',
+    '"event":"tool_call_success","tool":"fetch","call_id":"c2","duration_ms":7.5',
+    '"event":"request_success","duration_ms":12.0',
+)
+
 
 def _line(n: int) -> bytes:
-    return (
-        f'{{"event":"request_success","level":"info","request_id":"c{n:09d}","n":{n}}}\n'
-    ).encode()
+    """Line ``n``: request ``n // 6``, step ``n % 6`` (start, two tool calls, success)."""
+    rid, step = divmod(n, LINES_PER_REQUEST)
+    return (f'{{"level":"info",{_STEPS[step]},"request_id":"c{rid:09d}","n":{n}}}\n').encode()
 
 
 def write_delete(path: str, rate: int, per_second: int, seconds: float) -> int:
@@ -157,11 +168,28 @@ def _watch_collector(events: dict[int, int]) -> Any:
         if not rid.startswith("c"):
             return None
         n = int(rid[1:])
-        # A trace printed again: its event count says whether a line was read twice.
-        events[n] = max(events.get(n, 0), int(obj.get("events", 1)))
+        # The trace as last printed: its event count says whether lines were lost or doubled.
+        events[n] = int(obj.get("events", 0))
         return None
 
     return parse
+
+
+def _verdicts(events: dict[int, int], requests: int) -> dict[str, int]:
+    """Requests lost (no line seen), incomplete (some lines), doubled (a line read twice)."""
+    seen = [events.get(r, 0) for r in range(requests)]
+    return {
+        "lost": sum(1 for e in seen if e == 0),
+        "incomplete": sum(1 for e in seen if 0 < e < LINES_PER_REQUEST),
+        "doubled": sum(1 for e in seen if e > LINES_PER_REQUEST),
+    }
+
+
+def _tail_events(counts: dict[int, int]) -> dict[int, int]:
+    per: dict[int, int] = {}
+    for n, k in counts.items():
+        per[n // LINES_PER_REQUEST] = per.get(n // LINES_PER_REQUEST, 0) + k
+    return per
 
 
 def run(mode: str, path_kind: str, rate: int, seconds: float, **kw: Any) -> dict[str, Any]:
@@ -213,25 +241,28 @@ def run(mode: str, path_kind: str, rate: int, seconds: float, **kw: Any) -> dict
         for t in threads:
             t.join(5)
         err = (watch.stderr.read() if watch.stderr else b"").decode(errors="replace")
-        expected = set(range(written))
+        requests = written // LINES_PER_REQUEST
+        watch_v = _verdicts(watch_events, requests)
+        tail_v = _verdicts(_tail_events(tail_counts), requests)
         out: dict[str, Any] = {
             "mode": mode,
             "path": path_kind,
             "rate": rate,
             "seconds": seconds,
             "write_s": round(write_s, 1),
-            "written": written,
-            "watch_lost": len(expected - set(watch_events)),
-            "watch_doubled": sum(1 for v in watch_events.values() if v > 1),
-            "tail_lost": len(expected - set(tail_counts)),
-            "tail_doubled": sum(1 for v in tail_counts.values() if v > 1),
+            "lines_written": written,
+            "requests": requests,
+            **{f"watch_{k}": v for k, v in watch_v.items()},
+            **{f"tail_{k}": v for k, v in tail_v.items()},
+            "tail_lines_lost": len(set(range(written)) - set(tail_counts)),
+            "tail_lines_doubled": sum(1 for v in tail_counts.values() if v > 1),
             "watch_max_fds": sampler.max_open,
             "watch_max_deleted_open": sampler.max_deleted,
             "watch_max_deleted_age_s": round(sampler.max_deleted_age, 2),
             "watch_stderr": err.strip().splitlines()[-3:],
         }
         for who in ("watch", "tail"):
-            out[f"{who}_lost_pct"] = round(100 * out[f"{who}_lost"] / max(1, written), 3)
+            out[f"{who}_lost_pct"] = round(100 * out[f"{who}_lost"] / max(1, requests), 3)
         if mode == "delete":
             out["per_second"] = kw.get("per_second", 100)
         else:

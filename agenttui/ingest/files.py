@@ -183,23 +183,30 @@ class FileTable:
     def copy_of_start(
         self, start: bytes, exclude: LogFile | None = None
     ) -> tuple[LogFile | None, bool]:
-        """Like :meth:`copy_of`, for a file that starts with ``start``."""
+        """Like :meth:`copy_of`, for a file that starts with ``start``.
+
+        Every recent generation is a candidate (live, truncated, rotated away, itself read
+        from a copy): a file can be copied again before the reader caught up with the
+        rotations. The one read furthest wins. A live one whose own file still starts the
+        same is a file still growing (its copy is not read); any other takes the copy.
+        """
         if len(start) < MIN_COPY_HEAD:
             return None, False
-        for lf in list(self._current.values()):
+        best: LogFile | None = None
+        for lf in (*self.files[-256:], *self.truncated):
             head = lf.head
             if (
                 lf is not exclude
                 and head is not None
                 and len(head) >= MIN_COPY_HEAD
-                and not lf.gone
                 and start.startswith(head)
+                and (best is None or lf.offset > best.offset)
             ):
-                return lf, self.rewritten(lf)
-        for lf in reversed(self.truncated):
-            if lf.gone and lf.head is not None and start.startswith(lf.head):
-                return lf, True
-        return None, False
+                best = lf
+        if best is None:
+            return None, False
+        live = self._current.get(os.path.abspath(best.path)) is best
+        return best, not live or best.gone or self.rewritten(best)
 
     def adopt(self, original: LogFile, copy: LogFile) -> None:
         """``copy`` (opened as a new file, nothing read from it yet) holds ``original``'s bytes,

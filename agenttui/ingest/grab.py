@@ -122,7 +122,7 @@ class Grabber:
         """Stop, and close every descriptor not taken."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(2)
+            self._thread.join(1)  # it looks at the stop flag every 0.5 s
             self._thread = None
         for _path, fd, _dev, _ino in self.take():
             with contextlib.suppress(OSError):

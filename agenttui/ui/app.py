@@ -117,9 +117,15 @@ class AgentTUI(TriageActions, App[None]):
         loop = asyncio.get_running_loop()
         for sig in shutdown.SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._signalled, sig)
+                loop.add_signal_handler(sig, self.end_on_signal, sig)
 
-    def _signalled(self, signum: int) -> None:
+    def end_on_signal(self, signum: int) -> None:
+        """Exit (from the event loop) because of signal ``signum``: exit code 128 + it.
+
+        A deadline is armed too (:func:`agenttui.shutdown.arm_deadline`): if the exit hangs
+        (the terminal went away with the SSH session), the process still ends."""
+        if not self.stop_event.is_set():
+            shutdown.arm_deadline(signum)
         self.stop_event.set()
         self.exit(return_code=128 + signum)
 
