@@ -451,18 +451,12 @@ def step_signals() -> list[dict[str, Any]]:
             cmd = f"cat {ROOT}/sample_logs/*.log | {sys.executable} -m agenttui -"
         else:
             cmd = f"{sys.executable} -m agenttui {ROOT}/sample_logs"
-        script = f"{cmd}; echo rc=$? > {tmpdir}/rc.txt; stty -a > {stty}; sleep 30"
-        _tmux(
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            f"cd {ROOT} && TMPDIR={tmpdir} bash -c {json.dumps(script)}",
+        script = os.path.join(tmpdir, "run.sh")
+        Path(script).write_text(
+            f"cd {ROOT}\nexport TMPDIR={tmpdir}\n{cmd}\necho rc=$? > {tmpdir}/rc.txt\n"
+            f"stty -a > {stty}\nsleep 30\n"
         )
+        _tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", f"bash {script}")
         try:
             time.sleep(4)
             before = _pane_flags(name)
@@ -485,7 +479,9 @@ def step_signals() -> list[dict[str, Any]]:
             text = Path(stty).read_text() if os.path.exists(stty) else ""
             flags = [w for w in text.split() if w.lstrip("-") in ("icanon", "echo", "isig")]
             left_tmp = sorted(
-                p.name for p in Path(tmpdir).iterdir() if p.name not in ("stty.txt", "rc.txt")
+                p.name
+                for p in Path(tmpdir).iterdir()
+                if p.name not in ("stty.txt", "rc.txt", "run.sh")
             )
             rc_file = Path(tmpdir, "rc.txt")
             results.append(

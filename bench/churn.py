@@ -133,7 +133,11 @@ class FdSampler(threading.Thread):
                 except OSError:
                     continue
                 if target.endswith(" (deleted)") and "agenttui-stdin" not in target:
-                    deleted.add((name, target))
+                    try:  # descriptor numbers, paths and inode numbers are all reused at once
+                        st = os.stat(os.path.join(fd_dir, name))
+                    except OSError:
+                        continue
+                    deleted.add((name, f"{st.st_ino}/{st.st_ctime_ns}"))
             self.max_open = max(self.max_open, len(names))
             self.max_deleted = max(self.max_deleted, len(deleted))
             for key in deleted:

@@ -432,3 +432,91 @@ def test_shutdown_hooks_run_once_newest_first_and_survive_errors() -> None:
     shutdown.run_all()
     shutdown.run_all()
     assert ran == ["last", "bad", "first"]
+
+
+# ------------------------------------------------------------------ configuration, masking
+
+
+def test_max_memory_from_the_flag_the_config_or_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agenttui import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.memory_budget(None) == 256 << 20
+    assert cli.memory_budget("512M") == 512 << 20
+    assert cli.memory_budget("1.5g") == int(1.5 * (1 << 30))
+    (tmp_path / "agenttui.toml").write_text('[limits]\nmax_memory = "300MB"\n')
+    assert cli.memory_budget(None) == 300 << 20
+    assert cli.memory_budget("1G") == 1 << 30  # the flag wins
+    (tmp_path / "agenttui.toml").write_text('[limits]\nmax_memory = "lots"\n')
+    with pytest.raises(cli.UsageError, match=r"max_memory in \[limits\]"):
+        cli.memory_budget(None)
+    with pytest.raises(cli.UsageError, match="--max-memory"):
+        cli.memory_budget("12K")
+
+
+def test_the_tui_needs_a_terminal_but_dash_reads_keys_from_dev_tty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agenttui import cli
+
+    class Stream:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    monkeypatch.setattr(sys, "stdout", Stream(True))
+    monkeypatch.setattr(sys, "stdin", Stream(False))
+    with pytest.raises(cli.UsageError, match="no terminal"):
+        cli._need_terminal(["sample_logs"])
+    opened: list[str] = []
+    real_open = os.open
+
+    def fake_open(path: Any, flags: int, *args: Any) -> int:
+        if path == "/dev/tty":
+            opened.append(path)
+            return real_open(os.devnull, os.O_RDONLY)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    cli._need_terminal(["-"])  # a pipe on stdin is the source; keys come from /dev/tty
+    assert opened == ["/dev/tty"]
+    monkeypatch.setattr(sys, "stdout", Stream(False))
+    with pytest.raises(cli.UsageError, match="no terminal"):
+        cli._need_terminal(["-"])
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"request_id": "r1", "status": "ok", "query": "weather in Paris", "tools": []},
+        {"request_id": "r2", "error": "Bearer abcdefghijklmnop failed", "tools": []},
+        {"request_id": "r3", "tools": [{"tool": "x", "error": "api_key=sk-abcdefghijklmnopqr"}]},
+        {"session_id": "abc123", "query": "postgres://u:hunter2@db/x"},
+    ],
+)
+def test_the_fast_path_never_skips_a_masking(obj: dict[str, Any]) -> None:
+    from agenttui.output.secrets import mask_fields, may_hold_secrets
+
+    text = orjson.dumps(obj).decode()
+    assert mask_fields(obj) == obj or may_hold_secrets(text)
+    if obj["request_id" if "request_id" in obj else "query"] == "r1":
+        assert not may_hold_secrets(text)  # an ordinary trace takes the fast path
+
+
+def test_the_fast_path_agrees_with_masking_on_random_text() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from agenttui.output.secrets import mask_fields, may_hold_secrets
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=4))
+    def check(obj: dict[str, str]) -> None:
+        if not may_hold_secrets(orjson.dumps(obj).decode()):
+            assert mask_fields(obj) == obj
+
+    check()

@@ -27,6 +27,8 @@ from typing import Any, Final
 
 FD_BUDGET: Final = 64
 """Descriptors kept open on log files at most (idle ones beyond it are closed)."""
+FD_SLACK: Final = 16
+"""Descriptors on files with unread bytes may exceed the budget by this much."""
 DELETED_GRACE_S: Final = 0.5
 """A deleted file read to its end is closed when it has not grown for this long."""
 RENAMED_GRACE_S: Final = 2.0
@@ -414,21 +416,22 @@ class FileTable:
     def _trim(self, keep: LogFile | None = None, limit: int | None = None) -> None:
         """Close the least recently used descriptors beyond the budget (or ``limit``).
 
-        A retired generation not yet drained is closed last: its bytes may be unreachable by
-        path once closed.
+        Files read to their end go first (rotated-away ones before idle live ones, which are
+        re-opened by path when they change). A file with unread bytes is closed only past
+        the budget plus :data:`FD_SLACK`: once closed, a file deleted or renamed meanwhile
+        cannot be found again, so its unread lines would be lost.
         """
         limit = self.budget if limit is None else limit
         if len(self._open) <= limit:
             return
-        # Read to their end first (rotated-away ones before idle live ones), least recently
-        # used first; a file with unread bytes last: once closed, a file deleted or renamed
-        # meanwhile cannot be found again.
         order = sorted(self._open.values(), key=lambda f: (not self._drained(f), not f.retired))
         for lf in order:
             if len(self._open) <= limit:
                 break
             if lf is keep:
                 continue
+            if not self._drained(lf) and len(self._open) <= limit + FD_SLACK:
+                break
             self._close(lf)
 
     def _drained(self, lf: LogFile) -> bool:
@@ -462,7 +465,11 @@ class FileTable:
                 deleted = st.st_nlink == 0
                 if not (lf.retired or deleted) or st.st_size > lf.offset:
                     continue
-                if now - lf.grew_at < (DELETED_GRACE_S if deleted else RENAMED_GRACE_S):
+                # Deleted and replaced by a newer file: its writer has moved on (tail -F
+                # closes such a file as soon as it is read). Otherwise a writer may still
+                # append to it for a while.
+                grace = 0.0 if deleted and lf.retired else DELETED_GRACE_S
+                if now - lf.grew_at < (grace if deleted else RENAMED_GRACE_S):
                     continue
                 self._close(lf)
                 if deleted:
