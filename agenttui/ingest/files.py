@@ -424,18 +424,28 @@ class FileTable:
         limit = self.budget if limit is None else limit
         if len(self._open) <= limit:
             return
-        order = sorted(self._open.values(), key=lambda f: (not self._drained(f), not f.retired))
-        for lf in order:
+        ranked = sorted((self._rank(f), i, f) for i, f in enumerate(self._open.values()))
+        for rank, _i, lf in ranked:
             if len(self._open) <= limit:
                 break
             if lf is keep:
                 continue
-            if not self._drained(lf) and len(self._open) <= limit + FD_SLACK:
+            if rank == 2 and len(self._open) <= limit + FD_SLACK:
                 break
             self._close(lf)
 
-    def _drained(self, lf: LogFile) -> bool:
-        return size_of(lf) <= lf.offset
+    def _rank(self, lf: LogFile) -> int:
+        """0: read to its end; 1: unread bytes, re-openable by its name; 2: unread bytes of a
+        file rotated away or deleted (closing it would lose them)."""
+        if lf.fd is None:
+            return 0
+        try:
+            st = os.fstat(lf.fd)
+        except OSError:
+            return 0
+        if st.st_size <= lf.offset:
+            return 0
+        return 2 if lf.retired or st.st_nlink == 0 else 1
 
     def _close(self, lf: LogFile) -> None:
         self._open.pop(lf.id, None)
