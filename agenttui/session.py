@@ -165,7 +165,9 @@ class Session:
                 continue
             if candidates is not None and not os.path.exists(path):
                 continue
-            original, truncated = table.copy_of(path)
+            # While following, a new file may be a copy (copytruncate); in the first scan,
+            # heads are not known yet (a copy is told at its first read: _is_copy).
+            original, truncated = table.copy_of(path) if self.scanned else (None, False)
             if original is not None:
                 if truncated and table.rehome(original, path):
                     continue

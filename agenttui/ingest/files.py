@@ -178,7 +178,7 @@ class FileTable:
             The generation it starts like (or None), and whether that generation's own file
             has been truncated since (then the copy holds its bytes and takes its place).
         """
-        if not self.truncated and not any(lf.head for lf in self._current.values()):
+        if not self.truncated and not any(lf.head for lf in self.files[-256:]):
             return None, False
         return self.copy_of_start(self.head_of(path))
 
@@ -421,7 +421,10 @@ class FileTable:
         the budget plus :data:`FD_SLACK`: once closed, a file deleted or renamed meanwhile
         cannot be found again, so its unread lines would be lost.
         """
-        limit = self.budget if limit is None else limit
+        if limit is None:
+            if len(self._open) <= self.budget:
+                return
+            limit = self.budget * 3 // 4  # a batch at a time: not one sort per open
         if len(self._open) <= limit:
             return
         ranked = sorted((self._rank(f), i, f) for i, f in enumerate(self._open.values()))
@@ -430,7 +433,7 @@ class FileTable:
                 break
             if lf is keep:
                 continue
-            if rank == 2 and len(self._open) <= limit + FD_SLACK:
+            if rank == 2 and len(self._open) <= self.budget + FD_SLACK:
                 break
             self._close(lf)
 
