@@ -146,9 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with shutdown.signals_end_cleanly():
             try:
-                return _main(argv)
+                code = _main(argv)
             finally:
                 shutdown.run_all()
+            signum = shutdown.received()  # a signal that a library turned into a return
+            return code if signum is None else 128 + signum
     except shutdown.Terminated as exc:
         return 128 + exc.signum
 

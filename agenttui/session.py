@@ -539,8 +539,12 @@ class Session:
         after a rotation) are looked at every ``POLL_FALLBACK_MS``, and every source is swept
         now and then (:meth:`_sweep_due`) in case an event was missed (network filesystems).
         """
+        import logging
+
         import watchfiles
 
+        # It logs a warning when a signal ends the watch: agenttui says why it ends itself.
+        logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
         roots = sources.watch_roots(self.specs)
         self._on_chunk = on_change
         specs = self.specs
