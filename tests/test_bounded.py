@@ -300,14 +300,14 @@ def test_dropping_old_traces_keeps_their_counts_and_error_groups() -> None:
 def test_the_memory_budget_drops_the_oldest_finished_traces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import agenttui.session as session_module
+    import agenttui.following as following
 
     log = tmp_path / "agent.log"
     log.write_bytes(b"".join(line(i) for i in range(5000)))
     session = Session([str(log)])
     session.set_memory_budget(256 << 20)
-    monkeypatch.setattr(session_module, "tree_rss", lambda: 300 << 20)  # over the budget
-    monkeypatch.setattr(session_module, "MIN_TRACES_KEPT", 100)
+    monkeypatch.setattr(following, "tree_rss", lambda: 300 << 20)  # over the budget
+    monkeypatch.setattr(following, "MIN_TRACES_KEPT", 100)
     session.scan()
     assert session.trace_cap is not None
     assert len(session.index) <= session.trace_cap + max(64, session.trace_cap // 50)
