@@ -152,7 +152,7 @@ class Session:
 
     def _decide(self, lf: LogFile, lines: list[bytes]) -> shapes.Shape:
         """The shape of ``lf`` from these lines (kept once decided)."""
-        verdict = shapes.detect(lines, self.mapping)
+        verdict = shapes.detect(lines, self.mapping, lf.path)
         lf.shape_reason = verdict.reason
         if verdict.decided:
             lf.shape = verdict.shape
