@@ -7,6 +7,7 @@ error on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -72,9 +73,34 @@ def _tui_parser() -> argparse.ArgumentParser:
     from agenttui.commands.replay import add_tui_arguments
 
     add_tui_arguments(p)
+    _add_tz(p)
     p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
+
+
+def _add_tz(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tz",
+        metavar="ZONE",
+        default=None,
+        help="zone of log times written without one, e.g. logging's asctime "
+        "(Europe/Paris, UTC, +02:00; default: [mapping] tz, else this machine's)",
+    )
+
+
+def _apply_tz(opts: argparse.Namespace) -> None:
+    """``--tz``: checked, then handed to every reader as ``AGENTTUI_TZ`` (over ``[mapping]``)."""
+    tz = getattr(opts, "tz", None)
+    if tz is None:
+        return
+    from agenttui.ingest.shapes.python import parse_tz
+
+    try:
+        parse_tz(tz)
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from exc
+    os.environ["AGENTTUI_TZ"] = tz
 
 
 def _command_parser(name: str) -> argparse.ArgumentParser:
@@ -84,6 +110,7 @@ def _command_parser(name: str) -> argparse.ArgumentParser:
 
         doctor.add_arguments(p)
         return p
+    _add_tz(p)
     if name == "formats":
         p.add_argument("paths", nargs="+", metavar="PATH", help="log files, directories or globs")
         p.add_argument("--json", action="store_true", help="one JSON object per input")
@@ -130,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return replay_cli.main(args[0], args[1:])
         if args and args[0] in COMMANDS:
             opts = _command_parser(args[0]).parse_args(args[1:])
+            _apply_tz(opts)
             if args[0] == "doctor":
                 from agenttui.doctor import checks as doctor
 
@@ -152,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 show_secrets=opts.show_secrets,
             )
         opts = _tui_parser().parse_args(args)
+        _apply_tz(opts)
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")

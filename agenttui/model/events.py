@@ -39,13 +39,17 @@ class Event:
     @property
     def exception(self) -> Any:
         """The traceback: the ``exception`` field (string or structlog ``dict_tracebacks``
-        list), else ``logging``'s ``exc_info`` / ``exc_text`` / ``stack_info``, if any."""
+        list), else ``logging``'s ``exc_info`` / ``exc_text`` / ``stack_info``, else the
+        ``stack`` of a pino / bunyan ``err`` object, if any."""
         if self.data is None:
             return None
         for key in ("exception", "exc_info", "exc_text", "stack_info"):
             value = self.data.get(key)
             if value:
                 return value
+        err = self.data.get("err")  # pino / bunyan error objects
+        if isinstance(err, dict) and isinstance(err.get("stack"), str):
+            return err["stack"]
         return None
 
 

@@ -93,7 +93,11 @@ def json_shape(
             c = canon(obj)
         except (TypeError, ValueError, AttributeError, KeyError):  # a line of another shape
             return obj, normalise(obj)
-        return (c if show_canonical else obj), normalise(c)
+        rec = normalise(c)
+        name = c.get("event_name")  # the name logged, when the rewrite gave it a known one
+        if name.__class__ is str:
+            rec = rec._replace(message=name)
+        return (c if show_canonical else obj), rec
 
     def rec(line: bytes) -> Record:
         return dec(line)[1]

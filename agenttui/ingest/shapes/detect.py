@@ -17,7 +17,7 @@ from agenttui.ingest.shapes.base import JSON, STRUCTLOG, Shape, json_shape, load
 from agenttui.ingest.shapes.journald import journald
 from agenttui.ingest.shapes.logfmt import LOGFMT, parse_logfmt
 from agenttui.ingest.shapes.node import pino
-from agenttui.ingest.shapes.python import is_naive, loguru, parse_tz, pjl
+from agenttui.ingest.shapes.python import is_naive, loguru, naive_times, parse_tz, pjl
 
 DETECT_LINES: Final = 50
 """Lines looked at to tell a file's shape."""
@@ -52,8 +52,12 @@ def get(name: str, settings: dict[str, Any] | None = None) -> Shape:
         return mapping.overlay_shape(JSON, table)
     if name.endswith("+mapping"):
         return mapping.overlay_shape(get(name.removesuffix("+mapping"), table), table)
-    if name == "python-json-logger" and table.get("tz"):
-        return json_shape("python-json-logger", pjl(parse_tz(table["tz"])), mapping=table)
+    if table.get("tz"):
+        tz = parse_tz(table["tz"])
+        if name == "python-json-logger":
+            return json_shape(name, pjl(tz), mapping=table)
+        if name in ("structlog", "json"):
+            return json_shape(name, naive_times(tz), mapping=table)
     return SHAPES.get(name, JSON)
 
 
@@ -80,7 +84,10 @@ def _naive_note(name: str, obj: dict[str, Any], table: dict[str, Any]) -> str:
                     f"; times without a zone ({key}): read as this machine's local time"
                     " (--tz or [mapping] tz to say the writer's)"
                 )
-            return f"; times without a zone ({key}): read as UTC"
+            return (
+                f"; times without a zone ({key}): read as UTC"
+                " (--tz or [mapping] tz to say the writer's)"
+            )
     return ""
 
 
@@ -146,7 +153,7 @@ def detect(
     shape, reason = verdict.shape, verdict.reason
     if seen:
         reason += _naive_note(shape.name, seen[0], table)
-    if table.get("tz") and shape.name == "python-json-logger":
+    if table.get("tz") and shape.name in ("python-json-logger", "structlog", "json"):
         shape = get(shape.name, table)
     if mapping.has_names(table):
         shape = mapping.overlay_shape(shape, table)

@@ -38,7 +38,7 @@ def pino(obj: dict[str, Any]) -> dict[str, Any]:
         c["host"] = c["hostname"]
     msg = c.get("msg")
     if isinstance(msg, str) and msg in HTTP_DONE and isinstance(req, dict):
-        c["http_message"] = msg
+        c["event_name"] = msg
         c["msg"] = HTTP_DONE[msg]
         took = c.get("responseTime")
         if isinstance(took, int | float) and not isinstance(took, bool):

@@ -112,3 +112,20 @@ def pjl(tz: tzinfo | None = None) -> Any:
 
 
 _LEVELNO: Final = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
+
+
+def naive_times(tz: tzinfo) -> Any:
+    """The rewrite of any JSON object whose time has no zone: read in ``tz`` (``--tz``)."""
+
+    def canon(obj: dict[str, Any]) -> dict[str, Any]:
+        for key in ("timestamp", "time", "ts", "@timestamp", "asctime"):
+            if key in obj:
+                when = obj[key]
+                if isinstance(when, str) and is_naive(when):
+                    c = dict(obj)
+                    c["timestamp" if key == "asctime" else key] = local_time(when, tz)
+                    return c
+                return obj
+        return obj
+
+    return canon
