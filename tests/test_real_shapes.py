@@ -340,3 +340,54 @@ def test_tz_flag_over_the_config(in_tmp: Path, capsys: Any) -> None:
     assert before - 1 <= start <= after + 1
     assert main(["traces", str(path), "--json", "--tz", "Mars/Olympus"]) == 2
     assert "--tz: unknown time zone" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ journald
+
+
+def _journal_ms(entry: dict[str, Any]) -> float:
+    return int(entry["_SOURCE_REALTIME_TIMESTAMP"]) / 1000.0
+
+
+def test_journald_native_fields_of_journal_handler() -> None:
+    """python-systemd's JournalHandler: MESSAGE is "event\\nTraceback...", EXCEPTION_TEXT,
+    CODE_FUNC, upper-case extras."""
+    path = FIXTURES / "journald_native.log"
+    [entry] = formats_of(path)
+    assert entry["shape"] == "journald" and "CODE_FUNC" in entry["reason"]
+    raw = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    fetch = [_journal_ms(e) for e in raw if e.get("TOOL") == "fetch_url"]
+    fail = [_journal_ms(e) for e in raw if e.get("REQUEST_ID") == "req-fail-2"]
+    got = traces_json(path)
+    assert exact(got) == [
+        ("req-ok-1", "ok", None, 4.0, [("web_search", "ok", None, 2.1)]),
+        (
+            "req-fail-2",
+            "error",
+            ERROR,
+            pytest.approx(fail[-1] - fail[0], abs=0.002),
+            [
+                ("web_search", "ok", None, 1.5),
+                ("fetch_url", "error", ERROR, pytest.approx(fetch[1] - fetch[0], abs=0.002)),
+            ],
+        ),
+    ]
+    session = Session([str(path)], mapping={})
+    session.scan()
+    events = session.events(session.index.traces["req-fail-2"])
+    failed = next(e for e in events if e.record.kind == Kind.TOOL_FAIL)
+    assert failed.record.message == "tool_call_failed"
+    assert failed.data is not None and failed.data["func"] == "<lambda>"
+    assert str(failed.exception).startswith("Traceback (most recent call last):")
+    assert failed.source == "vm"
+    session.close()
+
+
+def test_journald_message_with_traceback_but_no_exception_text(tmp_path: Path) -> None:
+    entry = orjson.loads((FIXTURES / "journald_native.log").read_bytes().splitlines()[8])
+    assert entry["MESSAGE"].startswith("tool_call_failed\nTraceback")
+    del entry["EXCEPTION_TEXT"]
+    path = tmp_path / "j.log"
+    path.write_bytes(orjson.dumps(entry) + b"\n")
+    [trace] = traces_json(path)
+    assert trace["tools"][0]["error"] == ERROR and trace["tools"][0]["status"] == "error"

@@ -80,6 +80,7 @@ CASES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "bunyan": ("bunyan", _fixture("bunyan.log")),
     "journald": ("journald", _fixture("journald.log")),
     "journald-json-message": ("journald", _fixture("journald_json.log")),
+    "journald-native-handler": ("journald", _fixture("journald_native.log")),
     "otlp-traces": ("otlp", _fixture("otlp_traces.json")),
     "otlp-logs": ("otlp", _fixture("otlp_logs.json")),
 }
