@@ -391,3 +391,103 @@ def test_journald_message_with_traceback_but_no_exception_text(tmp_path: Path) -
     path.write_bytes(orjson.dumps(entry) + b"\n")
     [trace] = traces_json(path)
     assert trace["tools"][0]["error"] == ERROR and trace["tools"][0]["status"] == "error"
+
+
+# ------------------------------------------------------------------ container logs
+
+DOCKER_ID = "3f4e5d6c7b8a" + "0" * 52
+
+
+def _container_story(tmp_path: Path, make: Any, path: Path) -> list[str]:
+    """The structlog story plus a request whose failure line is 40 KB (split by the runtime)."""
+    story = tmp_path / "story.log"
+    shape_story.structlog_story(story)
+    lines = story.read_text().splitlines()
+    big = {
+        "event": "request_failed",
+        "request_id": "req-big-3",
+        "error": "ValueError: answer too long",
+        "detail": "x" * 40_000,
+        "level": "error",
+        "timestamp": "2026-11-26T08:00:01.000000Z",
+    }
+    lines.append(
+        orjson.dumps(
+            {
+                **big,
+                "event": "request_start",
+                "level": "info",
+                "detail": "",
+                "error": None,
+                "timestamp": "2026-11-26T08:00:00.000000Z",
+            }
+        ).decode()
+    )
+    lines.append(orjson.dumps(big).decode())
+    lines.append("plain text from the container")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(make(lines, time.time()))
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("runtime", "where", "container"),
+    [
+        ("docker", f"var/lib/docker/containers/{DOCKER_ID}/{DOCKER_ID}-json.log", DOCKER_ID[:12]),
+        ("cri", "var/log/pods/prod_agent-7d9f_0a1b/agent/0.log", "agent-7d9f/agent"),
+        (
+            "cri",
+            "var/log/containers/agent-7d9f_prod_agent-" + "ab" * 32 + ".log",
+            "agent-7d9f/agent",
+        ),
+    ],
+)
+def test_container_logs_are_unwrapped(
+    tmp_path: Path, runtime: str, where: str, container: str
+) -> None:
+    path = tmp_path / where
+    make = shape_story.docker_json_file if runtime == "docker" else shape_story.cri_log
+    _container_story(tmp_path, make, path)
+    parts = path.read_bytes().count(b"\n")
+    assert parts == 10 + 2 + 1 + 2  # the 40 KB line is in three parts
+    [entry] = formats_of(path)
+    assert entry["shape"] == f"{runtime}/structlog"
+    assert container in entry["reason"] and "structlog JSON: event" in entry["reason"]
+    got = traces_json(path)
+    big = [t for t in got if t["request_id"] == "req-big-3"]
+    assert story_of([t for t in got if t not in big]) == shape_story.EXPECTED
+    assert exact(big) == [("req-big-3", "error", "ValueError: answer too long", 1000.0, [])]
+    assert {s["source"] for t in got for s in t["tools"]} == {container}
+    session = Session([str(path)], mapping={})
+    session.scan()
+    events = session.events(session.index.traces["req-big-3"])
+    assert [e.record.kind for e in events] == [Kind.REQUEST_START, Kind.REQUEST_FAIL]
+    assert events[1].data is not None and events[1].data["detail"] == "x" * 40_000
+    assert events[1].source == container
+    assert session.index.unparsed_lines == 1  # the plain text line
+    session.close()
+
+
+def test_container_inner_lines_of_another_shape(tmp_path: Path) -> None:
+    """A pino container under CRI: the inner lines keep pino's ids, errors and times."""
+    lines = (FIXTURES / "pino.log").read_text().splitlines()
+    path = tmp_path / "var/log/pods/prod_web-1_9z/web/0.log"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(shape_story.cri_log(lines, time.time()))
+    [entry] = formats_of(path)
+    assert entry["shape"] == "cri/pino"
+    assert exact(traces_json(path)) == exact(traces_json(FIXTURES / "pino.log"))
+
+
+def test_composite_shapes_are_rebuilt_from_their_names() -> None:
+    """A child process indexing part of a file rebuilds the reader from name and settings."""
+    from agenttui.ingest import shapes
+
+    line = shape_story.docker_json_file(['{"event": "request_start", "request_id": "r"}'], 0.0)
+    verdict = shapes.detect(line.splitlines(), {"tool_start": "go"}, "/x/c/a-json.log")
+    shape = verdict.shape
+    assert shape.name == "docker/structlog+mapping"
+    again = shapes.get(shape.name, shape.mapping)
+    assert again.name == shape.name and again.host_key == "container"
+    assert again.records(line.strip()) == shape.records(line.strip())
+    assert again.records(line.strip())[0].request_id == "r"
