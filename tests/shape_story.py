@@ -137,7 +137,7 @@ SPLIT_BYTES = 16 * 1024
 
 def _rfc3339_nano(ts: float) -> str:
     whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
-    return f"{whole}.{int(round((ts % 1) * 1e9)):09d}Z"
+    return f"{whole}.{min(int((ts % 1) * 1e9), 999_999_999):09d}Z"
 
 
 def _parts(line: str) -> list[str]:

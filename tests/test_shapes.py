@@ -321,6 +321,7 @@ def test_bad_mapping_is_one_line_error(
 def test_formats_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["formats", str(FIXTURES)]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert not [line for line in lines if line.startswith("could not read")]
     assert len(lines) == len(list(FIXTURES.iterdir()))
     by_name = {line.split()[0].rsplit("/", 1)[-1]: line for line in lines}
     assert (

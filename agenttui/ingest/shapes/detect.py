@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from agenttui.ingest.shapes import containers, mapping, objects, otlp
+from agenttui.ingest.shapes import containers, mapping, objects, otlp, otlp_pretty
 from agenttui.ingest.shapes.base import JSON, STRUCTLOG, Shape, json_shape, loads
 from agenttui.ingest.shapes.journald import journald
 from agenttui.ingest.shapes.logfmt import LOGFMT, parse_logfmt
@@ -35,7 +35,7 @@ SHAPES: Final[dict[str, Shape]] = {
     "logfmt": LOGFMT,
     "otlp": otlp.OTLP,
 }
-NAMES: Final = (*SHAPES, "docker", "cri", "mapping")
+NAMES: Final = (*SHAPES, "otlp-pretty", "docker", "cri", "mapping")
 """Every shape family (``docker`` and ``cri`` wrap another; ``mapping`` overlays another)."""
 
 
@@ -48,6 +48,8 @@ def get(name: str, settings: dict[str, Any] | None = None) -> Shape:
         container = str(table.pop("container", "") or "")
         return containers.wrap(runtime, get(rest, table), container)
     table.pop("container", None)
+    if name == "otlp-pretty":
+        return otlp_pretty.pretty_shape()
     if name == "mapping":  # a mapping over plain JSON
         return mapping.overlay_shape(JSON, table)
     if name.endswith("+mapping"):
@@ -149,6 +151,13 @@ def detect(
         shape = containers.wrap(runtime, inner.shape, container)
         label = "Docker json-file" if runtime == "docker" else "CRI (containerd / CRI-O)"
         return Verdict(shape, f"{label} log of container {container}; inner: {inner.reason}")
+    if otlp_pretty.looks_pretty(head):
+        shape = otlp_pretty.pretty_shape()
+        reason = "OTLP JSON export batch, pretty-printed over many lines"
+        if mapping.has_names(table):
+            shape = mapping.overlay_shape(shape, table)
+            reason += "; [mapping] in agenttui.toml applied"
+        return Verdict(shape, reason)
     verdict, seen = _base(head)
     shape, reason = verdict.shape, verdict.reason
     if seen:

@@ -250,9 +250,31 @@ def _single(line: bytes) -> Decoded:
 OTLP: Final = Shape("otlp", lambda line: _single(line)[1], _single, expand=expand, host_key="host")
 
 
-def is_skipped_batch(line: bytes) -> bool:
-    """Whether a line is an OTLP metrics or profiles batch (no events: skipped)."""
-    head = line[:40]
-    return head.startswith((b'{"resourceMetrics"', b'{"resourceProfiles"')) or (
-        head[:1] == b"{" and any(k.encode() in line[:200] for k in SKIPPED)
-    )
+COUNT_LIMIT: Final = 256 << 20
+"""Bytes of a file looked through to count its metrics and profiles batches."""
+
+
+def count_skipped(path: str, limit: int = COUNT_LIMIT) -> tuple[int, bool]:
+    """(metrics and profiles batches in a file, whether only its first ``limit`` bytes were
+    looked through). Batches start their line with their key, as the Collector writes them."""
+    keys = tuple(b'{"' + k.encode() + b'"' for k in SKIPPED)
+    count = 0
+    seen = 0
+    carry = b"\n"
+    try:
+        with open(path, "rb") as f:
+            while seen < limit:
+                block = f.read(1 << 20)
+                if not block:
+                    return count + sum(carry.count(b"\n" + key) for key in keys), False
+                seen += len(block)
+                data = carry + block
+                for key in keys:
+                    count += data.count(b"\n" + key)
+                carry = data[-32:]
+                # a key cut at the block's end is counted with the next block, never twice
+                for key in keys:
+                    count -= carry.count(b"\n" + key)
+    except OSError:
+        return count, False
+    return count, True
