@@ -141,11 +141,19 @@ def _rfc3339_nano(ts: float) -> str:
 
 
 def _parts(line: str) -> list[str]:
+    """The line cut every 16 KB (here at a character boundary: a runtime may cut inside a
+    character, which Go's JSON encoder then writes as U+FFFD)."""
     data = line.encode()
-    return [
-        data[i : i + SPLIT_BYTES].decode("utf-8", "ignore")
-        for i in range(0, max(len(data), 1), SPLIT_BYTES)
-    ]
+    out = []
+    start = 0
+    while True:
+        end = min(start + SPLIT_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # not inside a character
+            end -= 1
+        out.append(data[start:end].decode())
+        if end >= len(data):
+            return out
+        start = end
 
 
 def docker_json_file(lines: list[str], start: float, stream: str = "stdout") -> bytes:
