@@ -72,7 +72,7 @@ def _watch(session: Session, stream: IO[bytes], *, show_secrets: bool = False) -
 
     def emit(_lines: int) -> None:
         index = session.index
-        with session.lock:
+        with session.read():
             changed = index.take_changes()
             seen = time.time()
             chunks = []
