@@ -44,7 +44,7 @@ def exact(traces: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 def formats_of(*paths: Path, tz: str | None = None) -> list[dict[str, Any]]:
     """What ``agenttui formats --json`` prints."""
     out = io.BytesIO()
-    assert formats.run([str(p) for p in paths], as_json=True, out=out) == 0
+    assert formats.print_formats([str(p) for p in paths], as_json=True, out=out) == 0
     return [orjson.loads(line) for line in out.getvalue().splitlines()]
 
 

@@ -65,7 +65,7 @@ def test_scanner_never_raises_on_pretty_json(value: object, indent: int) -> None
 @given(
     st.lists(
         st.text(
-            st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+            st.characters(exclude_categories=["Cs"], exclude_characters="\n\r"),
             max_size=40_000,
         ),
         min_size=1,

@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -1554,10 +1555,9 @@ class Context:
     proc_cgroup: Path | None = PROC_CGROUP
     environ: dict[str, str] | None = None
     cwd: Path | None = None
-    index: Any = None
-    """A TraceIndex for the 429/timeout pressure (None: not computed)."""
-    lock: Any = None
-    """Held while reading ``index``."""
+    read: Callable[[], AbstractContextManager[Any]] | None = None
+    """The session's read API (:meth:`agenttui.session.Session.read`) for the 429/timeout
+    pressure (None: not computed)."""
 
 
 Job = tuple[str, Callable[[], Check | list[Check]]]
@@ -1733,12 +1733,9 @@ def run(
     if watcher is not None and watcher.active:
         checks.append(watcher.check(processes))
     p: Pressure | None = None
-    if ctx.index is not None:
-        if ctx.lock is not None:
-            with ctx.lock:
-                p = pressure(ctx.index, settings.pressure_minutes)
-        else:
-            p = pressure(ctx.index, settings.pressure_minutes)
+    if ctx.read is not None:
+        with ctx.read() as index:
+            p = pressure(index, settings.pressure_minutes)
         checks.append(check_pressure(p))
     return Report(
         checks,
@@ -1851,7 +1848,7 @@ def command(opts: argparse.Namespace, out: IO[str] | None = None) -> int:
         session = Session(opts.paths)  # SourceError: exit 2 in the caller
         session.index.track_changes = False
         session.scan()
-        ctx.index, ctx.lock = session.index, session.lock
+        ctx.read = session.read
         ctx.log_dirs = sources.watch_roots(session.specs)
     try:
         report = run(settings, ctx)

@@ -71,7 +71,7 @@ class HealthMonitor:
     def _work(self) -> None:
         try:
             session = self.session
-            ctx = doctor.Context(index=session.index, lock=session.lock)
+            ctx = doctor.Context(read=session.read)
             from agenttui.ingest import sources
 
             ctx.log_dirs = sources.watch_roots(session.specs)

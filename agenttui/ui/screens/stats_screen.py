@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from agenttui.model.triage import LiveStats, ToolWindow, live_stats
+from agenttui.model.live import LiveStats, ToolWindow, live_stats
 from agenttui.session import Session
 from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
 
@@ -113,7 +113,7 @@ class StatsScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="live-stats")
     def compute(self) -> None:
         """Compute the statistics in a thread."""
-        with self.session.lock:
+        with self.session.read():
             stats = live_stats(self.session.index, window_s=WINDOW_S, buckets=BUCKETS)
         self.post_message(self.Ready(stats))
 
