@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from agenttui.ingest import shapes
 from agenttui.ingest.records import decode_record
-from agenttui.ingest.shapes.otlp import hex_id
 from agenttui.ingest.shapes.otlp_pretty import Scanner
+from agenttui.ingest.shapes.otlp_values import hex_id
 from tests import shape_story
 
 SETTINGS = settings(max_examples=150, deadline=None)

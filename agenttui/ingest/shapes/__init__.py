@@ -31,7 +31,7 @@ from agenttui.ingest.shapes.detect import (
 from agenttui.ingest.shapes.logfmt import parse_logfmt
 from agenttui.ingest.shapes.mapping import MappingError, check_mapping, load_mapping
 from agenttui.ingest.shapes.objects import detect_object
-from agenttui.ingest.shapes.otlp import any_value, attributes
+from agenttui.ingest.shapes.otlp_values import any_value, attributes
 
 __all__ = [
     "DETECT_BYTES",

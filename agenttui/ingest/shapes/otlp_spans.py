@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from agenttui.ingest.shapes.otlp import attributes, dicts, hex_id, nanos, request_id
+from agenttui.ingest.shapes.otlp_values import attributes, dicts, hex_id, nanos, request_id
 
 AGENT_STEP: Final = "agent "
 """Prefix of the tool name a nested ``invoke_agent`` span is shown as."""
