@@ -646,3 +646,109 @@ def test_pretty_printed_otlp_files_are_read(tmp_path: Path) -> None:
     assert events[-1].record.kind in (Kind.REQUEST_FAIL, Kind.REQUEST_OK)
     assert all(e.data is not None for e in events)
     session.close()
+
+
+# ------------------------------------------------------------------ exact traces of every fixture
+
+
+def _iso_ms(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000.0
+
+
+def _story_events(name: str) -> list[tuple[str, str, str | None, float, float | None]]:
+    """(request id, event, tool, time ms, duration ms) of each line, read from the fixture
+    without agenttui: what the library wrote."""
+    out = []
+    for raw in (FIXTURES / name).read_bytes().splitlines():
+        obj = orjson.loads(raw)
+        if name.startswith("pino"):
+            rid, event, when = obj["reqId"], obj["msg"], float(obj["time"])
+        elif name.startswith("bunyan"):
+            rid, event, when = obj["reqId"], obj["msg"], _iso_ms(obj["time"])
+        elif name == "journald_json.log":
+            obj = orjson.loads(obj["MESSAGE"])
+            rid, event, when = obj["request_id"], obj["event"], _iso_ms(obj["timestamp"])
+        else:  # native journal fields
+            when = int(obj["_SOURCE_REALTIME_TIMESTAMP"]) / 1000.0
+            rid, event = obj["REQUEST_ID"], obj["MESSAGE"].split("\n")[0]
+            obj = {k.lower(): v for k, v in obj.items()}
+        took = obj.get("duration_ms")
+        out.append((rid, event, obj.get("tool"), when, None if took is None else float(took)))
+    return out
+
+
+def _expected_from(name: str) -> list[tuple[Any, ...]]:
+    events = _story_events(name)
+    traces = []
+    for rid in dict.fromkeys(e[0] for e in events):
+        mine = [e for e in events if e[0] == rid]
+        end = mine[-1]
+        failed = end[1] == "request_failed"
+        duration = end[4] if end[4] is not None else end[3] - mine[0][3]
+        tools = []
+        for i, (_r, event, tool, when, took) in enumerate(mine):
+            if event in ("tool_call_success", "tool_call_failed"):
+                start = next(
+                    e for e in reversed(mine[:i]) if e[1] == "tool_call_start" and e[2] == tool
+                )
+                bad = event == "tool_call_failed"
+                tools.append(
+                    (
+                        tool,
+                        "error" if bad else "ok",
+                        ERROR if bad else None,
+                        took if took is not None else when - start[3],
+                    )
+                )
+        traces.append(
+            (rid, "error" if failed else "ok", ERROR if failed else None, duration, tools)
+        )
+    return traces
+
+
+@pytest.mark.parametrize(
+    "name", ["pino.log", "bunyan.log", "journald.log", "journald_json.log", "journald_native.log"]
+)
+def test_fixture_traces_are_exactly_what_the_library_wrote(name: str) -> None:
+    got = exact(traces_json(FIXTURES / name))
+    want = _expected_from(name)
+
+    def words(traces: list[tuple[Any, ...]]) -> list[Any]:
+        return [(*t[:3], [s[:3] for s in t[4]]) for t in traces]
+
+    def numbers(traces: list[tuple[Any, ...]]) -> list[float]:
+        return [x for t in traces for x in (t[3], *(s[3] for s in t[4]))]
+
+    assert words(got) == words(want)
+    assert numbers(got) == pytest.approx(numbers(want), abs=0.002)
+
+
+def test_otlp_fixture_traces_are_exactly_the_spans() -> None:
+    spans = []
+    for raw in (FIXTURES / "otlp_traces.json").read_bytes().splitlines():
+        for res in orjson.loads(raw)["resourceSpans"]:
+            for scope in res["scopeSpans"]:
+                spans.extend(scope["spans"])
+
+    def took(span: dict[str, Any]) -> float:
+        return (int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e6
+
+    def rid(span: dict[str, Any]) -> str:
+        return next(
+            a["value"]["stringValue"] for a in span["attributes"] if a["key"] == "request_id"
+        )
+
+    got = traces_json(FIXTURES / "otlp_traces.json")
+    for trace in got:
+        mine = [s for s in spans if rid(s) == trace["request_id"]]
+        root = next(s for s in mine if not s.get("parentSpanId"))
+        assert trace["duration_ms"] == pytest.approx(took(root), abs=0.001)
+        tools = sorted(
+            (s for s in mine if s is not root), key=lambda s: int(s["startTimeUnixNano"])
+        )
+        assert [t["duration_ms"] for t in trace["tools"]] == pytest.approx(
+            [took(s) for s in tools], abs=0.001
+        )
+    assert story_of(got) == shape_story.EXPECTED

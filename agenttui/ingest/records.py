@@ -319,10 +319,11 @@ def _duration(d: dict[str, Any]) -> float | None:
 
 def _first_word_kind(message: str) -> Kind:
     """The kind of a message that carries arguments after a known event name
-    (``"tool_call_start web_search"``, loguru's ``"tool_call_start {tool}"`` formatted)."""
-    head, sep, _rest = message.partition(" ")
-    if sep:
-        return EVENT_KINDS.get(head, Kind.OTHER)
+    (``"tool_call_start web_search"``, loguru's ``"tool_call_start {tool}"`` formatted, or a
+    traceback on the next lines)."""
+    words = message.split(None, 1)
+    if len(words) == 2:
+        return EVENT_KINDS.get(words[0], Kind.OTHER)
     return Kind.OTHER
 
 
