@@ -237,7 +237,8 @@ def test_message_carrying_arguments_takes_its_first_word() -> None:
 
     assert normalise({"event": "tool_call_start web_search"}).kind == Kind.TOOL_START
     assert normalise({"msg": "tool_call_failed\nTraceback ..."}).kind == Kind.TOOL_FAIL
-    assert normalise({"message": "request_failed: boom"}).kind == Kind.OTHER  # not a word
+    assert normalise({"message": "request_failed: boom"}).kind == Kind.REQUEST_FAIL
+    assert normalise({"message": "request_failed:boom"}).kind == Kind.OTHER
     assert normalise({"event": "toolcall start"}).kind == Kind.OTHER
     rec = normalise({"event": "request_start for you"})
     assert rec.kind == Kind.REQUEST_START and rec.message == "request_start for you"

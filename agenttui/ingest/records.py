@@ -323,7 +323,7 @@ def _first_word_kind(message: str) -> Kind:
     traceback on the next lines)."""
     words = message.split(None, 1)
     if len(words) == 2:
-        return EVENT_KINDS.get(words[0], Kind.OTHER)
+        return EVENT_KINDS.get(words[0].rstrip(":,;"), Kind.OTHER)
     return Kind.OTHER
 
 
