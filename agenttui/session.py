@@ -301,6 +301,9 @@ class Session:
             while self._read(lf, preview, end=size, locked=False):
                 pass
             lf.offset = 0
+            if lf.shape is not None and lf.shape.fold is not None:
+                # A shape joining lines keeps the parts it saw: the full read starts afresh.
+                lf.shape = shapes.get(lf.shape.name, lf.shape.mapping)
         return preview
 
     def poll(self) -> int:

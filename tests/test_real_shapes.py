@@ -752,3 +752,26 @@ def test_otlp_fixture_traces_are_exactly_the_spans() -> None:
             [took(s) for s in tools], abs=0.001
         )
     assert story_of(got) == shape_story.EXPECTED
+
+
+def test_a_preview_cut_inside_a_split_line_does_not_spoil_the_full_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big files are first previewed from their tail; a joining shape starts the full read
+    with no parts left over from the preview."""
+    from agenttui import session as session_module
+
+    monkeypatch.setattr(session_module, "PREVIEW_MIN_BYTES", 1000)
+    monkeypatch.setattr(session_module, "PREVIEW_BYTES", 200)
+    path = tmp_path / "var/lib/docker/containers" / DOCKER_ID / f"{DOCKER_ID}-json.log"
+    _container_story(tmp_path, shape_story.docker_json_file, path)
+    with path.open("ab") as f:  # a split line whose end is not written yet
+        f.write(b'{"log":"{\\"event\\": \\"request_st","stream":"stdout",')
+        f.write(b'"time":"2026-11-26T08:00:00Z"}\n')
+    session = Session([str(path)], mapping={})
+    session.scan()
+    assert sorted(session.index.traces) == ["req-big-3", "req-fail-2", "req-ok-1"]
+    assert session.index.unparsed_lines == 1
+    got = [t for t in traces_json(path) if t["request_id"] != "req-big-3"]
+    assert story_of(got) == shape_story.EXPECTED
+    session.close()
