@@ -775,3 +775,18 @@ def test_a_preview_cut_inside_a_split_line_does_not_spoil_the_full_read(
     got = [t for t in traces_json(path) if t["request_id"] != "req-big-3"]
     assert story_of(got) == shape_story.EXPECTED
     session.close()
+
+
+def test_pino_without_base_fields_is_pino() -> None:
+    """``base: null`` drops pid and hostname; ``isoTime`` writes ISO times: still pino."""
+    from agenttui.ingest import shapes
+
+    line = (
+        b'{"level":50,"time":"2026-12-01T18:01:26.976Z","reqId":"r-1",'
+        b'"err":{"type":"E","message":"m"},"msg":"request_failed"}'
+    )
+    verdict = shapes.detect([line])
+    assert verdict.shape.name == "pino"
+    [rec] = verdict.shape.records(line)
+    assert (rec.request_id, rec.error, rec.level) == ("r-1", "E: m", "error")
+    assert shapes.detect([b'{"level":"info","time":1,"msg":"x"}']).shape.name == "json"

@@ -65,7 +65,7 @@ def looks_like_pino(obj: dict[str, Any]) -> str | None:
     numeric = isinstance(level, int) and not isinstance(level, bool)
     when = obj.get("time")
     has_base = "pid" in keys and "hostname" in keys
-    if numeric and (isinstance(when, int) or has_base):
+    if numeric and (isinstance(when, int) or has_base or "time" in keys):
         return "pino: numeric level, " + ", ".join(
             k for k in ("time", "msg", "pid", "hostname", "reqId", "req") if k in keys
         )
