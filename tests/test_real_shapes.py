@@ -790,3 +790,10 @@ def test_pino_without_base_fields_is_pino() -> None:
     [rec] = verdict.shape.records(line)
     assert (rec.request_id, rec.error, rec.level) == ("r-1", "E: m", "error")
     assert shapes.detect([b'{"level":"info","time":1,"msg":"x"}']).shape.name == "json"
+
+
+def test_mapping_over_pretty_printed_otlp(in_tmp: Path) -> None:
+    (in_tmp / "agenttui.toml").write_text('[mapping]\ntool_start = "never.logged"\n')
+    [entry] = formats_of(FIXTURES / "otlp_pretty.json")
+    assert entry["shape"] == "otlp-pretty+mapping"
+    assert exact(traces_json(FIXTURES / "otlp_pretty.json")) == _genai_expected()

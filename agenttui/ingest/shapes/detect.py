@@ -48,8 +48,9 @@ def get(name: str, settings: dict[str, Any] | None = None) -> Shape:
         container = str(table.pop("container", "") or "")
         return containers.wrap(runtime, get(rest, table), container)
     table.pop("container", None)
-    if name == "otlp-pretty":
-        return otlp_pretty.pretty_shape()
+    if name.startswith("otlp-pretty"):
+        batches = "otlp" + name.removeprefix("otlp-pretty")
+        return otlp_pretty.pretty_shape(get(batches, table))
     if name == "mapping":  # a mapping over plain JSON
         return mapping.overlay_shape(JSON, table)
     if name.endswith("+mapping"):
@@ -152,12 +153,11 @@ def detect(
         label = "Docker json-file" if runtime == "docker" else "CRI (containerd / CRI-O)"
         return Verdict(shape, f"{label} log of container {container}; inner: {inner.reason}")
     if otlp_pretty.looks_pretty(head):
-        shape = otlp_pretty.pretty_shape()
         reason = "OTLP JSON export batch, pretty-printed over many lines"
         if mapping.has_names(table):
-            shape = mapping.overlay_shape(shape, table)
             reason += "; [mapping] in agenttui.toml applied"
-        return Verdict(shape, reason)
+            return Verdict(get("otlp-pretty+mapping", table), reason)
+        return Verdict(get("otlp-pretty", table), reason)
     verdict, seen = _base(head)
     shape, reason = verdict.shape, verdict.reason
     if seen:

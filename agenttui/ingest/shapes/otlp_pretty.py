@@ -17,7 +17,7 @@ import orjson
 
 from agenttui.ingest.records import RAW_RECORD, Record
 from agenttui.ingest.shapes.base import Decoded, Shape, loads
-from agenttui.ingest.shapes.otlp import expand as expand_batch
+from agenttui.ingest.shapes.otlp import OTLP
 
 MAX_DOCUMENT: Final = 64 << 20
 """Bytes of one document kept while it is open; past it the rest of it is skipped."""
@@ -131,16 +131,19 @@ def _text(line: bytes) -> str:
     return line.decode("utf-8", "surrogateescape")
 
 
-def _expand(line: bytes) -> list[Decoded]:
-    """Records of a gathered line (a compact batch); a pretty-printed line alone holds none."""
-    if line[:1] == b"{" and len(line) > 1:
-        return expand_batch(line)
-    return []
-
-
-def pretty_shape() -> Shape:
-    """The shape of one pretty-printed OTLP file (its own scanner)."""
+def pretty_shape(batches: Shape = OTLP) -> Shape:
+    """The shape of one pretty-printed OTLP file (its own scanner), its batches read as
+    ``batches`` reads one-line batches (``otlp``, or ``otlp+mapping``)."""
     scanner = Scanner()
+    assert batches.expand is not None
+    expand_batch = batches.expand
+
+    def _expand(line: bytes) -> list[Decoded]:
+        """Records of a gathered line (a compact batch); a pretty-printed line alone holds
+        none."""
+        if line[:1] == b"{" and len(line) > 1:
+            return expand_batch(line)
+        return []
 
     def fold(line: bytes) -> list[Record]:
         closed = scanner.feed(_text(line))
@@ -172,11 +175,12 @@ def pretty_shape() -> Shape:
         return found[0] if found else (None, RAW_RECORD)
 
     return Shape(
-        "otlp-pretty",
+        batches.name.replace("otlp", "otlp-pretty", 1),
         lambda line: single(line)[1],
         single,
         expand=_expand,
         host_key="host",
+        mapping=batches.mapping,
         gather=gather,
         fold=fold,
     )
