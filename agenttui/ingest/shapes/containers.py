@@ -26,7 +26,10 @@ MAX_PARTS: Final = 256
 """Parts of one split line kept at most (4 MB of Docker's 16 KB parts); past it the line is
 read as far as it got."""
 
-_CRI: Final = re.compile(rb"^(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) ([PF]) ?")
+_CRI: Final = re.compile(
+    rb"^(\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) ([PF])(?::\S*)? ?"
+)
+"""A CRI entry's head: time, stream, and its tags (``P`` or ``F``, more after ``:``)."""
 _DOCKER_DIR: Final = re.compile(r"/containers/([0-9a-f]{12,64})/[0-9a-f]{12,64}-json\.log")
 _K8S_FILE: Final = re.compile(r"^([^_/]+)_([^_/]+)_(.+)-[0-9a-f]{64}\.log")
 _POD_DIR: Final = re.compile(r"/pods/([^_/]+)_([^_/]+)_[^/]+/([^/]+)/\d+\.log")
