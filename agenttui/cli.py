@@ -72,6 +72,9 @@ def _tui_parser() -> argparse.ArgumentParser:
     from agenttui.commands.replay import add_tui_arguments
 
     add_tui_arguments(p)
+    from agenttui.commands.doctor import add_health_url
+
+    add_health_url(p)
     p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
@@ -80,7 +83,7 @@ def _tui_parser() -> argparse.ArgumentParser:
 def _command_parser(name: str) -> argparse.ArgumentParser:
     p = _Parser(prog=f"agenttui {name}")
     if name == "doctor":
-        from agenttui.doctor import checks as doctor
+        from agenttui.commands import doctor
 
         doctor.add_arguments(p)
         return p
@@ -131,9 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args and args[0] in COMMANDS:
             opts = _command_parser(args[0]).parse_args(args[1:])
             if args[0] == "doctor":
-                from agenttui.doctor import checks as doctor
+                from agenttui.commands import doctor
 
-                return doctor.command(opts)
+                return doctor.run(opts)
             if args[0] == "formats":
                 from agenttui.commands import formats
 
@@ -155,10 +158,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
-            return _run_demo(_replay_options(opts, demo=True))
+            return _run_demo(_replay_options(opts, demo=True), health_urls=opts.health_url)
         if not opts.paths:
             raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
-        return _run_tui(opts.paths, replay=_replay_options(opts), show_secrets=opts.show_secrets)
+        return _run_tui(
+            opts.paths,
+            replay=_replay_options(opts),
+            show_secrets=opts.show_secrets,
+            health_urls=opts.health_url,
+        )
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
         return 2
@@ -183,7 +191,12 @@ def _replay_options(opts: argparse.Namespace, *, demo: bool = False) -> Any:
 
 
 def _run_tui(
-    paths: list[str], *, title: str | None = None, replay: Any = None, show_secrets: bool = False
+    paths: list[str],
+    *,
+    title: str | None = None,
+    replay: Any = None,
+    show_secrets: bool = False,
+    health_urls: list[str] | None = None,
 ) -> int:
     from agenttui.session import Session
 
@@ -191,12 +204,12 @@ def _run_tui(
     from agenttui.ui.app import AgentTUI
 
     try:
-        from agenttui.doctor.checks import settings_for_tui
+        from agenttui.doctor.settings import settings_for_tui
 
         AgentTUI(
             session,
             title=title,
-            doctor=settings_for_tui(),
+            doctor=settings_for_tui(health_urls),
             replay=replay,
             show_secrets=show_secrets,
         ).run()
@@ -205,17 +218,19 @@ def _run_tui(
     return 0
 
 
-def _run_demo(replay: Any = None) -> int:
+def _run_demo(replay: Any = None, health_urls: list[str] | None = None) -> int:
     import tempfile
 
-    from agenttui.demo.traffic import start_traffic, stop_traffic
+    from agenttui.demo.traffic import health_url, start_traffic, stop_traffic
 
     with tempfile.TemporaryDirectory(prefix="agenttui-demo-") as tmp:
         from pathlib import Path
 
         proc = start_traffic(Path(tmp))
         try:
-            return _run_tui([tmp], title="agenttui --demo", replay=replay)
+            demo_health = health_url(Path(tmp))
+            urls = health_urls or ([demo_health] if demo_health else None)
+            return _run_tui([tmp], title="agenttui --demo", replay=replay, health_urls=urls)
         finally:
             stop_traffic(proc)
 

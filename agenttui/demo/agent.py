@@ -313,6 +313,12 @@ class TokenBucket:
                 return True
             return False
 
+    def available(self) -> float:
+        """Tokens in the bucket now (nothing is taken)."""
+        with self._lock:
+            elapsed = self._clock() - self._last
+            return min(self.capacity, self._tokens + elapsed * self.rate)
+
 
 _llm_bucket: TokenBucket | None = None
 _slow_pool: concurrent.futures.ThreadPoolExecutor | None = None
@@ -330,6 +336,16 @@ def _get_llm_bucket() -> TokenBucket:
             rate = max(0.01, _env_float("LLM_RATE_LIMIT", 1.0)) / scale
             _llm_bucket = TokenBucket(rate=rate, capacity=max(1.0, _env_float("LLM_BURST", 3.0)))
         return _llm_bucket
+
+
+def llm_tokens_available() -> float:
+    """Tokens in the process-wide LLM bucket now (for the health endpoint)."""
+    return _get_llm_bucket().available()
+
+
+def fake_server_port() -> int:
+    """The port of the in-process fake of the internal services (started on first use)."""
+    return _get_fake_server_port()
 
 
 def _get_slow_pool() -> concurrent.futures.ThreadPoolExecutor:

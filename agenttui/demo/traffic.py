@@ -38,11 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from agenttui.demo import agent
+from agenttui.demo import agent, health
 
 __all__ = [
     "TEMPLATES",
     "TrafficStats",
+    "health_url",
     "main",
     "make_query",
     "run_traffic",
@@ -305,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(out_dir)  # the relative data/prices.csv really does not exist here
     agent.configure_logging(out_dir / "agent.log")
+    health_server, _url = health.serve(out_dir)
     stats = TrafficStats()
     try:
         # Run in a worker thread so that the main thread stays free for signals.
@@ -334,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
                 break
         runner.join()
     finally:
+        health_server.shutdown()
+        health_server.server_close()
         agent.shutdown()
     print(f"traffic: {stats.summary()}", file=sys.stderr)
     return 0
@@ -399,6 +403,24 @@ def start_traffic(
             stderr=err,
             start_new_session=True,
         )
+
+
+def health_url(out_dir: Path, timeout: float = 3.0) -> str | None:
+    """The demo agent's health endpoint, once it listens (None after ``timeout`` seconds).
+
+    Only a ``http://127.0.0.1:PORT/health`` URL is accepted from the file.
+    """
+    path = out_dir / health.URL_FILE
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = path.read_text()[:100].strip()
+            port = text.removeprefix("http://127.0.0.1:").removesuffix("/health")
+            if port.isdigit() and 0 < int(port) < 65536:
+                return f"http://127.0.0.1:{int(port)}/health"
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 def stop_traffic(proc: subprocess.Popen[bytes], timeout: float = 2.0) -> None:

@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from agenttui.commands.replay import ReplayOptions
-from agenttui.doctor.checks import Settings as DoctorSettings
-from agenttui.doctor.checks import settings_for_tui
+from agenttui.doctor.settings import Settings as DoctorSettings
+from agenttui.doctor.settings import settings_for_tui
 from agenttui.ingest import sources
 from agenttui.session import Progress, Session
 from agenttui.ui.capture_watch import CaptureWatcher
