@@ -78,13 +78,14 @@ def fetch(url: str, timeout: float = 2.0, max_bytes: int = MAX_BODY) -> Answer:
     thread = threading.Thread(target=work, name="doctor-health-poll", daemon=True)
     thread.start()
     thread.join(timeout)
-    if not box:
+    late = not box
+    if late:  # whatever the thread still gets after this is not an answer in time
         with lock:
             for conn in live:
                 _abort(conn)
         thread.join(0.2)
     elapsed = (time.monotonic() - started) * 1000
-    if not box or time.monotonic() > deadline + 0.05:
+    if late:
         return Answer(
             display_url(url),
             error=f"no complete answer within {timeout:g}s (connect, headers and body)",
