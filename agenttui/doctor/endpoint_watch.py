@@ -46,8 +46,10 @@ _STATUS: Final[dict[Verdict, Status]] = {
 class EndpointWatch:
     """Polls health endpoints and remembers what each check said since when."""
 
-    def __init__(self, max_flips: int = MAX_FLIPS) -> None:
-        """Keep at most ``max_flips`` flips."""
+    def __init__(self, urls: list[str] | None = None, max_flips: int = MAX_FLIPS) -> None:
+        """Watch ``urls`` (when known: with a single one, its checks' rows are named
+        ``health tools``, else ``health HOST:PORT tools``); keep at most ``max_flips`` flips."""
+        self.single = urls is not None and len(urls) == 1
         self._lock = threading.Lock()
         self._since: dict[tuple[str, str], tuple[Verdict, str, float, str | None]] = {}
         """(url, check) -> (verdict, shown, since, what it was before or None)."""
@@ -147,7 +149,8 @@ class EndpointWatch:
             reason += f"; {item.extra}"
         detail["value"] = shown
         fix = "" if verdict in ("ok", "unknown") else "the agent reports this dependency failing"
-        return Check(f"health {probe.label} {name}", _STATUS[verdict], reason, fix, detail)
+        row = f"health {name}" if self.single else f"health {probe.label} {name}"
+        return Check(row, _STATUS[verdict], reason, fix, detail)
 
     def _remember(self, flip: Flip) -> None:
         if len(self._flips) == self._flips.maxlen:

@@ -48,8 +48,8 @@ class Context:
     endpoints: EndpointWatch | None = None
     """Remembers the health endpoints across runs (None: a fresh one for this run)."""
     poll_endpoints: bool = True
-    """Poll the health endpoints in this run; False shows the watch's latest probes (the TUI
-    polls them on their own, faster clock)."""
+    """Poll the health endpoints in this run; False leaves them out (the TUI polls them on
+    their own, faster clock, and adds their rows with :func:`with_endpoints`)."""
 
 
 Job = tuple[str, Callable[[], Check | list[Check]]]
@@ -192,7 +192,7 @@ def run(
     """
     ctx = ctx or Context()
     if settings.health_urls and ctx.endpoints is None:
-        ctx.endpoints = EndpointWatch()
+        ctx.endpoints = EndpointWatch(settings.health_urls)
     started = time.monotonic()
     if watcher is None and (settings.agent_pid or settings.agent_name):
         watcher = ProcessWatcher(settings.agent_pid, settings.agent_name)
@@ -241,14 +241,11 @@ def run(
             checks.extend(result)
     if watcher is not None and watcher.active:
         checks.append(watcher.check(processes))
-    if settings.health_urls and not ctx.poll_endpoints and ctx.endpoints is not None:
-        for probe in ctx.endpoints.latest(settings.health_urls):
-            checks.extend(probe.checks)
     p: Pressure | None = None
     if ctx.log_pressure is not None:
         p = ctx.log_pressure(settings.pressure_minutes)
         checks.append(check_pressure(p))
-    watch = ctx.endpoints
+    watch = ctx.endpoints if ctx.poll_endpoints else None
     return Checkup(
         checks,
         processes,

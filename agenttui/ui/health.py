@@ -24,7 +24,7 @@ from agenttui.doctor.endpoint_watch import EndpointWatch
 from agenttui.doctor.output import endpoint_summary
 from agenttui.doctor.pressure import pressure
 from agenttui.doctor.processes import ProcessWatcher
-from agenttui.doctor.results import Checkup, Flip, Pressure, Status
+from agenttui.doctor.results import Checkup, Flip, Pressure, Probe, Status
 from agenttui.doctor.runner import Context, run, with_endpoints
 from agenttui.doctor.settings import Settings
 from agenttui.ingest import sources
@@ -39,16 +39,13 @@ SCREEN_SECONDS = 5.0
 Listener = Callable[[Checkup], None]
 
 
-def health_label(
-    checkup: Checkup | None, watch: EndpointWatch | None, urls: list[str]
-) -> tuple[str, Status] | None:
+def health_label(checkup: Checkup | None, probes: list[Probe]) -> tuple[str, Status] | None:
     """The header's ``health:`` text and its severity: the endpoints' status, then the checks.
 
     ``unhealthy · 3 fail``, ``healthy · ok``, ``2 fail 1 warn`` (no endpoint configured).
     """
     parts: list[str] = []
     worst: Status = "ok"
-    probes = watch.latest(urls) if watch is not None else []
     if probes:
         word, worst = endpoint_summary(probes)
         parts.append(word)
@@ -76,7 +73,9 @@ class HealthMonitor:
         self.watcher: ProcessWatcher | None = None
         if settings.config_error is None and (settings.agent_pid or settings.agent_name):
             self.watcher = ProcessWatcher(settings.agent_pid, settings.agent_name)
-        self.endpoints: EndpointWatch | None = EndpointWatch() if settings.health_urls else None
+        self.endpoints: EndpointWatch | None = (
+            EndpointWatch(settings.health_urls) if settings.health_urls else None
+        )
         self._running = threading.Event()
         self._polling = threading.Event()
         self._listeners: list[Listener] = []
@@ -184,7 +183,10 @@ class HealthMonitor:
             self.report = with_endpoints(base, self.endpoints, self.settings.health_urls)
         else:
             self.report = base
-        label = health_label(self.report, self.endpoints, self.settings.health_urls)
+        probes = (
+            self.endpoints.latest(self.settings.health_urls) if self.endpoints is not None else []
+        )
+        label = health_label(self.report, probes)
         if label is not None:
             try:
                 header = self.app.get_screen("main").query_one(StatsHeader)

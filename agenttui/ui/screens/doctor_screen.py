@@ -22,7 +22,7 @@ from agenttui.doctor.results import Checkup, Pressure
 from agenttui.doctor.units import age, size
 from agenttui.output.sanitize import clean
 from agenttui.ui.format import clock
-from agenttui.ui.health import SCREEN_SECONDS, HealthMonitor
+from agenttui.ui.health import SCREEN_SECONDS, HealthMonitor, health_label
 
 STATUS_STYLE = {"ok": "green", "warn": "bold yellow", "fail": "bold red"}
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -116,7 +116,7 @@ def endpoints_text(report: Checkup) -> Text:
     """Each health endpoint's overall answer, then the flips to unhealthy (newest last)."""
     word, worst = endpoint_summary(report.endpoints)
     text = Text(end="")
-    text.append("\nHealth endpoints", style="bold underline")
+    text.append("Health endpoints", style="bold underline")
     text.append("  ")
     text.append(word, style=STATUS_STYLE[worst])
     for probe in report.endpoints:
@@ -132,6 +132,7 @@ def endpoints_text(report: Checkup) -> Text:
         text.append("\n")
         text.append(f"⚑ {clean(flip.describe(several))}", style="bold yellow")
         text.append(f" ({clean(flip.now)})", style="dim")
+    text.append("\n")
     return text
 
 
@@ -145,6 +146,7 @@ class DoctorScreen(Screen[None]):
 
     DEFAULT_CSS = """
     DoctorScreen #doctor-note { height: 1; padding: 0 1; background: $panel; }
+    DoctorScreen #doctor-endpoints { height: auto; }
     DoctorScreen #doctor-body { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     """
 
@@ -158,8 +160,8 @@ class DoctorScreen(Screen[None]):
         """The note line, the scrolling body and the footer."""
         yield Static(id="doctor-note")
         with VerticalScroll(id="doctor-body"):
-            yield Static(Text("running the checks…", style="dim"), id="doctor-report")
             yield Static(id="doctor-endpoints")
+            yield Static(Text("running the checks…", style="dim"), id="doctor-report")
             yield Static(id="doctor-agent")
             yield Static(id="doctor-pressure")
         yield Footer()
@@ -187,10 +189,10 @@ class DoctorScreen(Screen[None]):
         if report is None:
             text.append("  running the checks…", style="dim")
         else:
-            counts = report.counts()
-            worst = "fail" if counts["fail"] else "warn" if counts["warn"] else "ok"
+            label = health_label(report, report.endpoints)
+            summary, worst = label if label is not None else (report.summary(), "ok")
             text.append("  health: ")
-            text.append(report.summary(), style=STATUS_STYLE[worst])
+            text.append(summary, style=STATUS_STYLE[worst])
             age = max(0, int(time.time() - report.finished_at))
             text.append(
                 f"  checked {age}s ago in {report.elapsed_s:.1f}s, every {SCREEN_SECONDS:g}s",
