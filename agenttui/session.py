@@ -1,7 +1,8 @@
 """Session: the one data path from bytes in log files to the trace index.
 
 A session owns the file table, the index and the event reader. One thread feeds it (the initial
-scan, then :meth:`Session.follow`); other threads read under :attr:`Session.lock`.
+scan, then :meth:`Session.follow`); every other reader goes through :meth:`Session.read`,
+the only way to look at the index while it changes. No other module takes the lock.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from agenttui.ingest import bulk, shapes, sources
+from agenttui.ingest import shapes, sources
 from agenttui.ingest.records import Record
 from agenttui.ingest.sources import FileTable, LogFile, Spec
+from agenttui.model import bulk
 from agenttui.model.events import Event, EventReader
 from agenttui.model.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
 
@@ -29,7 +32,7 @@ PREVIEW_MIN_BYTES = 64 << 20
 PREVIEW_BYTES = 4 << 20
 """Files are checked at least this often even without a change notification."""
 LOCKED_SLICE = 2048
-"""Lines folded into the index per hold of :attr:`Session.lock` (a few milliseconds)."""
+"""Lines folded into the index per hold of the session's lock (a few milliseconds)."""
 
 
 @dataclass(slots=True)
@@ -64,13 +67,23 @@ class Session:
         self.table = FileTable()
         self.index = TraceIndex()
         self.reader = EventReader(self.table)
-        self.lock = threading.RLock()
-        """Held while the index changes; hold it to read the index from another thread."""
+        self._lock = threading.RLock()
+        """Held while the index changes; readers take it through :meth:`read`."""
         self.scanned = False
         """Whether the initial scan has finished."""
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
         self._copies: set[tuple[int, int]] = set()
         """Compressed files found to hold lines already read (a rotated log compressed)."""
+
+    @contextmanager
+    def read(self) -> Iterator[TraceIndex]:
+        """The index, held still while the ``with`` block runs (safe from any thread).
+
+        Keep the block short: the ingest thread waits for it. Re-entrant, so a reader may call
+        other session methods inside it.
+        """
+        with self._lock:
+            yield self.index
 
     # ---------------------------------------------------------------- files
 
@@ -227,7 +240,7 @@ class Session:
         total = sum(sources.file_size(lf) for lf in files)
         if total > PREVIEW_MIN_BYTES:
             preview = self._preview(files)
-            with self.lock:
+            with self._lock:
                 self.index = preview
             full = TraceIndex()
         else:
@@ -270,7 +283,7 @@ class Session:
                 pass
         full.freeze_all()
         full.track_changes = True
-        with self.lock:
+        with self._lock:
             self.index = full
         self.scanned = True
         if progress is not None:
@@ -341,7 +354,7 @@ class Session:
         offsets, lines = chunk.offsets, chunk.lines
         for start in range(0, len(lines), LOCKED_SLICE):
             records = list(map(decode_record, lines[start : start + LOCKED_SLICE]))
-            with self.lock:
+            with self._lock:
                 for offset, rec in zip(offsets[start : start + LOCKED_SLICE], records, strict=True):
                     add(rec, base | offset)
         return True
@@ -355,7 +368,7 @@ class Session:
         for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
             found = records(line.removesuffix(b"\r"))
             if locked:
-                with self.lock:
+                with self._lock:
                     for k, rec in enumerate(found):
                         target.add(rec, base | (offset + k))
             else:
@@ -413,7 +426,7 @@ class Session:
         In the order read; events from several sources (files, hosts, OTLP batches) are
         merged by time.
         """
-        with self.lock:
+        with self._lock:
             locs = list(trace.locs)
         events = self.reader.read_many(locs)
         if (
@@ -433,7 +446,7 @@ class Session:
 
     def unattributed(self, limit: int = 1000) -> list[Event]:
         """The newest events with no request id (raw lines included)."""
-        with self.lock:
+        with self._lock:
             locs = list(self.index.unattributed[-limit:])
         return self.reader.read_many(locs)
 

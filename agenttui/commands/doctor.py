@@ -13,20 +13,24 @@ import sys
 from typing import IO
 
 from agenttui import config
+from agenttui.commands.base import output
 from agenttui.doctor.output import as_json, format_table
 from agenttui.doctor.pressure import pressure
 from agenttui.doctor.results import Pressure
 from agenttui.doctor.runner import Context
 from agenttui.doctor.runner import run as run_checks
 from agenttui.doctor.settings import apply_health_urls, compile_pattern, load_settings
+from agenttui.ingest import sources
+from agenttui.session import Session
+
+DESCRIPTION = (
+    "Run the production checklist once: environment, binaries, hosts, paths, memory, CPU, "
+    "disk, open files, the agent process, the agent's own health endpoint."
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Add the ``doctor`` arguments to ``p``."""
-    p.description = (
-        "Run the production checklist once: environment, binaries, hosts, "
-        "paths, memory, CPU, disk, open files, the agent process, its health endpoint."
-    )
+    """The ``doctor`` arguments."""
     p.add_argument(
         "paths",
         nargs="*",
@@ -55,41 +59,35 @@ def add_health_url(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run(opts: argparse.Namespace, out: IO[str] | None = None) -> int:
-    """``agenttui doctor``: 0 when nothing fails, 1 when a check fails, 2 for bad usage.
+def run(opts: argparse.Namespace, out: IO[bytes] | None = None) -> int:
+    """Run the checks once; 0 when nothing fails, 1 when a check fails.
 
     Raises:
+        agenttui.config.ConfigError: The config or a flag is wrong (exit 2 in the caller).
         agenttui.ingest.sources.SourceError: A PATH cannot be read (exit 2 in the caller).
     """
-    stream = out if out is not None else sys.stdout
-    try:
-        settings = load_settings(opts.config)
-        if opts.agent_pid is not None:
-            if opts.agent_pid <= 0:
-                raise config.ConfigError("--agent-pid must be a positive process id")
-            settings.agent_pid = opts.agent_pid
-            settings.agent_name = None
-        if opts.agent_name is not None:
-            compile_pattern(opts.agent_name, "--agent-name")
-            settings.agent_name = opts.agent_name
-            settings.agent_pid = None
-        apply_health_urls(settings, opts.health_url)
-    except config.ConfigError as exc:
-        print(f"agenttui: error: {exc}", file=sys.stderr)
-        return 2
+    settings = load_settings(opts.config)
+    if opts.agent_pid is not None:
+        if opts.agent_pid <= 0:
+            raise config.ConfigError("--agent-pid must be a positive process id")
+        settings.agent_pid = opts.agent_pid
+        settings.agent_name = None
+    if opts.agent_name is not None:
+        compile_pattern(opts.agent_name, "--agent-name")
+        settings.agent_name = opts.agent_name
+        settings.agent_pid = None
+    apply_health_urls(settings, opts.health_url)
     ctx = Context()
     session = None
     if opts.paths:
-        from agenttui.ingest import sources
-        from agenttui.session import Session
-
         session = Session(opts.paths)
         session.index.track_changes = False
-        session.scan()  # read once, not followed: nothing else touches the index
-        index = session.index
+        session.scan()
+        reader = session
 
         def log_pressure(minutes: int) -> Pressure:
-            return pressure(index.traces.values(), index.errors, minutes)
+            with reader.read() as index:
+                return pressure(index.traces.values(), index.errors, minutes)
 
         ctx.log_pressure = log_pressure
         ctx.log_dirs = sources.watch_roots(session.specs)
@@ -98,13 +96,11 @@ def run(opts: argparse.Namespace, out: IO[str] | None = None) -> int:
     finally:
         if session is not None:
             session.close()
-    try:
+    with output(out) as stream:
         if opts.json:
-            stream.write(json.dumps(as_json(checkup), ensure_ascii=False) + "\n")
+            stream.write(json.dumps(as_json(checkup), ensure_ascii=False).encode() + b"\n")
         else:
-            width = shutil.get_terminal_size((100, 24)).columns if stream.isatty() else 200
-            stream.write(format_table(checkup, max(60, width)))
-        stream.flush()
-    except BrokenPipeError:
-        pass
+            tty = out is None and sys.stdout.isatty()
+            width = shutil.get_terminal_size((100, 24)).columns if tty else 200
+            stream.write(format_table(checkup, max(60, width)).encode())
     return 1 if checkup.failed else 0

@@ -137,9 +137,7 @@ class HealthMonitor:
         )
 
     def _log_pressure(self, minutes: int) -> Pressure:
-        session = self.session
-        with session.lock:
-            index = session.index
+        with self.session.read() as index:
             return pressure(index.traces.values(), index.errors, minutes)
 
     def _work(self) -> None:

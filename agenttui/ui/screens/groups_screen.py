@@ -21,6 +21,7 @@ from agenttui.model.triage import ErrorGroup, cold_starts, error_groups, latest_
 from agenttui.session import Session
 from agenttui.ui.format import clock, count, one_line, safe, stamp
 from agenttui.ui.health import health_flips
+from agenttui.ui.messages import ShowList
 
 REFRESH_SECONDS = 2.0
 SPARK_BUCKETS = 12
@@ -122,7 +123,7 @@ class ErrorGroupsScreen(Screen[None]):
     def compute(self) -> None:
         """Group the failures (in a thread: it walks every failed trace)."""
         session = self.session
-        with session.lock:
+        with session.read():
             index = session.index
             seen = (index.lines, len(index))
             if seen == self._seen:
@@ -255,16 +256,7 @@ class ErrorGroupsScreen(Screen[None]):
         query = f"class:{group.cls.key}" + (
             f" tool:{tool}" if tool and " " not in tool and '"' not in tool else ""
         )
-        from agenttui.ui.app import AgentTUI
-
-        app = self.app
-        assert isinstance(app, AgentTUI)
-        main = app._on_main()
-        from textual.widgets import Input
-
-        main.action_search()
-        main.query_one("#search", Input).value = query
-        main.trace_list.focus()
+        self.post_message(ShowList(query=query))
 
     def action_back(self) -> None:
         """Back."""

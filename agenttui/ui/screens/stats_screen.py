@@ -134,7 +134,7 @@ class StatsScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="live-stats")
     def compute(self) -> None:
         """Compute the statistics in a thread."""
-        with self.session.lock:
+        with self.session.read():
             stats = live_stats(self.session.index, window_s=WINDOW_S, buckets=BUCKETS)
         self.post_message(self.Ready(stats))
 
