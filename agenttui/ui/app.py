@@ -30,6 +30,7 @@ from agenttui.ui.format import safe, set_show_secrets
 from agenttui.ui.health import HealthMonitor
 from agenttui.ui.messages import (
     CapturesChanged,
+    HealthChecked,
     IndexChanged,
     LogsChanged,
     ScanProgress,
@@ -171,6 +172,11 @@ class AgentTUI(TriageActions, App[None]):
             return
         main.trace_list.marked = frozenset(message.by_request)
         main.trace_list.refresh()
+
+    @on(HealthChecked)
+    def _health_checked(self, message: HealthChecked) -> None:
+        if self.health is not None:
+            self.health.received(message)
 
     @on(ShowList)
     def _show_list(self, message: ShowList) -> None:

@@ -2,10 +2,11 @@
 
 Two clocks, each in a thread worker: the checks (DNS and TCP may take their whole timeout)
 every :data:`BACKGROUND_SECONDS` (:data:`SCREEN_SECONDS` while the Doctor screen is open), and
-the agent's health endpoints every ``[doctor] health_every`` seconds. What they find reaches the
-UI thread through ``call_from_thread``: the header's ``health:`` label is updated and every
-subscriber (an open Doctor screen) is called with the combined :class:`Checkup`. A run never
-starts while the previous one of the same kind is still going.
+the agent's health endpoints every ``[doctor] health_every`` seconds. Each posts a
+:class:`~agenttui.ui.messages.HealthChecked` message; the app hands it back to
+:meth:`HealthMonitor.received` on the UI thread, which updates the header's ``health:`` label
+and calls every subscriber (an open Doctor screen) with the combined :class:`Checkup`. A run
+never starts while the previous one of the same kind is still going.
 
 This module knows no screen: screens subscribe to it (no import cycle).
 """
@@ -29,6 +30,7 @@ from agenttui.doctor.runner import Context, run, with_endpoints
 from agenttui.doctor.settings import Settings
 from agenttui.ingest import sources
 from agenttui.session import Session
+from agenttui.ui.messages import HealthChecked
 from agenttui.ui.widgets.header import StatsHeader
 
 BACKGROUND_SECONDS = 30.0
@@ -151,8 +153,7 @@ class HealthMonitor:
             checkup = run(self.settings, ctx, self.watcher)
         finally:
             self._running.clear()
-        with contextlib.suppress(RuntimeError):  # RuntimeError: the app is exiting
-            self.app.call_from_thread(self._show, checkup)
+        self.app.post_message(HealthChecked(checkup))
 
     def _poll_work(self) -> None:
         s = self.settings
@@ -163,16 +164,15 @@ class HealthMonitor:
                 )
         finally:
             self._polling.clear()
-        with contextlib.suppress(RuntimeError):
-            self.app.call_from_thread(self._polled)
+        self.app.post_message(HealthChecked())
 
-    def _show(self, checkup: Checkup) -> None:
-        self.base = checkup
-        self.runs += 1
-        self._publish()
-
-    def _polled(self) -> None:
-        self.polls += 1
+    def received(self, message: HealthChecked) -> None:
+        """A run or a poll finished (UI thread): update the header and the subscribers."""
+        if message.checkup is not None:
+            self.base = message.checkup
+            self.runs += 1
+        else:
+            self.polls += 1
         self._publish()
 
     def _publish(self) -> None:
