@@ -206,6 +206,7 @@ def test_run_includes_the_endpoint_and_fails(health_server: HealthServer) -> Non
         ),
         ({"checks": {"outer": {"inner": {"ok": True}}}}, "unknown", {"outer.inner": "ok"}),
         ({"status": "ok", "checks": {"uptime_s": 12345}}, "ok", {"uptime_s": "unknown"}),
+        ({"status": {"db": "ok", "cache": "down"}}, "unknown", {"db": "ok", "cache": "fail"}),
         ([1, 2], "unknown", {}),
         ("ok", "ok", {}),
     ],

@@ -26,7 +26,7 @@ from typing import Any, Final
 import orjson
 import psutil  # type: ignore[import-untyped]
 
-from agenttui.demo import agent
+from agenttui.demo import runtime
 
 URL_FILE: Final = "health_url"
 """Written in the output directory once the endpoint listens (its URL, one line)."""
@@ -34,7 +34,7 @@ URL_FILE: Final = "health_url"
 
 def state() -> dict[str, Any]:
     """The health answer now."""
-    grep_bin = os.environ.get("GREP_BIN", agent.DEFAULT_GREP_BIN)
+    grep_bin = os.environ.get("GREP_BIN", runtime.DEFAULT_GREP_BIN)
     tools_ok = shutil.which(grep_bin) is not None
     tools: dict[str, Any] = {"ok": tools_ok}
     if not tools_ok:
@@ -42,7 +42,7 @@ def state() -> dict[str, Any]:
     checks: dict[str, Any] = {
         "api_key": bool(os.environ.get("SEARCH_API_KEY", "").strip()),
         "tools": tools,
-        "llm_quota": agent.llm_tokens_available() >= 1.0,
+        "llm_quota": runtime.llm_tokens_available() >= 1.0,
         "services": _services_answer(),
         "memory": round(float(psutil.Process().memory_percent()), 1),
     }
@@ -55,7 +55,7 @@ def state() -> dict[str, Any]:
 def _services_answer() -> bool:
     """Whether the in-process fake of the internal services accepts a connection."""
     try:
-        port = agent.fake_server_port()
+        port = runtime.get_fake_server_port()
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
     except OSError:

@@ -158,7 +158,13 @@ def interpret(data: object, warn_pct: float = 85.0, fail_pct: float = 95.0) -> R
         overall_shown = _show(data[status_key])
     items: list[Item] = []
     rest: dict[str, Any] = {}
-    containers = [k for k in CONTAINER_KEYS if isinstance(data.get(k), dict | list)]
+    containers = [
+        k
+        for k in data
+        if isinstance(data[k], dict | list)
+        and isinstance(k, str)
+        and (k in CONTAINER_KEYS or (k.lower() in STATUS_KEYS and status_key is None))
+    ]
     for key in containers:
         _collect(data[key], "", items, limits, 0)
     for key, value in data.items():
