@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agenttui import config
+from agenttui.doctor import endpoint_watch
 from agenttui.doctor.endpoint_fetch import fetch
 from agenttui.doctor.endpoint_read import interpret, read
 from agenttui.doctor.endpoint_watch import EndpointWatch, label_of
@@ -317,3 +318,22 @@ def test_cli_exit_codes(health_server: HealthServer, tmp_path: Path) -> None:
     data = json.loads(gone.stdout)
     assert [h["reachable"] for h in data["health"]] == [True, False]
     assert _doctor(["--health-url", "ftp://x"], tmp_path).returncode == 2
+
+
+def test_budgets_and_masked_url(
+    health_server: HealthServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flips and remembered checks are bounded; a token in the URL is never shown."""
+    monkeypatch.setattr(endpoint_watch, "MAX_TRACKED", 4)
+    url = health_server.url + "?token=s3cr3t-value-123"
+    watch = EndpointWatch([url], max_flips=3)
+    for n in range(6):
+        health_server.behaviour.answer({"status": "ok", "checks": {f"c{n}": True}})
+        watch.poll(url, 2.0)
+        health_server.behaviour.answer({"status": "down", "checks": {f"c{n}": False}})
+        watch.poll(url, 2.0)
+    assert len(watch.flips()) == 3 and watch.dropped_flips > 0
+    (probe,) = watch.latest([url])
+    assert "s3cr3t" not in probe.url and "token=****" in probe.url
+    assert all("s3cr3t" not in c.reason for c in probe.checks)
+    assert len(watch._since) <= 4 + 1  # pruned to what the endpoint reports now

@@ -23,6 +23,7 @@ from typing import Final
 from urllib.parse import urljoin, urlsplit
 
 from agenttui import __version__
+from agenttui.output.secrets import mask
 
 MAX_BODY: Final = 64 * 1024
 """Bytes of an answer read at most; a longer one is a failure, not truncated JSON."""
@@ -47,7 +48,8 @@ class Answer:
 
 
 def display_url(url: str) -> str:
-    """``url`` without user and password (for labels and reasons)."""
+    """``url`` without user and password, secret-looking query values masked (for labels,
+    reasons and JSON)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -57,7 +59,7 @@ def display_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = host + (f":{port}" if port else "")
-    return parts._replace(netloc=netloc).geturl()
+    return mask(parts._replace(netloc=netloc).geturl())
 
 
 def fetch(url: str, timeout: float = 2.0, max_bytes: int = MAX_BODY) -> Answer:

@@ -20,6 +20,9 @@ from agenttui.doctor.results import Check, Flip, Probe, Status, hms
 
 MAX_FLIPS: Final = 200
 """Flips remembered (the oldest are dropped past it, and counted)."""
+MAX_TRACKED: Final = 1000
+"""(endpoint, check) pairs whose "since" is remembered; past it, those the endpoints no longer
+report are forgotten (an endpoint that names its checks differently on every answer)."""
 _STANDARD_PATHS: Final = ("", "/", "/health", "/healthz", "/health/")
 
 
@@ -97,6 +100,13 @@ class EndpointWatch:
             self.polls += 1
             probe.checks = self._rows(url, probe, now)
             self._latest[url] = probe
+            if len(self._since) > MAX_TRACKED:
+                current = {
+                    (u, name)
+                    for u, p in self._latest.items()
+                    for name in ["", *(i.name for i in p.items)]
+                }
+                self._since = {k: v for k, v in self._since.items() if k in current}
         return probe
 
     def latest(self, urls: list[str] | None = None) -> list[Probe]:

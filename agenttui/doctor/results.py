@@ -155,6 +155,8 @@ class Checkup:
     """The newest poll of each health endpoint (their rows are among ``checks``)."""
     flips: list[Flip] = field(default_factory=list)
     """Health checks that went from ok to failing, oldest first."""
+    flips_dropped: int = 0
+    """Older flips forgotten (past the watch's budget)."""
 
     def counts(self) -> dict[str, int]:
         """Checks by status."""

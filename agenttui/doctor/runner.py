@@ -255,6 +255,7 @@ def run(
         time.time(),
         watch.latest(settings.health_urls) if watch is not None else [],
         watch.flips() if watch is not None else [],
+        watch.dropped_flips if watch is not None else 0,
     )
 
 
@@ -266,4 +267,10 @@ def with_endpoints(checkup: Checkup, watch: EndpointWatch, urls: list[str]) -> C
     """
     probes = watch.latest(urls)
     rows = [c for probe in probes for c in probe.checks]
-    return replace(checkup, checks=[*checkup.checks, *rows], endpoints=probes, flips=watch.flips())
+    return replace(
+        checkup,
+        checks=[*checkup.checks, *rows],
+        endpoints=probes,
+        flips=watch.flips(),
+        flips_dropped=watch.dropped_flips,
+    )

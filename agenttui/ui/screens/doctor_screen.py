@@ -128,6 +128,9 @@ def endpoints_text(report: Checkup) -> Text:
         text.append("  ")
         text.append(clean(probe.reason), style=style)
     several = len(report.endpoints) > 1
+    older = len(report.flips) - 5 + report.flips_dropped
+    if older > 0:
+        text.append(f"\n{older} earlier flips not shown", style="dim")
     for flip in report.flips[-5:]:
         text.append("\n")
         text.append(f"⚑ {clean(flip.describe(several))}", style="bold yellow")
