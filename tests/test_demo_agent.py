@@ -376,7 +376,7 @@ def test_traffic_exits_cleanly_on_sigint(tmp_path: Path) -> None:
 
 def test_traffic_stops_when_its_parent_dies(tmp_path: Path) -> None:
     """A TUI killed by SIGHUP never runs its cleanup: the demo traffic must stop by itself."""
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     code = (
         "import sys, time\n"
