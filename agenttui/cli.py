@@ -37,7 +37,9 @@ commands (for scripts; see 'agenttui COMMAND --help'):
                           one JSON object per trace, ordered by start (QUERY: see README)
   stats PATH... --json    totals and per-tool latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
-  doctor [--json]         run the production checklist (env, binaries, hosts, memory...)
+  doctor [--json] [--health-url URL]
+                          run the production checklist (env, binaries, hosts, memory,
+                          the agent's own health endpoint...)
   replay CAPTURE_OR_DIR... [--json] [--jobs N]   replay failure captures against your agent
   export-test CAPTURE [-o FILE]                  write a pytest regression test from a capture
   report REQUEST_ID [PATH...] [--json]
