@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from agenttui.demo import agent
-from agenttui.demo.traffic import start_traffic, stop_traffic
+from agenttui.demo.process import start_traffic, stop_traffic
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REQUEST_ID_RE = re.compile(r"^req-[0-9a-f]{12}$")
@@ -381,7 +381,7 @@ def test_traffic_stops_when_its_parent_dies(tmp_path: Path) -> None:
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from agenttui.demo.traffic import start_traffic\n"
+        "from agenttui.demo.process import start_traffic\n"
         f"proc = start_traffic(Path({str(tmp_path)!r}), fast=True)\n"
         "print(proc.pid, flush=True)\n"
         "time.sleep(60)\n"
@@ -408,7 +408,7 @@ def test_traffic_stops_when_its_parent_dies(tmp_path: Path) -> None:
 def test_traffic_serves_its_real_health(tmp_path: Path) -> None:
     """The demo's /health reports its missing binary and variable as failing checks, and the
     doctor reads it like any agent's endpoint."""
-    from agenttui.demo.traffic import health_url
+    from agenttui.demo.process import health_url
     from agenttui.doctor.endpoint_watch import EndpointWatch
 
     out = tmp_path / "live"

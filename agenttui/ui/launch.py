@@ -44,7 +44,7 @@ def run_tui(
 def run_demo(replay: ReplayOptions | None = None, health_urls: list[str] | None = None) -> int:
     """Start the demo agent's traffic in a temporary directory and show it; the doctor polls
     the demo agent's own ``/health`` (unless ``health_urls`` name other endpoints)."""
-    from agenttui.demo.traffic import health_url, start_traffic, stop_traffic
+    from agenttui.demo.process import health_url, start_traffic, stop_traffic
 
     with tempfile.TemporaryDirectory(prefix="agenttui-demo-") as tmp:
         proc = start_traffic(Path(tmp))
