@@ -39,7 +39,9 @@ commands (for scripts; see 'agenttui COMMAND --help'):
                           one JSON object per trace, ordered by start (QUERY: see README)
   stats PATH... --json    totals and per-tool latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
-  doctor [--json]         run the production checklist (env, binaries, hosts, memory...)
+  doctor [--json] [--health-url URL]
+                          run the production checklist (env, binaries, hosts, memory,
+                          the agent's own health endpoint...)
   replay CAPTURE_OR_DIR... [--json] [--jobs N]   replay failure captures against your agent
   export-test CAPTURE [-o FILE]                  write a pytest regression test from a capture
   report REQUEST_ID [PATH...] [--json]
@@ -74,6 +76,9 @@ def _tui_parser() -> argparse.ArgumentParser:
 
     add_tui_arguments(p)
     add_tz(p)
+    from agenttui.commands.doctor import add_health_url
+
+    add_health_url(p)
     add_show_secrets(p)
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
@@ -108,11 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
-            return launch.run_demo(_replay_options(opts, demo=True))
+            return launch.run_demo(_replay_options(opts, demo=True), health_urls=opts.health_url)
         if not opts.paths:
             raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
         return launch.run_tui(
-            opts.paths, replay=_replay_options(opts), show_secrets=opts.show_secrets
+            opts.paths,
+            replay=_replay_options(opts),
+            show_secrets=opts.show_secrets,
+            health_urls=opts.health_url,
         )
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
