@@ -257,8 +257,8 @@ def test_otlp_fixture_traces_are_exactly_the_spans() -> None:
         return (int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e6
 
     def rid(span: dict[str, Any]) -> str:
-        return next(
-            a["value"]["stringValue"] for a in span["attributes"] if a["key"] == "request_id"
+        return str(
+            next(a["value"]["stringValue"] for a in span["attributes"] if a["key"] == "request_id")
         )
 
     got = traces_json(FIXTURES / "otlp_traces.json")
