@@ -179,3 +179,61 @@ def test_mapping_over_pretty_printed_otlp(in_tmp: Path) -> None:
     [entry] = formats_of(FIXTURES / "otlp_pretty.json")
     assert entry["shape"] == "otlp-pretty+mapping"
     assert exact(traces_json(FIXTURES / "otlp_pretty.json")) == _genai_expected()
+
+
+@pytest.mark.parametrize("instrumentation", ["openinference", "genai"])
+def test_openai_agents_runs_through_both_instrumentations(instrumentation: str) -> None:
+    """openai-agents 0.24 traced by OpenInference 2.6 or by the GenAI-conventions
+    instrumentation: a run whose sub-agent raised is an error trace although the SDK leaves
+    the run's root span unset; handoffs and sub-agents are steps, tools keep their errors."""
+    path = FIXTURES / f"otlp_agents_{instrumentation}.json"
+    spans: list[dict[str, Any]] = []
+    for raw in path.read_bytes().splitlines():
+        for res in orjson.loads(raw)["resourceSpans"]:
+            for scope in res["scopeSpans"]:
+                spans.extend(scope["spans"])
+    roots = [s for s in spans if not s.get("parentSpanId")]
+    assert [r["status"].get("code") for r in roots] == [1, 1]  # both runs "ok" at the root
+
+    def took(span: dict[str, Any]) -> float:
+        return (int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e6
+
+    def named(trace_id: str, name: str) -> float:
+        return took(next(s for s in spans if s["traceId"] == trace_id and s["name"] == name))
+
+    timeout = "fetch_url timed out after 5s"
+    agent = f"Error in agent run: {{'error': 'Error running tool fetch_url: {timeout}'}}"
+    tool = f"Error running tool: {{'tool_name': 'fetch_url', 'error': '{timeout}'}}"
+    prefix = "" if instrumentation == "openinference" else "invoke_agent "
+    call = "" if instrumentation == "openinference" else "execute_tool "
+    handoff = [("handoff to researcher", "ok", None)] if instrumentation == "openinference" else []
+    got = traces_json(path)
+    assert [t["request_id"] for t in got] == [r["traceId"] for r in roots]
+    assert [(t["status"], t["error"]) for t in got] == [("ok", None), ("error", agent)]
+    assert [t["duration_ms"] for t in got] == pytest.approx([took(r) for r in roots], abs=0.001)
+    ok, failed = got
+    assert [(s["tool"], s["status"], s["error"]) for s in ok["tools"]] == [
+        ("agent triage", "ok", None),
+        *handoff,
+        ("agent researcher", "ok", None),
+        ("web_search", "ok", None),
+    ]
+    assert [(s["tool"], s["status"], s["error"]) for s in failed["tools"]] == [
+        ("agent triage", "ok", None),
+        *handoff,
+        ("agent researcher", "error", agent),
+        ("web_search", "ok", None),
+        ("fetch_url", "error", tool),
+    ]
+    tid = roots[1]["traceId"]
+    assert [s["duration_ms"] for s in failed["tools"] if s["tool"] != "handoff to researcher"] == (
+        pytest.approx(
+            [
+                named(tid, f"{prefix}triage"),
+                named(tid, f"{prefix}researcher"),
+                named(tid, f"{call}web_search"),
+                named(tid, f"{call}fetch_url"),
+            ],
+            abs=0.001,
+        )
+    )

@@ -18,7 +18,7 @@ from typing import Any, Final
 from agenttui.ingest.records import RAW_RECORD, normalise
 from agenttui.ingest.shapes import objects
 from agenttui.ingest.shapes.base import Decoded, Shape, has_time, loads, text
-from agenttui.ingest.shapes.otlp_spans import span_records
+from agenttui.ingest.shapes.otlp_spans import failed_steps_fail_their_root, span_records
 from agenttui.ingest.shapes.otlp_values import (
     any_value,
     attributes,
@@ -158,6 +158,7 @@ def expand(line: bytes) -> list[Decoded]:
                     found.extend(span_records(span, meta))
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
         found = []  # a batch of another make: shown as one plain JSON event
+    failed_steps_fail_their_root(found)
     if not found:
         if any(k in obj for k in SKIPPED) and not any(k in obj for k in SIGNALS):
             return []  # metrics / profiles: no events

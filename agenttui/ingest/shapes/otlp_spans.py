@@ -8,6 +8,9 @@
 * Nested ``invoke_agent`` spans (handoffs, sub-agents) are steps of the same request: calls of
   ``agent <name>``, beside the tools in the waterfall.
 * Any other span is one event at its start, with its duration.
+
+OpenInference's span kinds (``TOOL`` with ``tool.name``, ``AGENT`` with ``agent.name``) are read
+as the GenAI operations they stand for.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from agenttui.ingest.shapes.otlp_values import attributes, dicts, hex_id, nanos,
 
 AGENT_STEP: Final = "agent "
 """Prefix of the tool name a nested ``invoke_agent`` span is shown as."""
+_OPENINFERENCE: Final = {"TOOL": "execute_tool", "AGENT": "invoke_agent"}
+"""OpenInference span kinds (``openinference.span.kind``) read as GenAI operations."""
 
 
 def span_error(span: dict[str, Any], attrs: dict[str, Any]) -> str | None:
@@ -51,7 +56,10 @@ def span_records(span: dict[str, Any], res: dict[str, Any]) -> list[dict[str, An
     """The records of one span (see the module's docstring)."""
     attrs = attributes(span.get("attributes"))
     name: str = span["name"] if isinstance(span.get("name"), str) else ""
-    op = attrs.get("gen_ai.operation.name") or name.split(" ", 1)[0]
+    kind = attrs.get("openinference.span.kind")
+    op = attrs.get("gen_ai.operation.name") or _OPENINFERENCE.get(
+        kind if isinstance(kind, str) else "", name.split(" ", 1)[0]
+    )
     start = nanos(span.get("startTimeUnixNano"))
     end = nanos(span.get("endTimeUnixNano"))
     trace_id = hex_id(span.get("traceId"))
@@ -80,9 +88,13 @@ def span_records(span: dict[str, Any], res: dict[str, Any]) -> list[dict[str, An
             base["query"] = query
     elif op in ("execute_tool", "invoke_agent"):
         if op == "execute_tool":
-            tool = attrs.get("gen_ai.tool.name") or (name.split(" ", 1)[1] if " " in name else name)
+            tool = attrs.get("gen_ai.tool.name") or attrs.get("tool.name")
+            if tool is None:
+                tool = name.split(" ", 1)[1] if name.startswith("execute_tool ") else name
         else:
-            agent = attrs.get("gen_ai.agent.name") or (name.split(" ", 1)[1] if " " in name else "")
+            agent = attrs.get("gen_ai.agent.name") or attrs.get("agent.name")
+            if agent is None:
+                agent = name.split(" ", 1)[1] if name.startswith("invoke_agent ") else name
             tool = AGENT_STEP + str(agent or "?")
         base["tool"] = tool
         base["call_id"] = span_id or attrs.get("gen_ai.tool.call.id")
@@ -102,3 +114,28 @@ def span_records(span: dict[str, Any], res: dict[str, Any]) -> list[dict[str, An
         if stack:
             last["exception"] = stack
     return [first, last]
+
+
+def failed_steps_fail_their_root(records: list[dict[str, Any]]) -> None:
+    """A root span that ended without an error around an agent step that failed (the OpenAI
+    Agents SDK's instrumentations leave the run's root span unset when the run raised) ends
+    its request as failed, with the step's error. Within one export batch."""
+    failed: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        tool = rec.get("tool")
+        if (
+            rec.get("event") == "tool_call_failed"
+            and isinstance(tool, str)
+            and tool.startswith(AGENT_STEP)
+            and rec.get("trace_id_otel") is not None
+        ):
+            failed.setdefault(rec["trace_id_otel"], rec)
+    if not failed:
+        return
+    for rec in records:
+        step = failed.get(rec.get("trace_id_otel"))  # type: ignore[arg-type]
+        if step is not None and rec.get("event") == "request_success":
+            rec["event"] = "request_failed"
+            rec["level"] = "error"
+            rec["error"] = step.get("error") or f"{step['tool']} failed"
+            rec["failed_step"] = step["tool"]
