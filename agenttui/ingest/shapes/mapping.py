@@ -16,7 +16,7 @@ from typing import Any, Final
 from agenttui import config
 from agenttui.config import ConfigError
 from agenttui.ingest.records import RAW_RECORD, Kind, normalise
-from agenttui.ingest.shapes.base import Decoded, Shape, loads
+from agenttui.ingest.shapes.base import Canon, Decoded, Shape, loads
 from agenttui.ingest.shapes.python import parse_tz
 
 MAPPING_FIELDS: Final = (
@@ -181,7 +181,7 @@ class EventNames:
         return None
 
 
-def overlay(table: dict[str, Any], base: Any = None) -> Any:
+def overlay(table: dict[str, Any], base: Canon | None = None) -> Canon:
     """The rewrite of one object: ``base`` (the detected shape's rewrite) first, then the
     mapping's fields and event names."""
     fields = {k: v for k, v in table.items() if k in MAPPING_FIELDS}
@@ -267,7 +267,7 @@ def overlay_shape(base: Shape, table: dict[str, Any]) -> Shape:
 
 
 def matched(
-    table: dict[str, Any], objects: Iterable[dict[str, Any]], base: Any = None
+    table: dict[str, Any], objects: Iterable[dict[str, Any]], base: Canon | None = None
 ) -> tuple[list[str], list[str]]:
     """(field paths, event entries) of a mapping found in these objects (read with ``base``,
     the detected shape's rewrite, for their message)."""

@@ -9,6 +9,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agenttui.ingest.records import parse_time
+from agenttui.ingest.shapes.base import Canon
 
 # --------------------------------------------------------------------------- loguru
 
@@ -79,7 +80,7 @@ def local_time(text: str, tz: tzinfo | None = None) -> float | None:
     return dt.timestamp()
 
 
-def pjl(tz: tzinfo | None = None) -> Any:
+def pjl(tz: tzinfo | None = None) -> Canon:
     """The rewrite of python-json-logger objects, naive times read in ``tz``."""
 
     def canon(obj: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def pjl(tz: tzinfo | None = None) -> Any:
 _LEVELNO: Final = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
 
 
-def naive_times(tz: tzinfo) -> Any:
+def naive_times(tz: tzinfo) -> Canon:
     """The rewrite of any JSON object whose time has no zone: read in ``tz`` (``--tz``)."""
 
     def canon(obj: dict[str, Any]) -> dict[str, Any]:
