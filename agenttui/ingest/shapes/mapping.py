@@ -124,7 +124,7 @@ def check_mapping(table: dict[str, Any]) -> dict[str, Any]:
 
 def has_names(table: dict[str, Any] | None) -> bool:
     """Whether a mapping names fields or events (``tz`` alone changes no name)."""
-    return bool(table) and any(k not in MAPPING_OPTIONS for k in table)  # type: ignore[union-attr]
+    return table is not None and any(k not in MAPPING_OPTIONS for k in table)
 
 
 def path_get(obj: dict[str, Any], path: str) -> Any:

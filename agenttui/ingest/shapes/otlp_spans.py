@@ -133,7 +133,8 @@ def failed_steps_fail_their_root(records: list[dict[str, Any]]) -> None:
     if not failed:
         return
     for rec in records:
-        step = failed.get(rec.get("trace_id_otel"))  # type: ignore[arg-type]
+        trace_id = rec.get("trace_id_otel")
+        step = failed.get(trace_id) if isinstance(trace_id, str) else None
         if step is not None and rec.get("event") == "request_success":
             rec["event"] = "request_failed"
             rec["level"] = "error"
