@@ -42,7 +42,7 @@ class Following:
     table: FileTable
     index: TraceIndex
     reader: EventReader
-    lock: Any
+    _lock: Any
     scanned: bool
     _rate: deque[tuple[float, int]]
     _copies: set[tuple[int, int]]
@@ -363,7 +363,7 @@ class Following:
         """Called as lines are folded in: cheap unless a check is due."""
         cap = self.trace_cap
         if cap is not None and len(index) > cap + max(64, cap // 50):
-            with self.lock:
+            with self._lock:
                 index.drop_oldest(cap)
         budget = self.memory_budget
         now = time.monotonic()
@@ -377,7 +377,7 @@ class Following:
             kept = len(index) if cap is None else min(cap, len(index))
             self.trace_cap = max(MIN_TRACES_KEPT, int(kept * 0.8))
             self._rss_at_cap = rss
-            with self.lock:
+            with self._lock:
                 index.drop_oldest(self.trace_cap)
 
 

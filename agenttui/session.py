@@ -1,7 +1,8 @@
 """Session: the one data path from bytes in log files to the trace index.
 
 A session owns the file table, the index and the event reader. One thread feeds it (the initial
-scan, then :meth:`Session.follow`); other threads read under :attr:`Session.lock`.
+scan, then :meth:`Session.follow`); every other reader goes through :meth:`Session.read`,
+the only way to look at the index while it changes. No other module takes the lock.
 """
 
 from __future__ import annotations
@@ -10,23 +11,25 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from agenttui.following import Following
-from agenttui.ingest import bulk, shapes, sources
+from agenttui.ingest import shapes, sources
 from agenttui.ingest.lines import salvage
 from agenttui.ingest.records import Record
 from agenttui.ingest.sources import FileTable, LogFile, Spec
+from agenttui.model import bulk
 from agenttui.model.events import Event, EventReader
 from agenttui.model.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
 
 PREVIEW_MIN_BYTES = 64 << 20
 """With more than this to read, the newest part of each file is shown before the rest."""
 PREVIEW_BYTES = 4 << 20
-"""Files are checked at least this often even without a change notification."""
+"""How much of the end of each file the preview indexes."""
 LOCKED_SLICE = 2048
-"""Lines folded into the index per hold of :attr:`Session.lock` (a few milliseconds)."""
+"""Lines folded into the index per hold of the session's lock (a few milliseconds)."""
 
 
 @dataclass(slots=True)
@@ -61,8 +64,8 @@ class Session(Following):
         self.table = FileTable()
         self.index = TraceIndex()
         self.reader = EventReader(self.table)
-        self.lock = threading.RLock()
-        """Held while the index changes; hold it to read the index from another thread."""
+        self._lock = threading.RLock()
+        """Held while the index changes; readers take it through :meth:`read`."""
         self.scanned = False
         """Whether the initial scan has finished."""
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
@@ -72,13 +75,23 @@ class Session(Following):
         self.cut_lines = 0
         """Lines longer than the cap (:data:`sources.MAX_LINE`): indexed from their start."""
 
+    @contextmanager
+    def read(self) -> Iterator[TraceIndex]:
+        """The index, held still while the ``with`` block runs (safe from any thread).
+
+        Keep the block short: the ingest thread waits for it. Re-entrant, so a reader may call
+        other session methods inside it.
+        """
+        with self._lock:
+            yield self.index
+
     # ---------------------------------------------------------------- files
 
     # ---------------------------------------------------------------- shapes
 
     def _decide(self, lf: LogFile, lines: list[bytes]) -> shapes.Shape:
         """The shape of ``lf`` from these lines (kept once decided)."""
-        verdict = shapes.detect(lines, self.mapping)
+        verdict = shapes.detect(lines, self.mapping, lf.path)
         lf.shape_reason = verdict.reason
         if verdict.decided:
             lf.shape = verdict.shape
@@ -169,7 +182,7 @@ class Session(Following):
         total = sum(sources.file_size(lf) for lf in files)
         if total > PREVIEW_MIN_BYTES:
             preview = self._preview(files)
-            with self.lock:
+            with self._lock:
                 self.index = preview
             full = TraceIndex()
         else:
@@ -214,7 +227,7 @@ class Session(Following):
                 pass
         full.freeze_all()
         full.track_changes = True
-        with self.lock:
+        with self._lock:
             self.index = full
         self.scanned = True
         if progress is not None:
@@ -233,6 +246,9 @@ class Session(Following):
             while self._read(lf, preview, end=size, locked=False):
                 pass
             lf.offset = 0
+            if lf.shape is not None and lf.shape.fold is not None:
+                # A shape joining lines keeps the parts it saw: the full read starts afresh.
+                lf.shape = shapes.get(lf.shape.name, lf.shape.mapping)
         return preview
 
     def _read(
@@ -274,7 +290,7 @@ class Session(Following):
         offsets, lines = chunk.offsets, chunk.lines
         for start in range(0, len(lines), LOCKED_SLICE):
             records = list(map(decode_record, lines[start : start + LOCKED_SLICE]))
-            with self.lock:
+            with self._lock:
                 for offset, rec in zip(offsets[start : start + LOCKED_SLICE], records, strict=True):
                     add(rec, base | offset)
         self._enforce_memory(target)
@@ -291,7 +307,7 @@ class Session(Following):
         for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
             found = records(line.removesuffix(b"\r"))
             if locked:
-                with self.lock:
+                with self._lock:
                     for k, rec in enumerate(found):
                         target.add(rec, base | (offset + k))
             else:
@@ -317,7 +333,7 @@ class Session(Following):
         In the order read; events from several sources (files, hosts, OTLP batches) are
         merged by time.
         """
-        with self.lock:
+        with self._lock:
             locs = list(trace.locs)
         events = self.reader.read_many(locs)
         if (
@@ -337,7 +353,7 @@ class Session(Following):
 
     def unattributed(self, limit: int = 1000) -> list[Event]:
         """The newest events with no request id (raw lines included)."""
-        with self.lock:
+        with self._lock:
             locs = list(self.index.unattributed[-limit:])
         return self.reader.read_many(locs)
 

@@ -308,7 +308,7 @@ def step_memory(rate: int, seconds: float, budget: str) -> dict[str, Any]:
 
 
 def _size(text: str) -> int:
-    from agenttui.cli import parse_size
+    from agenttui.limits import parse_size
 
     size = parse_size(text)
     assert size is not None

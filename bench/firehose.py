@@ -201,7 +201,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--max-memory", default=None, help="memory budget, e.g. 256M")
     args = parser.parse_args()
-    from agenttui.cli import parse_size
+    from agenttui.limits import parse_size
 
     budget = parse_size(args.max_memory) if args.max_memory else None
     print(json.dumps(asyncio.run(run(args.rate, args.seconds, max_memory=budget))))

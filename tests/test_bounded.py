@@ -326,8 +326,8 @@ async def test_the_header_says_how_many_traces_left_memory(tmp_path: Path) -> No
     async with app.run_test(size=(160, 30)) as pilot:
         while app._scanning:
             await pilot.pause(0.05)
-        with session.lock:
-            session.index.drop_oldest(20)
+        with session.read() as index:
+            index.drop_oldest(20)
         await pilot.pause(0.3)
         header = app.main.header
         assert header._totals is not None and header._totals.dropped == 30
@@ -440,20 +440,20 @@ def test_shutdown_hooks_run_once_newest_first_and_survive_errors() -> None:
 def test_max_memory_from_the_flag_the_config_or_the_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agenttui import cli
+    from agenttui.limits import LimitError, memory_budget
 
     monkeypatch.chdir(tmp_path)
-    assert cli.memory_budget(None) == 256 << 20
-    assert cli.memory_budget("512M") == 512 << 20
-    assert cli.memory_budget("1.5g") == int(1.5 * (1 << 30))
+    assert memory_budget(None) == 256 << 20
+    assert memory_budget("512M") == 512 << 20
+    assert memory_budget("1.5g") == int(1.5 * (1 << 30))
     (tmp_path / "agenttui.toml").write_text('[limits]\nmax_memory = "300MB"\n')
-    assert cli.memory_budget(None) == 300 << 20
-    assert cli.memory_budget("1G") == 1 << 30  # the flag wins
+    assert memory_budget(None) == 300 << 20
+    assert memory_budget("1G") == 1 << 30  # the flag wins
     (tmp_path / "agenttui.toml").write_text('[limits]\nmax_memory = "lots"\n')
-    with pytest.raises(cli.UsageError, match=r"max_memory in \[limits\]"):
-        cli.memory_budget(None)
-    with pytest.raises(cli.UsageError, match="--max-memory"):
-        cli.memory_budget("12K")
+    with pytest.raises(LimitError, match=r"max_memory in \[limits\]"):
+        memory_budget(None)
+    with pytest.raises(LimitError, match="--max-memory"):
+        memory_budget("12K")
 
 
 def test_the_tui_needs_a_terminal_but_dash_reads_keys_from_dev_tty(
