@@ -77,6 +77,10 @@ ALLOWED: dict[str, set[str]] = {
 ROOT_MODULES_ALLOWED = {
     # session.py is the one data path: it sits on ingest and model.
     "agenttui.session": {"ingest", "model", "root"},
+    # Following the sources (a part of the session) and its memory budget.
+    "agenttui.following": {"ingest", "model", "root"},
+    "agenttui.limits": set(),
+    "agenttui.shutdown": set(),
     "agenttui.config": set(),
     "agenttui": set(),
     "agenttui.__main__": {"root"},

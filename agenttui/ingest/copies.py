@@ -127,9 +127,7 @@ class CopyTracking:
             False when ``path`` cannot be opened (nothing changed).
         """
         with self.lock:
-            from agenttui.ingest.files import LogFile
-
-            fresh = LogFile(-1, path)
+            fresh = type(lf)(-1, path)
             self._attach(fresh)
             if fresh.fd is None:
                 return False

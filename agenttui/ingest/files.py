@@ -27,10 +27,21 @@ from typing import Any, Final
 
 from agenttui.ingest.copies import HEAD_BYTES, MIN_COPY_HEAD, CopyTracking
 
-__all__ = ["FD_BUDGET", "HEAD_BYTES", "MIN_COPY_HEAD", "FileTable", "LogFile", "describe"]
+__all__ = [
+    "FD_BUDGET",
+    "HEAD_BYTES",
+    "MAX_LINE",
+    "MIN_COPY_HEAD",
+    "FileTable",
+    "LogFile",
+    "describe",
+]
 
 FD_BUDGET: Final = 64
 """Descriptors kept open on log files at most (idle ones beyond it are closed)."""
+MAX_LINE: Final = 1 << 20
+"""Lines longer than this are cut: indexed from their first part, marked, never held whole
+(see :mod:`agenttui.ingest.lines`); reading one back gives that part."""
 FD_SLACK: Final = 16
 """Descriptors on files with unread bytes may exceed the budget by this much."""
 DELETED_GRACE_S: Final = 0.5
@@ -422,8 +433,6 @@ class FileTable(CopyTracking):
     def read_line(self, file_id: int, offset: int, limit: int | None = None) -> bytes | None:
         """The line starting at ``offset`` (without its newline, at most ``limit`` bytes:
         default the long-line cap), or None if it is gone."""
-        from agenttui.ingest.lines import MAX_LINE
-
         limit = MAX_LINE if limit is None else limit
         parts: list[bytes] = []
         total = 0

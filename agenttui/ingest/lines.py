@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from itertools import accumulate, count
 from typing import Final
 
-from agenttui.ingest.files import HEAD_BYTES, FileTable, LogFile, describe, size_of
+from agenttui.ingest.files import HEAD_BYTES, MAX_LINE, FileTable, LogFile, describe, size_of
 
 CHUNK: Final = 1 << 20
 """Bytes read per pread call."""
 HOLE_MIN: Final = 512
 """A run of at least this many NULs where a line starts is a hole (sparse file), not text."""
-MAX_LINE: Final = 1 << 20
-"""Lines longer than this are cut: indexed from their first part, marked, never held whole."""
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from typing import Final
 from agenttui.ingest.files import (
     FD_BUDGET,
     HEAD_BYTES,
+    MAX_LINE,
     MIN_COPY_HEAD,
     FileTable,
     LogFile,
@@ -29,7 +30,6 @@ from agenttui.ingest.files import (
 )
 from agenttui.ingest.lines import (
     CHUNK,
-    MAX_LINE,
     Lines,
     check_retired,
     check_rotation,
