@@ -107,7 +107,14 @@ class StatsHeader(Static):
         text.append(f"●{count(t.running)}", style="yellow")
         text.append(" ")
         text.append(f"✓{count(t.ok)}", style="green")
-        text.append(")  lines ")
+        text.append(")")
+        if t.dropped:  # the memory budget: said before the rest, which may not fit
+            note = f" {count(t.dropped)} older traces not in memory; still in the file"
+            used = cell_len(text.plain.split("\n")[-1])
+            if used + cell_len(note) > self.size.width - 2:  # padding
+                note = f" {count(t.dropped)} older traces: in the file only"
+            text.append(note, style="bold yellow")
+        text.append("  lines ")
         text.append(count(t.lines), style="bold")
         text.append("  events ")
         text.append(count(t.events), style="bold")
@@ -118,11 +125,6 @@ class StatsHeader(Static):
         text.append(label, style="underline" + (" bold magenta" if t.unparsed else ""))
         self._unparsed_cells = (start, start + cell_len(label))
         text.append(f"  {t.rate:,.0f} lines/s", style="dim" if not t.rate else "")
-        if t.dropped:
-            text.append(
-                f"  {count(t.dropped)} older traces not in memory; still in the file",
-                style="italic yellow",
-            )
         if t.problems:
             text.append(
                 f"  ⚠ {t.problems} file problem{'s' if t.problems > 1 else ''}", style="bold red"
