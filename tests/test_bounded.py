@@ -526,3 +526,21 @@ def test_the_fast_path_agrees_with_masking_on_random_text() -> None:
             assert mask_fields(obj) == obj
 
     check()
+
+
+def test_deleted_generations_share_one_stand_in(tmp_path: Path) -> None:
+    """A delete/re-create storm makes a generation per file: the closed ones cost a slot."""
+    log = tmp_path / "agent.log"
+    session = Session([str(log.parent)])
+    session.scan()
+    for k in range(40):
+        log.write_bytes(line(k))
+        session.poll([str(log)])
+        log.unlink()
+        session.poll([str(log)])
+        session.table.release_drained(now=time.monotonic() + 5)
+    assert seen_numbers(session)[0] == set(range(40))
+    kept = {id(lf) for lf in session.table.files}
+    assert len(session.table.files) >= 40 and len(kept) <= 3
+    assert session.events(session.index.traces["r3"])[0].raw is None  # gone with its file
+    session.close()

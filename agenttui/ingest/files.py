@@ -122,6 +122,8 @@ class FileTable(CopyTracking):
         self.fd_problem: str | None = None
         """Set once when descriptors ran out (EMFILE): shown to the user, never raised."""
         self.fd_shortages = 0
+        self._stones: dict[tuple[str, int, str | None], LogFile] = {}
+        """Shared stand-ins of deleted generations (see :meth:`_bury`)."""
         self.truncated: deque[LogFile] = deque(maxlen=64)
         """Generations recently found truncated: a copy of one that shows up later
         (``copytruncate`` seen in the wrong order) holds their unread lines."""
@@ -399,8 +401,22 @@ class FileTable(CopyTracking):
                 if deleted:
                     lf.gone = True
                     self.retire(lf)
+                    self._bury(lf)
                 closed.append(lf)
         return closed
+
+    def _bury(self, lf: LogFile) -> None:
+        """Replace a deleted, closed generation by one shared stand-in per path and shape:
+        nothing of it can be read any more, only its name and shape are still asked for (a
+        log deleted and created again 100 times a second makes 8.6 million of them a day)."""
+        key = (os.path.abspath(lf.path), id(lf.shape), lf.label)
+        stone = self._stones.get(key)
+        if stone is None:
+            stone = LogFile(-1, lf.path, gone=True, retired=True, shape=lf.shape, label=lf.label)
+            stone.shape_reason = lf.shape_reason
+            self._stones[key] = stone
+        if 0 <= lf.id < len(self.files) and self.files[lf.id] is lf and lf not in self.truncated:
+            self.files[lf.id] = stone
 
     def close(self) -> None:
         """Close every descriptor."""
