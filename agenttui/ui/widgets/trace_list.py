@@ -209,6 +209,8 @@ class TraceList(ScrollView, can_focus=True):
         """Traces ever added to the index (``index.added``) when rows were last placed."""
         self._dropped = 0
         """``index.dropped`` when rows were last placed (rows of dropped traces go)."""
+        self._removed = 0
+        """Rows taken out for dropped traces so far."""
         """Number of traces (in index insertion order) placed in ``_rows``."""
         self._needle = ""
         self._predicate: Predicate | None = None
@@ -293,9 +295,7 @@ class TraceList(ScrollView, can_focus=True):
             else:
                 fresh = False
                 if dropped != self._dropped:  # the memory budget dropped old traces
-                    self._rows[:] = [k for k in self._rows if k[3] in traces]
-                    if self._view is not self._rows:
-                        self._view[:] = [k for k in self._view if k[3] in traces]
+                    self._forget_dropped(traces, dropped)
                 if added <= self._placed:
                     if dropped != self._dropped:
                         self._dropped = dropped
@@ -323,6 +323,22 @@ class TraceList(ScrollView, can_focus=True):
             _merge(self._view, matching)
         self._after_rows_changed(old_cursor, keep_view=not fresh)
         return True
+
+    def _forget_dropped(self, traces: dict[str, Trace], dropped: int) -> None:
+        """Take out the rows of traces the memory budget dropped: the oldest, so at the start
+        of the rows (cheap); the few elsewhere once they add up (a full pass)."""
+        for rows in (self._rows, self._view) if self._view is not self._rows else (self._rows,):
+            n = 0
+            while n < len(rows) and rows[n][3] not in traces:
+                n += 1
+            del rows[:n]
+            if rows is self._rows:
+                self._removed += n
+        if dropped - self._removed > max(1000, len(self._rows) // 100):
+            self._rows[:] = [k for k in self._rows if k[3] in traces]
+            if self._view is not self._rows:
+                self._view[:] = [k for k in self._view if k[3] in traces]
+            self._removed = dropped  # every row left is of a trace in memory
 
     @property
     def _match(self) -> Predicate:
