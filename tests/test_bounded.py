@@ -544,3 +544,30 @@ def test_deleted_generations_share_one_stand_in(tmp_path: Path) -> None:
     assert len(session.table.files) >= 40 and len(kept) <= 3
     assert session.events(session.index.traces["r3"])[0].raw is None  # gone with its file
     session.close()
+
+
+def test_tool_durations_past_the_kept_number_are_sampled_in_constant_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import agenttui.model.traces as traces_module
+    from agenttui.ingest.records import decode_record
+
+    monkeypatch.setattr(traces_module, "DURATIONS_KEPT", 1000)
+    index = TraceIndex()
+    t0 = time.perf_counter()
+    for i in range(20_000):
+        rid = b"r%d" % i
+        index.add(
+            decode_record(b'{"event":"tool_call_start","tool":"t","request_id":"%s"}' % rid), 0
+        )
+        index.add(
+            decode_record(
+                b'{"event":"tool_call_success","tool":"t","request_id":"%s","duration_ms":%d}'
+                % (rid, i)
+            ),
+            1,
+        )
+    assert time.perf_counter() - t0 < 5
+    stats = index.tool_stats()["t"]
+    assert stats.calls == 20_000 and stats.max_ms == 19_999  # exact count and maximum
+    assert len(index._durations[next(iter(index._durations))]) == 1000  # a sample is kept

@@ -577,7 +577,8 @@ class TraceIndex:
             if len(durations) < DURATIONS_KEPT:
                 durations.append(duration)
             else:
-                seen, top = self._sampled.get(tool_id, (len(durations), max(durations)))
+                sampled = self._sampled.get(tool_id)
+                seen, top = (len(durations), max(durations)) if sampled is None else sampled
                 seen += 1
                 j = _random.randrange(seen)
                 if j < DURATIONS_KEPT:
