@@ -7,8 +7,9 @@ error on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agenttui import __version__
@@ -188,21 +189,44 @@ def _run_tui(
     from agenttui.session import Session
 
     session = Session(paths)  # checks the paths before the screen switches
+    from agenttui.replay.process import kill_all
     from agenttui.ui.app import AgentTUI
 
     try:
         from agenttui.doctor.checks import settings_for_tui
 
-        AgentTUI(
+        app = AgentTUI(
             session,
             title=title,
             doctor=settings_for_tui(),
             replay=replay,
             show_secrets=show_secrets,
-        ).run()
+        )
+        with _replays_die_on_signals(app):
+            app.run()
     finally:
+        kill_all()
         session.close()
     return 0
+
+
+@contextlib.contextmanager
+def _replays_die_on_signals(app: Any) -> Iterator[None]:
+    """SIGTERM and SIGHUP (an SSH drop) kill every replay at once, then end the app."""
+    import signal
+
+    from agenttui.replay.process import kill_all
+
+    def handler(signum: int, _frame: object) -> None:
+        kill_all()
+        app.exit(return_code=128 + signum)
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
 
 
 def _run_demo(replay: Any = None) -> int:

@@ -10,6 +10,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from agenttui.safeopen import open_regular
+
 FILE_NAME = "agenttui.toml"
 
 
@@ -38,7 +40,7 @@ def load(explicit: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:  # a FIFO planted as agenttui.toml never blocks
             return tomllib.load(f)
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from exc

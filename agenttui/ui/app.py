@@ -209,8 +209,11 @@ class AgentTUI(TriageActions, App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
-        """However the app ends, let the ingest thread end too."""
+        """However the app ends, let the ingest thread end too, and kill every replay."""
         self.stop_event.set()
+        from agenttui.replay.process import kill_all
+
+        kill_all()
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -250,7 +253,7 @@ class AgentTUI(TriageActions, App[None]):
 
     def action_replay(self) -> None:
         """Replay the capture of the selected (or open) trace."""
-        from agenttui.ui.screens.captures_screen import ReplayScreen
+        from agenttui.ui.screens.replay_screen import ReplayScreen
 
         screen = self.screen
         rid = getattr(screen, "request_id", None)
