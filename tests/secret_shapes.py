@@ -55,6 +55,8 @@ SHAPES: list[tuple[str, str, str]] = [
         PEM_BODY,
     ),
     ("pem cut", "key:\n-----BEGIN PRIVATE KEY-----\n" + PEM_BODY + "\n", PEM_BODY),
+    ("pem body line alone", PEM_BODY, PEM_BODY),
+    ("pem tail", PEM_BODY + "\n-----END PRIVATE KEY-----", PEM_BODY),
 ]
 
 CANARIES = [canary for _name, _text, canary in SHAPES]

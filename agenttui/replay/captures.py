@@ -30,7 +30,7 @@ MAX_CAPTURE_BYTES = 16 << 20
 """Larger capture files are listed with a problem instead of being read."""
 MAX_DEPTH = 64
 """Captures nested deeper than this are listed with a problem instead of being used."""
-MAX_FIELD_CHARS = 256 << 10
+MAX_FIELD_CHARS = 64 << 10
 """Longer ``error``/``traceback`` texts are cut to their last characters (the end of a
 traceback holds the error) and the capture says so."""
 LINK_WINDOW_S = 120.0
@@ -73,22 +73,18 @@ class Capture:
         return {"query": self.query, "request_id": self.request_id, "context": self.context}
 
 
-def _too_deep(raw: bytes) -> bool:
-    """Whether the JSON text opens more than :data:`MAX_DEPTH` brackets at once (strings are
-    skipped; all of it runs in C but the loop over the brackets that are left)."""
-    brackets = _STRING_RE.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    if len(brackets) <= MAX_DEPTH:
-        return False
-    depth = 0
-    for byte in brackets:
-        depth += 1 if byte in b"[{" else -1
+def _too_deep(value: Any) -> bool:
+    """Whether a decoded JSON value nests deeper than :data:`MAX_DEPTH` (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
     return False
-
-
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 def _loads(raw: bytes) -> Any:
@@ -128,16 +124,19 @@ def load(path: str) -> Capture:
     if len(raw) > MAX_CAPTURE_BYTES:
         cap.problem = f"too large (over {MAX_CAPTURE_BYTES:,} bytes)"
         return cap
-    if _too_deep(raw):
-        cap.problem = f"nested deeper than {MAX_DEPTH} levels"
-        return cap
     stamp = _STAMP_RE.match(cap.name)
     if stamp:
         cap.timestamp = parse_time(int(stamp.group(1))) or cap.timestamp
     try:
         obj = _loads(raw)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        cap.problem = f"nested deeper than {MAX_DEPTH} levels"
+        return cap
+    except ValueError as exc:
         cap.problem = f"not valid JSON: {str(exc).splitlines()[0][:200]}"
+        return cap
+    if _too_deep(obj):
+        cap.problem = f"nested deeper than {MAX_DEPTH} levels"
         return cap
     if not isinstance(obj, dict):
         cap.problem = f"not a JSON object (a {type(obj).__name__})"

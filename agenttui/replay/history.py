@@ -83,13 +83,16 @@ def save(root: Path, capture: Capture, entry: dict[str, Any]) -> Path:
     key = capture_key(capture)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     verdict = re.sub(r"[^a-z]+", "-", str(entry.get("verdict", "unknown"))).strip("-")
+    # Cut first (the end of each text is kept), then mask: masking is linear but not free.
     record = mask_fields(
-        {
-            "capture": capture.path,
-            "capture_request_id": capture.request_id,
-            "input": capture.input(),
-            **entry,
-        }
+        _cut(
+            {
+                "capture": capture.path,
+                "capture_request_id": capture.request_id,
+                "input": capture.input(),
+                **entry,
+            }
+        )
     )
     data = _encode(record)
     try:

@@ -29,6 +29,10 @@ from agenttui.replay import runner as replay
 from agenttui.replay.captures import Capture
 from agenttui.ui.format import duration, one_line, safe, stamp
 
+_SHOWN = 2000
+"""Characters of a capture or replay text masked and cleaned for a one-line cell (cut
+first: masking a megabyte on the event loop would freeze the screen)."""
+
 if TYPE_CHECKING:
     from agenttui.ui.capture_watch import CaptureWatcher
 
@@ -78,11 +82,11 @@ def _spans_text(
         text.append(f"{one_line(sp.tool, 16):<16} ", style=style)
         text.append(f"{duration(sp.duration_ms):>7}", style="dim")
         if sp.error:
-            text.append(f"  {one_line(sp.error, 200)}", style="red")
+            text.append(f"  {one_line(sp.error[:_SHOWN], 200)}", style="red")
         text.append("\n")
     if error:
         text.append("error: ", style="bold red")
-        text.append(one_line(error, 300), style="red")
+        text.append(one_line(error[:_SHOWN], 300), style="red")
     return text
 
 
@@ -228,9 +232,9 @@ class ReplayScreen(Screen[None]):
             text.append("  tool ", style="dim")
             text.append(safe(cap.failed_tool))
         text.append("\nquery: ", style="bold")
-        text.append(one_line(cap.query or "(none)", 500))
+        text.append(one_line((cap.query or "(none)")[:_SHOWN], 500))
         text.append("\nerror: ", style="bold red")
-        text.append(one_line(cap.error or "(none)", 500), style="red")
+        text.append(one_line((cap.error or "(none)")[:_SHOWN], 500), style="red")
         if cap.problem:
             text.append("\nproblem: ", style="bold yellow")
             text.append(safe(cap.problem), style="yellow")
@@ -338,10 +342,10 @@ class ReplayScreen(Screen[None]):
         text.append_text(applied_text(result.settings))
         if result.error:
             text.append("\nnew error: ", style="bold red")
-            text.append(one_line(result.error, 500), style="red")
+            text.append(one_line(result.error[:_SHOWN], 500), style="red")
         elif result.answer:
             text.append("\nanswer: ", style="bold green")
-            text.append(one_line(result.answer, 500))
+            text.append(one_line(result.answer[:_SHOWN], 500))
         if result.stdout_dropped or result.stderr_dropped:
             text.append(
                 f"\noutput cut: {result.stdout_dropped:,} bytes of stdout and "
@@ -394,7 +398,7 @@ class ReplayScreen(Screen[None]):
             text.append(
                 f"{duration(dur if isinstance(dur, int | float) else None):>8}  ", style="dim"
             )
-            text.append(one_line(entry.get("error") or "", 120))
+            text.append(one_line(str(entry.get("error") or "")[:_SHOWN], 120))
             text.append("\n")
         self.query_one("#history", Static).update(text)
 
