@@ -29,10 +29,7 @@ from agenttui.output.secrets import mask_fields
 from agenttui.replay import captures, history
 from agenttui.replay import runner as replay
 from agenttui.replay.captures import Capture
-from agenttui.replay.process import MARKER_VAR, kill_all
 from agenttui.replay.runner import Settings, Target
-from agenttui.safeopen import open_regular
-from agenttui.state import StateDirError, check_root
 from tests.secret_shapes import ENV_CANARIES, ENV_SHAPES, PEM_BODY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,6 +326,8 @@ def test_fifo_capture_history_and_config_never_block(tmp_path: Path) -> None:
     with pytest.raises(config.ConfigError):
         in_thread(lambda: config.load(str(toml)), 3)
     # swapped in after the check: still never read
+    from agenttui.safeopen import open_regular
+
     with pytest.raises(OSError, match="not a regular file"):
         in_thread(lambda: open_regular(toml), 3)
 
@@ -425,10 +424,13 @@ def test_trickling_http_target_ends_within_the_timeout(tmp_path: Path, head: boo
 SETSID_AGENT = """
 import os, subprocess, sys, time
 pids = sys.argv[1]
-child = subprocess.Popen(
-    [sys.executable, "-c", "import os, time; os.setsid(); time.sleep(60)"],
-    start_new_session=True,
+ready = pids + f".{os.getpid()}"
+child = subprocess.Popen(  # leaves the process group; holds our stdout and stderr
+    [sys.executable, "-c",
+     f"import os, time; os.setsid(); open({ready!r}, 'w').close(); time.sleep(60)"],
 )
+while not os.path.exists(ready):
+    time.sleep(0.01)
 with open(pids, "a") as f:
     f.write(f"{os.getpid()} {child.pid}\\n")
 if len(sys.argv) > 2:
@@ -454,6 +456,8 @@ def test_setsid_grandchild_dies_with_the_replay_without_delay(tmp_path: Path) ->
 
 
 def test_kill_all_ends_running_replays_and_removes_scratch(tmp_path: Path) -> None:
+    from agenttui.replay.process import kill_all
+
     agent = tmp_path / "agent.py"
     agent.write_text(SETSID_AGENT)
     pid_file = tmp_path / "pids"
@@ -527,9 +531,10 @@ def test_replay_command_on_a_signal_kills_everything_and_summarises(
     assert alive(pids_in(pid_file)) == []
     assert len(pids_in(pid_file)) == 4  # no new capture was started
     leftovers = []
+    marker_var = "AGENTTUI_REPLAY_RUN"  # agenttui.replay.process.MARKER_VAR
     for p in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if MARKER_VAR in p.environ():
+            if marker_var in p.environ():
                 leftovers.append(p.pid)
     assert alive(leftovers) == []
 
@@ -553,6 +558,8 @@ def test_replay_command_into_head_has_no_broken_pipe_traceback(tmp_path: Path) -
 
 
 def test_state_dir_is_private_and_refused_when_not(tmp_path: Path) -> None:
+    from agenttui.state import StateDirError, check_root
+
     cap = captures.load(str(write_capture(tmp_path / "c")))
     root = tmp_path / "state"
     path = history.save(root, cap, {"verdict": "fixed"})
