@@ -207,7 +207,7 @@ def _run_tui(
     finally:
         kill_all()
         session.close()
-    return 0
+    return app.return_code or 0
 
 
 @contextlib.contextmanager

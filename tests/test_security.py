@@ -482,6 +482,7 @@ def test_kill_all_ends_running_replays_and_removes_scratch(tmp_path: Path) -> No
     assert kill_all() == 1
     t.join(5)
     assert not t.is_alive()
+    assert box[0].verdict == replay.CANCELLED  # not "agent crashed": we killed it
     assert alive(pids_in(pid_file)) == []
     assert not scratch[0].exists()
 
@@ -534,8 +535,8 @@ def test_replay_command_on_a_signal_kills_everything_and_summarises(
     marker_var = "AGENTTUI_REPLAY_RUN"  # agenttui.replay.process.MARKER_VAR
     for p in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if marker_var in p.environ():
-                leftovers.append(p.pid)
+            if p.environ().get(marker_var, "").startswith(f"{proc.pid}-"):
+                leftovers.append(p.pid)  # marked by this replay command
     assert alive(leftovers) == []
 
 

@@ -153,7 +153,7 @@ def child_env(
                 warnings.append(f"{name}: masked in the capture; the value here is kept")
                 continue
             applied_env[name] = None if value is None else value.replace("\0", "")
-        ignored = sorted(n for n in recorded if n not in allowed and not is_dangerous(n))
+        ignored = sorted(n for n in recorded if n not in allowed)
         if ignored:
             warnings.append(f"not applied (not in replay.capture_env): {', '.join(ignored)[:300]}")
         recorded_cwd = (capture.context or {}).get("cwd")

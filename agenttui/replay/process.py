@@ -51,6 +51,8 @@ class _Live:
     started: float
     pgids: set[int] = field(default_factory=set)
     scratch: list[str] = field(default_factory=list)
+    killed: bool = False
+    """Set by :func:`kill_all`: the run ends as cancelled, not as a crash."""
 
 
 _LOCK = threading.Lock()
@@ -147,6 +149,7 @@ def kill_all() -> int:
     with _LOCK:
         lives = list(_LIVE.values())
     for live in lives:
+        live.killed = True
         _kill(live, 0.0)
         for path in live.scratch:
             shutil.rmtree(path, ignore_errors=True)
@@ -222,7 +225,7 @@ def run_process(
         exited_at: float | None = None
         while sel.get_map():
             now = time.monotonic()
-            if stop is not None and stop.is_set() and not run.cancelled:
+            if (live.killed or (stop is not None and stop.is_set())) and not run.cancelled:
                 run.cancelled = True
                 _kill(live, 0.0)
             if now >= deadline and not run.timed_out and exited_at is None:
@@ -285,6 +288,7 @@ def run_process(
         for f in (proc.stdin, proc.stdout, proc.stderr):
             with contextlib.suppress(OSError):
                 f.close()
+    run.cancelled = run.cancelled or live.killed
     run.stdout = bytes(out_buf)
     run.stderr = bytes(err_buf)
     return run

@@ -282,7 +282,12 @@ class ReplayScreen(Screen[None]):
         self.running = True
         self._stop = threading.Event()
         self._progress = []
-        self.query_one("#verdict", Static).update(Text("replaying…", style="bold yellow"))
+        _env, _cwd, applied = replay.child_env(self.capture, settings)
+        text = Text("replaying…  esc: cancel", style="bold yellow", end="")
+        text.append("\ntarget: ", style="dim")
+        text.append(safe(settings.target.describe()))
+        text.append_text(applied_text(applied))
+        self.query_one("#verdict", Static).update(text)
         self._run(settings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="replay")
