@@ -486,7 +486,9 @@ def test_log_file_target_logs_become_the_trace(tmp_path: Path, cap: Capture) -> 
     """,
     )
     result = replay.replay(cap, settings(target, log_file=str(log)))
-    assert result.verdict == replay.FIXED
+    # it succeeded, but web_search (what failed in production) never ran
+    assert result.verdict == replay.NOT_REPRODUCED
+    assert result.reason == "the failing step did not run (web_search was not called)"
     assert result.trace.request_id == "req-abc123def456"
     assert [s.tool for s in result.trace.spans] == ["calc"]
 

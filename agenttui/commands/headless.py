@@ -128,10 +128,17 @@ def report(
                     )
                 raise ReportError(f"no trace with request id {request_id!r} in {', '.join(paths)}")
             trace = traces[found[0]]
+        from agenttui.replay.captures import CaptureStore
+        from agenttui.replay.history import state_dir, verdict_hook
+
+        store = CaptureStore(session.specs)
+        store.refresh()
+        by_request = store.by_request(session.index)
+        hook = verdict_hook(state_dir(), by_request.get)
         if as_json:
-            stream.write(orjson.dumps(incident_dict(session, trace)) + b"\n")
+            stream.write(orjson.dumps(incident_dict(session, trace, hook)) + b"\n")
         else:
-            stream.write(incident_markdown(session, trace).encode())
+            stream.write(incident_markdown(session, trace, hook).encode())
         stream.flush()
         return 0
     except BrokenPipeError:

@@ -108,6 +108,26 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
+def _verdict_line(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return _cell(entry)
+    if "problem" in entry:
+        return f"(history not read: {_cell(entry['problem'])})"
+    started = entry.get("started")
+    when = iso(started) if isinstance(started, int | float) else None
+    line = f"**{_cell(entry.get('verdict') or '?')}**"
+    if when:
+        line = f"{when}: {line}"
+    duration = entry.get("duration_ms")
+    if isinstance(duration, int | float):
+        line += f" in {duration:g} ms"
+    if entry.get("error"):
+        line += f", error `{_cell(entry['error'])}`"
+    if entry.get("reason"):
+        line += f" ({_cell(entry['reason'])})"
+    return line
+
+
 def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None = None) -> str:
     """A Markdown incident note for one trace (secrets masked; control characters from the
     logs made visible, so that printing it to a terminal is safe)."""
@@ -178,7 +198,7 @@ def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None 
     lines += ["", "## Replay verdicts", ""]
     if data["replay"]:
         for verdict in data["replay"]:
-            lines.append(f"- {_cell(verdict)}")
+            lines.append(f"- {_verdict_line(verdict)}")
     else:
         lines.append("(no replay of this request yet)")
     if failing is not None and failing.data is not None:

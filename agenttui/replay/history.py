@@ -21,6 +21,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -196,6 +197,32 @@ def load(root: Path, capture: Capture, limit: int = MAX_ENTRIES_READ) -> list[di
         return [{"file": str(folder), "problem": f"history not read: {exc}"}]
 
 
+def verdicts(root: Path, capture: Capture, limit: int = 10) -> list[dict[str, Any]]:
+    """The capture's past replay verdicts for an incident note, newest first:
+    ``{"verdict", "started", "duration_ms", "error", "reason"}`` (or ``{"problem"}``)."""
+    out: list[dict[str, Any]] = []
+    for entry in load(root, capture, limit=limit):
+        if "problem" in entry:
+            out.append({"problem": str(entry["problem"])[:200]})
+            continue
+        out.append(
+            {k: entry.get(k) for k in ("verdict", "started", "duration_ms", "error", "reason")}
+        )
+    return out
+
+
+def verdict_hook(
+    root: Path, by_request: Callable[[str], Capture | None]
+) -> Callable[[str], list[dict[str, Any]]]:
+    """An incident-note hook: request id -> the replay verdicts of its capture."""
+
+    def hook(request_id: str) -> list[dict[str, Any]]:
+        capture = by_request(request_id)
+        return [] if capture is None else verdicts(root, capture)
+
+    return hook
+
+
 def last_verdicts(root: Path, caps: list[Capture]) -> dict[str, str]:
     """Capture path -> verdict of its newest usable replay record (read from the record, never
     from a file name: a planted ``...-fixed.json`` proves nothing)."""
@@ -216,4 +243,6 @@ __all__ = [
     "load",
     "save",
     "state_dir",
+    "verdict_hook",
+    "verdicts",
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from agenttui.ingest.records import format_traceback
+from agenttui.model.classify import classify
 from agenttui.model.signature import signature
 from agenttui.model.traces import Span
 from agenttui.output.secrets import mask
@@ -27,7 +28,10 @@ DIFFERENT: Final = "different failure"
 TIMEOUT: Final = "timeout"
 CRASHED: Final = "agent crashed"
 CANCELLED: Final = "cancelled"
-VERDICTS: Final = (FIXED, REPRODUCED, DIFFERENT, TIMEOUT, CRASHED)
+NOT_REPRODUCED: Final = "not reproduced"
+VERDICTS: Final = (FIXED, NOT_REPRODUCED, REPRODUCED, DIFFERENT, TIMEOUT, CRASHED)
+TRANSIENT: Final = {"rate_limit": "rate limit", "timeout": "timeout", "cold_start": "cold start"}
+"""Failure classes that come and go: a success after one of them proves little."""
 _TRACEBACK_HEAD: Final = "Traceback (most recent call last):"
 MAX_DIFF_LINES: Final = 400
 """Traceback lines compared per side (the last ones: they hold the error)."""
@@ -96,6 +100,10 @@ class Result:
     trace: ReplayTrace = field(default_factory=ReplayTrace)
     diff: str = ""
     note: str = ""
+    reason: str = ""
+    """Why the verdict is what it is, when it needs saying (``the failing step did not run``)."""
+    transient: str | None = None
+    """The original failure's class when it is transient (``rate limit``...)."""
 
     def summary(self) -> dict[str, Any]:
         """The ``replay --json`` object (mask it before printing: see
@@ -106,6 +114,9 @@ class Result:
             "verdict": self.verdict,
             "duration_ms": round(self.duration_ms, 1),
             "error": self.error,
+            "original_error": self.original_error,
+            "reason": self.reason or None,
+            "transient": self.transient,
             "applied": {
                 k: self.settings.get(k)
                 for k in ("capture_env", "env", "cwd", "capture_cwd", "warnings")
@@ -195,12 +206,23 @@ def judge(capture: Capture, result: Result, collector: LogCollector) -> None:
             result.traceback = format_exception(collector.last_error[1].get("exception"))
     if result.verdict in (TIMEOUT, CRASHED) and not result.traceback:
         result.traceback = last_traceback(result.stderr)
-    result.original_signature = signature(capture.error or "")
+    original = error_line(capture.error, capture.traceback)
+    result.original_signature = signature(original or "")
     if result.error:
-        result.signature = signature(result.error)
+        result.signature = signature(error_line(result.error, result.traceback) or "")
     if failed:
         same = bool(result.original_signature) and result.signature == result.original_signature
         result.verdict = REPRODUCED if same else DIFFERENT
+    if result.verdict == FIXED:
+        _check_failing_step(capture, result)
+    cls = classify(original, capture.traceback).cls.key
+    result.transient = TRANSIENT.get(cls)
+    if result.transient and result.verdict in (FIXED, NOT_REPRODUCED):
+        note = (
+            f"the original failure is transient ({result.transient}): a success here proves "
+            "little; replay it again (--repeat)"
+        )
+        result.reason = f"{result.reason}; {note}" if result.reason else note
     if result.verdict != CANCELLED:
         # Masked as a whole text: a PEM block spans many diff lines.
         result.diff = mask(
@@ -211,6 +233,35 @@ def judge(capture: Capture, result: Result, collector: LogCollector) -> None:
                 result.traceback,
             )
         )
+
+
+def error_line(error: str | None, traceback: str | None) -> str | None:
+    """The error to compare: a capture written as ``"error": str(e)`` holds only the message,
+    and its traceback's last line ``Type: message`` says the rest."""
+    last = _error_of_traceback(traceback or "")
+    if not error:
+        return last
+    if last and last != error and last.endswith(": " + error.strip()):
+        return last
+    return error
+
+
+def _check_failing_step(capture: Capture, result: Result) -> None:
+    """``fixed`` only when the tool that failed in production ran here and succeeded."""
+    tool = capture.failed_tool
+    if not tool:
+        return
+    trace = result.trace
+    if not trace.spans and not trace.events:
+        result.reason = f"the replay logged no tool calls: it cannot show that {tool} ran"
+        return
+    calls = [sp for sp in trace.spans if sp.tool == tool]
+    if not calls:
+        result.verdict = NOT_REPRODUCED
+        result.reason = f"the failing step did not run ({tool} was not called)"
+    elif not any(sp.status == "ok" for sp in calls):
+        result.verdict = NOT_REPRODUCED
+        result.reason = f"the failing step did not succeed ({tool}: {calls[-1].status})"
 
 
 def _find_error(result: Result, collector: LogCollector) -> str:
@@ -238,13 +289,16 @@ __all__ = [
     "CRASHED",
     "DIFFERENT",
     "FIXED",
+    "NOT_REPRODUCED",
     "REPRODUCED",
     "TIMEOUT",
+    "TRANSIENT",
     "VERDICTS",
     "Progress",
     "ReplayTrace",
     "Result",
     "error_diff",
+    "error_line",
     "format_exception",
     "judge",
     "last_traceback",

@@ -17,6 +17,7 @@ from agenttui.model.triage import newest_failure
 from agenttui.ui.format import safe, short_id
 
 if TYPE_CHECKING:
+    from agenttui.output.incident import ReplayHook
     from agenttui.ui.app import AgentTUI
 
 
@@ -104,6 +105,13 @@ class TriageActions:
         app.copy_to_clipboard(safe(rid))
         app.notify(f"Copied {short_id(rid, 24)} (OSC 52).", markup=False, timeout=3)
 
+    def _verdicts(self) -> ReplayHook:
+        """The replay verdicts of a request's capture, for incident notes and copies."""
+        from agenttui.replay.history import verdict_hook
+
+        captures = self._app().captures
+        return verdict_hook(captures.options.history_dir(), captures.capture_for)
+
     def action_copy_json(self) -> None:
         """``y``: copy the whole trace as JSON, events included, secrets masked."""
         rid = self.selected_request_id()
@@ -121,7 +129,7 @@ class TriageActions:
             trace = app.session.index.traces.get(rid)
         if trace is None:
             return
-        text = clipboard_json(incident_dict(app.session, trace))
+        text = clipboard_json(incident_dict(app.session, trace, self._verdicts()))
         app.call_from_thread(app.copy_to_clipboard, text)
         app.call_from_thread(
             app.notify,
@@ -147,7 +155,7 @@ class TriageActions:
             trace = app.session.index.traces.get(rid)
         if trace is None:
             return
-        text = incident_markdown(app.session, trace)
+        text = incident_markdown(app.session, trace, self._verdicts())
         from agenttui.ingest.sources import watch_roots
         from agenttui.output.incident import NoteError, write_note
 

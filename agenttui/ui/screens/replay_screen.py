@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 VERDICT_STYLE: dict[str, str] = {
     replay.FIXED: "bold green",
+    replay.NOT_REPRODUCED: "bold cyan",
     replay.REPRODUCED: "bold red",
     replay.DIFFERENT: "bold yellow",
     replay.TIMEOUT: "bold magenta",
@@ -46,6 +47,7 @@ VERDICT_STYLE: dict[str, str] = {
 }
 VERDICT_MARK: dict[str, str] = {
     replay.FIXED: "✓",
+    replay.NOT_REPRODUCED: "○",
     replay.REPRODUCED: "✗",
     replay.DIFFERENT: "≠",
     replay.TIMEOUT: "⏱",
@@ -53,10 +55,11 @@ VERDICT_MARK: dict[str, str] = {
     replay.CANCELLED: "·",
 }
 VERDICT_MEANING: dict[str, str] = {
-    replay.FIXED: "the same input succeeds here now",
+    replay.FIXED: "the same input succeeds here now, the failing step included",
+    replay.NOT_REPRODUCED: "it succeeds here, but that proves nothing yet",
     replay.REPRODUCED: "it fails here too, with the same error signature",
     replay.DIFFERENT: "it fails here, but with another error",
-    replay.TIMEOUT: "no answer in time; its process group was killed",
+    replay.TIMEOUT: "no answer in time; its processes were killed",
     replay.CRASHED: "the agent died or could not be reached",
     replay.CANCELLED: "stopped",
 }
@@ -342,6 +345,9 @@ class ReplayScreen(Screen[None]):
             text.append(f"  exit {result.exit_code}", style="dim")
         if result.http_status is not None:
             text.append(f"  HTTP {result.http_status}", style="dim")
+        if result.reason:
+            text.append("\nwhy: ", style="bold")
+            text.append(one_line(result.reason[:_SHOWN], 300))
         text.append("\ntarget: ", style="dim")
         text.append(safe(result.target))
         text.append_text(applied_text(result.settings))
@@ -367,7 +373,9 @@ class ReplayScreen(Screen[None]):
                 tr.spans,
                 tr.total_ms if tr.total_ms is not None else result.duration_ms,
                 result.error,
-                tr.status if tr.events else ("ok" if result.verdict == replay.FIXED else "error"),
+                tr.status
+                if tr.events
+                else ("ok" if result.verdict in (replay.FIXED, replay.NOT_REPRODUCED) else "error"),
             )
         )
         self.query_one("#diff", Static).update(_diff_text(result.diff))
