@@ -132,6 +132,7 @@ async def test_esc_cancels_a_trickling_http_replay_at_once(tmp_path: Path) -> No
             await wait_for(pilot, lambda: app.captures.capture_for("req-h") is not None)
             await pilot.press("r")
             await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+            await pilot.press("y")
             screen = app.screen
             assert isinstance(screen, ReplayScreen)
             await wait_for(pilot, lambda: screen.running)
@@ -168,6 +169,8 @@ async def test_quitting_kills_the_running_replay(tmp_path: Path) -> None:
         await ready(pilot, app)
         await wait_for(pilot, lambda: app.captures.capture_for("req-q") is not None)
         await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        await pilot.press("y")
         await wait_for(pilot, lambda: pid_file.exists() and len(pid_file.read_text().split()) == 2)
         t0 = time.monotonic()
         await pilot.press("q")
@@ -201,6 +204,7 @@ async def test_refused_state_dir_leaves_the_tui_running_without_history(tmp_path
         await wait_for(pilot, lambda: app.captures.capture_for("req-s") is not None)
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        await pilot.press("y")
         screen = app.screen
         assert isinstance(screen, ReplayScreen)
         await wait_for(pilot, lambda: screen.result is not None, timeout=10)

@@ -253,12 +253,15 @@ class AgentTUI(TriageActions, App[None]):
 
     def action_replay(self) -> None:
         """Replay the capture of the selected (or open) trace."""
+        from agenttui.ui.screens.event_screen import EventScreen
         from agenttui.ui.screens.replay_screen import ReplayScreen
 
         screen = self.screen
         rid = getattr(screen, "request_id", None)
         if screen is self.main:
             rid = self.main.trace_list.selected
+        elif isinstance(screen, EventScreen):  # a traceback / event shows one request too
+            rid = screen.event.record.request_id
         capture = self.captures.capture_for(rid if isinstance(rid, str) else None)
         if capture is None:
             self.notify("This trace has no failure capture (C lists the captures).", markup=False)

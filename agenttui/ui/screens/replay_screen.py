@@ -143,6 +143,7 @@ class ReplayScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back / cancel"),
         Binding("r", "replay", "Replay"),
+        Binding("y", "confirm", "Yes, run", show=False),
         Binding("o", "open_trace", "Original trace"),
     ]
 
@@ -192,6 +193,8 @@ class ReplayScreen(Screen[None]):
         self._stop = threading.Event()
         self._progress: list[str] = []
         self.running = False
+        self._pending: replay.Settings | None = None
+        """Settings shown for confirmation (``r``), run by ``y``."""
         self.result: replay.Result | None = None
 
     def compose(self) -> ComposeResult:
@@ -266,7 +269,8 @@ class ReplayScreen(Screen[None]):
     # ---------------------------------------------------------------- replay
 
     def action_replay(self) -> None:
-        """Replay the capture (again)."""
+        """Ask before replaying: the agent runs with production input. ``y`` runs it (a key no
+        pasted line of text can press by accident: a paste arrives as one event)."""
         if self.running:
             self.notify("A replay is already running.", markup=False)
             return
@@ -281,6 +285,21 @@ class ReplayScreen(Screen[None]):
             self.notify(
                 safe(str(exc)), title="Replay target", severity="error", markup=False, timeout=10
             )
+            return
+        self._pending = settings
+        _env, _cwd, applied = replay.child_env(self.capture, settings)
+        text = Text("Replay this capture with production input?  y: run  esc: no", end="")
+        text.stylize("bold yellow")
+        text.append("\ntarget: ", style="dim")
+        text.append(safe(settings.target.describe()))
+        text.append(f"  timeout {settings.timeout:g} s", style="dim")
+        text.append_text(applied_text(applied))
+        self.query_one("#verdict", Static).update(text)
+
+    def action_confirm(self) -> None:
+        """``y`` after ``r``: run the replay that was shown."""
+        settings, self._pending = self._pending, None
+        if settings is None or self.running:
             return
         self.running = True
         self._stop = threading.Event()
@@ -418,9 +437,14 @@ class ReplayScreen(Screen[None]):
     # ---------------------------------------------------------------- navigation
 
     def action_back(self) -> None:
-        """Cancel a running replay at once (its processes are killed); else go back."""
+        """Cancel a running replay at once (its processes are killed), or the confirmation;
+        else go back."""
         if self.running:
             self.cancel()
+            return
+        if self._pending is not None:
+            self._pending = None
+            self.query_one("#verdict", Static).update(Text("replay not run", style="dim"))
             return
         self.app.pop_screen()
 
