@@ -144,3 +144,29 @@ def test_incident_notes_include_the_replay_verdicts(
     assert cli.main(["report", "req-v1", str(logs), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["replay"][0]["verdict"] == "not reproduced"
+
+
+def test_prod_vs_here_lists_the_differences_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEARCH_API_KEY", "sk-CANARYhere0123456789")
+    monkeypatch.delenv("TOOL_TIMEOUT", raising=False)
+    cap = _capture(
+        tmp_path / "c",
+        context={
+            "cwd": "/srv/prod",
+            "hostname": "prod-7",
+            "python_version": "3.9.1",
+            "model": "gpt-prod",
+            "env": {"SEARCH_API_KEY": None, "TOOL_TIMEOUT": "0.05", "OPENAI_API_KEY": "***"},
+            "packages": {"orjson": "0.0.1"},
+        },
+    )
+    result = _run(cap, _agent(tmp_path, [("call_llm", "ok")]))
+    rows = {r["what"]: (r["prod"], r["here"]) for r in result.context_diff}
+    assert rows["cwd"][0] == "/srv/prod" and rows["hostname"] == ("prod-7", rows["hostname"][1])
+    assert rows["env SEARCH_API_KEY"] == (None, "****")
+    assert rows["env TOOL_TIMEOUT"] == ("0.05", None)
+    assert rows["env OPENAI_API_KEY"][0] == "(set)"
+    assert rows["package orjson"][0] == "0.0.1" and rows["model"][0] == "gpt-prod"
+    assert "CANARYhere" not in json.dumps(result.summary())

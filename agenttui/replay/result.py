@@ -104,6 +104,8 @@ class Result:
     """Why the verdict is what it is, when it needs saying (``the failing step did not run``)."""
     transient: str | None = None
     """The original failure's class when it is transient (``rate limit``...)."""
+    context_diff: list[dict[str, Any]] = field(default_factory=list)
+    """Prod vs here: ``{"what", "prod", "here"}`` per difference (values masked)."""
 
     def summary(self) -> dict[str, Any]:
         """The ``replay --json`` object (mask it before printing: see
@@ -117,6 +119,7 @@ class Result:
             "original_error": self.original_error,
             "reason": self.reason or None,
             "transient": self.transient,
+            "context_diff": self.context_diff,
             "applied": {
                 k: self.settings.get(k)
                 for k in ("capture_env", "env", "cwd", "capture_cwd", "warnings")

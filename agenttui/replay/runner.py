@@ -17,10 +17,12 @@ This module is the orchestration, and re-exports the names of those modules.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 from agenttui.replay.captures import Capture
+from agenttui.replay.context import context_diff
 from agenttui.replay.environment import child_env, is_dangerous, is_demo_capture
 from agenttui.replay.http_target import replay_http
 from agenttui.replay.logs import LogCollector, log_size, read_log
@@ -94,6 +96,7 @@ def replay(
         },
         original_error=capture.error,
     )
+    result.context_diff = context_diff(capture, env, cwd or os.getcwd())
     say(f"replaying {capture.name} with {target.describe()}")
     for warning in applied["warnings"]:
         say(warning)

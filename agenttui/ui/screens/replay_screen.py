@@ -116,6 +116,22 @@ def applied_text(settings: dict[str, Any]) -> Text:
     return text
 
 
+def context_text(rows: list[dict[str, Any]]) -> Text:
+    """Prod vs here, one difference a line (values masked when recorded)."""
+    text = Text(end="")
+    text.append("prod vs here", style="bold")
+    if not rows:
+        text.append("  (no difference in what the capture recorded)", style="dim")
+    for row in rows:
+        text.append("\n" + one_line(str(row.get("what")), 28).ljust(28), style="dim")
+        prod, here = row.get("prod"), row.get("here")
+        text.append(" prod ")
+        text.append(one_line("(unset)" if prod is None else str(prod)[:_SHOWN], 40))
+        text.append("  here ", style="dim")
+        text.append(one_line("(unset)" if here is None else str(here)[:_SHOWN], 40))
+    return text
+
+
 def _diff_text(diff: str) -> Text:
     text = Text(end="")
     if not diff:
@@ -156,6 +172,7 @@ class ReplayScreen(Screen[None]):
         border-top: solid $primary-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     ReplayScreen #progress { text-wrap: nowrap; text-overflow: ellipsis; }
     ReplayScreen #diff { height: auto; padding: 0 1; border-top: solid $primary-muted; }
+    ReplayScreen #context { height: auto; padding: 0 1; border-top: solid $primary-muted; }
     ReplayScreen #history { height: auto; padding: 0 1; border-top: solid $primary-muted; }
     """
 
@@ -208,6 +225,7 @@ class ReplayScreen(Screen[None]):
                 yield Static(id="replayed")
             yield Static(id="diff")
             yield Static(id="history")
+            yield Static(id="context")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -397,6 +415,7 @@ class ReplayScreen(Screen[None]):
                 else ("ok" if result.verdict in (replay.FIXED, replay.NOT_REPRODUCED) else "error"),
             )
         )
+        self.query_one("#context", Static).update(context_text(result.context_diff))
         self.query_one("#diff", Static).update(_diff_text(result.diff))
         self._load_history()
 
