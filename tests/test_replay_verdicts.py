@@ -170,3 +170,79 @@ def test_prod_vs_here_lists_the_differences_masked(
     assert rows["env OPENAI_API_KEY"][0] == "(set)"
     assert rows["package orjson"][0] == "0.0.1" and rows["model"][0] == "gpt-prod"
     assert "CANARYhere" not in json.dumps(result.summary())
+
+
+def _flaky_agent(tmp_path: Path) -> Target:
+    """Fails with the capture's error on odd runs, succeeds (calling call_llm) on even ones."""
+    counter = tmp_path / "n"
+    path = tmp_path / "flaky.py"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            import json, os, sys
+            req = json.loads(sys.stdin.read())
+            n = int(open({str(counter)!r}).read()) if os.path.exists({str(counter)!r}) else 0
+            open({str(counter)!r}, "w").write(str(n + 1))
+            def log(**kw):
+                kw["request_id"] = req["request_id"]
+                sys.stderr.write(json.dumps(kw) + "\\n")
+            log(event="tool_call_start", tool="call_llm", call_id="1")
+            if n % 2 == 0:
+                log(event="tool_call_failed", tool="call_llm", call_id="1", level="error",
+                    error={RATE!r})
+                sys.exit({RATE!r})
+            log(event="tool_call_success", tool="call_llm", call_id="1")
+            print("ok")
+            """
+        )
+    )
+    return Target("command", (sys.executable, str(path)), setting="t")
+
+
+def test_repeat_reports_counts_and_flaky(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cap = _capture(tmp_path / "c", error=RATE)
+    target = _flaky_agent(tmp_path)
+    argv = ["replay", cap.path, "--json", "--repeat", "5", "--target-command"]
+    code = cli.main([*argv, " ".join(target.argv)])
+    row, summary = (json.loads(x) for x in capsys.readouterr().out.splitlines())
+    assert row["verdict"] == "flaky" and row["runs"] == 5
+    assert row["repeat"] == {"reproduced": 3, "fixed": 2}
+    assert summary["summary"]["flaky"] == 1 and code == 1
+    assert replay.describe_counts(row["repeat"]) == "reproduced 3/5, fixed 2/5"
+
+
+async def test_shift_r_replays_five_times_in_the_tui(tmp_path: Path) -> None:
+    from agenttui.commands.replay import ReplayOptions
+    from agenttui.session import Session
+    from agenttui.ui.app import AgentTUI
+    from agenttui.ui.screens.replay_screen import ReplayScreen
+    from tests.test_ui_pilot import SIZE, ready, screen_text, wait_for
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    rows = [
+        {"event": "request_start", "request_id": "req-v1", "query": "q"},
+        {"event": "request_failed", "request_id": "req-v1", "level": "error", "error": RATE},
+    ]
+    (logs / "agent.log").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _capture(logs / "captures", error=RATE)
+    target = _flaky_agent(tmp_path)
+    options = ReplayOptions(target_command=" ".join(target.argv), state_dir=str(tmp_path / "s"))
+    app = AgentTUI(Session([str(logs)]), replay=options)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await wait_for(pilot, lambda: app.captures.capture_for("req-v1") is not None)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        await pilot.press("escape", "R")
+        await pilot.pause(0.2)
+        assert "Replay this capture 5 times" in screen_text(app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.result is not None, timeout=30)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "FLAKY" in text and "reproduced 3/5, fixed 2/5" in text

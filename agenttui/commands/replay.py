@@ -233,6 +233,13 @@ def _replay_parser() -> argparse.ArgumentParser:
         "--jobs", "-j", type=int, default=1, metavar="N", help="replays run at the same time (1)"
     )
     p.add_argument("--json", action="store_true", help="print JSON lines")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="replay each capture N times and report the counts (reproduced 3/5: flaky)",
+    )
     add_target_arguments(p)
     return p
 
@@ -276,6 +283,8 @@ def main(command: str, argv: Sequence[str]) -> int:
 def _replay(opts: argparse.Namespace) -> int:
     if opts.jobs < 1:
         raise _UsageError("--jobs: must be at least 1")
+    if not 1 <= opts.repeat <= 1000:
+        raise _UsageError("--repeat: must be between 1 and 1000")
     ropts = options(opts)
     check(ropts)
     paths = captures.collect(opts.paths)
@@ -308,13 +317,22 @@ def _replay(opts: argparse.Namespace) -> int:
             }
         if stop.is_set():
             return {"capture": cap.path, "verdict": replay.CANCELLED}
-        result = replay.replay(cap, settings[cap.path], stop=stop)
-        out = result.summary()
-        if result.verdict != replay.CANCELLED:
-            try:
-                history.save(state, cap, result.as_dict())
-            except history.HistoryError as exc:
-                out["history_problem"] = str(exc)
+        verdicts: list[str] = []
+        out: dict[str, Any] = {}
+        for _run in range(opts.repeat):
+            if stop.is_set():
+                break
+            result = replay.replay(cap, settings[cap.path], stop=stop)
+            verdicts.append(result.verdict)
+            out = result.summary()
+            if result.verdict != replay.CANCELLED:
+                try:
+                    history.save(state, cap, result.as_dict())
+                except history.HistoryError as exc:
+                    out["history_problem"] = str(exc)
+        if opts.repeat > 1:
+            out["verdict"], out["repeat"] = replay.repeated(verdicts)
+            out["runs"] = len(verdicts)
         return out
 
     code: int | None = None
@@ -358,6 +376,8 @@ def _replay(opts: argparse.Namespace) -> int:
         **{v: counts.get(v, 0) for v in replay.VERDICTS},
         "skipped": counts.get("skipped", 0),
     }
+    if opts.repeat > 1:
+        summary[replay.FLAKY] = counts.get(replay.FLAKY, 0)
     if code is not None:
         summary["cancelled"] = counts.get(replay.CANCELLED, 0)
         summary["not started"] = len(caps) - sum(counts.values())
@@ -379,7 +399,7 @@ def _replay(opts: argparse.Namespace) -> int:
         return 141
     if code is not None:
         return code
-    return 1 if counts.get(replay.REPRODUCED, 0) else 0
+    return 1 if counts.get(replay.REPRODUCED, 0) or counts.get(replay.FLAKY, 0) else 0
 
 
 def _quiet_stdout() -> None:
@@ -397,6 +417,10 @@ def _print(out: dict[str, Any], as_json: bool) -> None:
     dur = "-" if out["duration_ms"] is None else f"{out['duration_ms']:.0f}ms"
     error = clean(mask(str(out["error"] or "")))[:100]
     print(f"{out['verdict']:<17} {dur:>8}  {clean(str(out['capture']))}  {error}", flush=True)
+    if out.get("repeat"):
+        print(f"  {replay.describe_counts(out['repeat'])}", flush=True)
+    if out.get("reason"):
+        print(f"  why: {clean(mask(str(out['reason'])))[:200]}", flush=True)
     for warning in (out.get("applied") or {}).get("warnings") or []:
         print(f"  {clean(mask(str(warning)))[:200]}", flush=True)
 

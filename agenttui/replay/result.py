@@ -30,6 +30,8 @@ CRASHED: Final = "agent crashed"
 CANCELLED: Final = "cancelled"
 NOT_REPRODUCED: Final = "not reproduced"
 VERDICTS: Final = (FIXED, NOT_REPRODUCED, REPRODUCED, DIFFERENT, TIMEOUT, CRASHED)
+FLAKY: Final = "flaky"
+"""Repeated replays that did not all end the same way."""
 TRANSIENT: Final = {"rate_limit": "rate limit", "timeout": "timeout", "cold_start": "cold start"}
 """Failure classes that come and go: a success after one of them proves little."""
 _TRACEBACK_HEAD: Final = "Traceback (most recent call last):"
@@ -238,6 +240,24 @@ def judge(capture: Capture, result: Result, collector: LogCollector) -> None:
         )
 
 
+def repeated(verdicts: list[str]) -> tuple[str, dict[str, int]]:
+    """The verdict of repeated replays and the count of each: one verdict when all agree,
+    else ``flaky`` (cancelled runs are left out)."""
+    counts: dict[str, int] = {}
+    for verdict in verdicts:
+        if verdict != CANCELLED:
+            counts[verdict] = counts.get(verdict, 0) + 1
+    if not counts:
+        return CANCELLED, counts
+    return (next(iter(counts)) if len(counts) == 1 else FLAKY), counts
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """``reproduced 3/5, fixed 2/5``."""
+    total = sum(counts.values())
+    return ", ".join(f"{v} {n}/{total}" for v, n in sorted(counts.items(), key=lambda x: -x[1]))
+
+
 def error_line(error: str | None, traceback: str | None) -> str | None:
     """The error to compare: a capture written as ``"error": str(e)`` holds only the message,
     and its traceback's last line ``Type: message`` says the rest."""
@@ -292,6 +312,7 @@ __all__ = [
     "CRASHED",
     "DIFFERENT",
     "FIXED",
+    "FLAKY",
     "NOT_REPRODUCED",
     "REPRODUCED",
     "TIMEOUT",
@@ -300,9 +321,11 @@ __all__ = [
     "Progress",
     "ReplayTrace",
     "Result",
+    "describe_counts",
     "error_diff",
     "error_line",
     "format_exception",
     "judge",
     "last_traceback",
+    "repeated",
 ]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 VERDICT_STYLE: dict[str, str] = {
     replay.FIXED: "bold green",
     replay.NOT_REPRODUCED: "bold cyan",
+    replay.FLAKY: "bold yellow",
     replay.REPRODUCED: "bold red",
     replay.DIFFERENT: "bold yellow",
     replay.TIMEOUT: "bold magenta",
@@ -48,6 +49,7 @@ VERDICT_STYLE: dict[str, str] = {
 VERDICT_MARK: dict[str, str] = {
     replay.FIXED: "✓",
     replay.NOT_REPRODUCED: "○",
+    replay.FLAKY: "~",
     replay.REPRODUCED: "✗",
     replay.DIFFERENT: "≠",
     replay.TIMEOUT: "⏱",
@@ -57,6 +59,7 @@ VERDICT_MARK: dict[str, str] = {
 VERDICT_MEANING: dict[str, str] = {
     replay.FIXED: "the same input succeeds here now, the failing step included",
     replay.NOT_REPRODUCED: "it succeeds here, but that proves nothing yet",
+    replay.FLAKY: "the same input does not always end the same way",
     replay.REPRODUCED: "it fails here too, with the same error signature",
     replay.DIFFERENT: "it fails here, but with another error",
     replay.TIMEOUT: "no answer in time; its processes were killed",
@@ -64,6 +67,8 @@ VERDICT_MEANING: dict[str, str] = {
     replay.CANCELLED: "stopped",
 }
 MAX_PROGRESS_LINES = 200
+REPEAT = 5
+"""Replays run by ``R`` (a flaky failure shows as counts: reproduced 3/5)."""
 
 
 def _spans_text(
@@ -159,6 +164,7 @@ class ReplayScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back / cancel"),
         Binding("r", "replay", "Replay"),
+        Binding("R", "replay_many", f"Replay ×{REPEAT}"),
         Binding("y", "confirm", "Yes, run", show=False),
         Binding("o", "open_trace", "Original trace"),
     ]
@@ -211,6 +217,7 @@ class ReplayScreen(Screen[None]):
         self._progress: list[str] = []
         self.running = False
         self._pending: replay.Settings | None = None
+        self._repeat = 1
         """Settings shown for confirmation (``r``), run by ``y``."""
         self.result: replay.Result | None = None
 
@@ -286,7 +293,11 @@ class ReplayScreen(Screen[None]):
 
     # ---------------------------------------------------------------- replay
 
-    def action_replay(self) -> None:
+    def action_replay_many(self) -> None:
+        """``R``: replay :data:`REPEAT` times (asks first, like ``r``)."""
+        self.action_replay(REPEAT)
+
+    def action_replay(self, repeat: int = 1) -> None:
         """Ask before replaying: the agent runs with production input. ``y`` runs it (a key no
         pasted line of text can press by accident: a paste arrives as one event)."""
         if self.running:
@@ -305,8 +316,10 @@ class ReplayScreen(Screen[None]):
             )
             return
         self._pending = settings
+        self._repeat = repeat
         _env, _cwd, applied = replay.child_env(self.capture, settings)
-        text = Text("Replay this capture with production input?  y: run  esc: no", end="")
+        times = f" {repeat} times" if repeat > 1 else ""
+        text = Text(f"Replay this capture{times} with production input?  y: run  esc: no", end="")
         text.stylize("bold yellow")
         text.append("\ntarget: ", style="dim")
         text.append(safe(settings.target.describe()))
@@ -328,26 +341,43 @@ class ReplayScreen(Screen[None]):
         text.append(safe(settings.target.describe()))
         text.append_text(applied_text(applied))
         self.query_one("#verdict", Static).update(text)
-        self._run(settings)
+        self._run(settings, self._repeat)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="replay")
-    def _run(self, settings: replay.Settings) -> None:
-        """Thread: run the replay, stream progress, save the history."""
+    def _run(self, settings: replay.Settings, repeat: int) -> None:
+        """Thread: run the replay (``repeat`` times), stream progress, save the history."""
         stop = self._stop
 
         def progress(line: str) -> None:
             self.post_message(self.Progressed(line))
 
-        try:
-            result = replay.replay(self.capture, settings, progress=progress, stop=stop)
-        except (replay.TargetError, ValueError, OSError) as exc:
-            self.post_message(self.Finished(None, str(exc)))
-            return
-        if result.verdict != replay.CANCELLED:
+        verdicts: list[str] = []
+        result: replay.Result | None = None
+        for n in range(repeat):
+            if stop.is_set():
+                break
+            if repeat > 1:
+                progress(f"run {n + 1}/{repeat}")
             try:
-                history.save(self.watcher.options.history_dir(), self.capture, result.as_dict())
-            except history.HistoryError as exc:
-                result.note = str(exc)
+                result = replay.replay(self.capture, settings, progress=progress, stop=stop)
+            except (replay.TargetError, ValueError, OSError) as exc:
+                self.post_message(self.Finished(None, str(exc)))
+                return
+            verdicts.append(result.verdict)
+            if result.verdict != replay.CANCELLED:
+                try:
+                    history.save(self.watcher.options.history_dir(), self.capture, result.as_dict())
+                except history.HistoryError as exc:
+                    result.note = str(exc)
+        if result is None:
+            return
+        if repeat > 1:
+            verdict, counts = replay.repeated(verdicts)
+            if verdict != replay.CANCELLED:
+                result.verdict = verdict
+                result.reason = "; ".join(
+                    x for x in (replay.describe_counts(counts), result.reason) if x
+                )
         self.post_message(self.Finished(result))
 
     @on(Progressed)
