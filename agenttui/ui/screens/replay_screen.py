@@ -164,9 +164,9 @@ class ReplayScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back / cancel"),
         Binding("r", "replay", "Replay"),
-        Binding("R", "replay_many", f"Replay ×{REPEAT}"),
+        Binding("R", "replay_many", f"×{REPEAT}"),
         Binding("y", "confirm", "Yes, run", show=False),
-        Binding("o", "open_trace", "Original trace"),
+        Binding("o", "open_trace", "Trace"),
     ]
 
     DEFAULT_CSS = """
