@@ -23,11 +23,18 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from agenttui import config
+from agenttui.commands.replay_options import (
+    Parser,
+    ReplayOptions,
+    UsageError,
+    add_target_arguments,
+    add_tui_arguments,
+    check,
+    options,
+)
 from agenttui.ingest.sources import SourceError
 from agenttui.output.sanitize import clean
 from agenttui.output.secrets import mask, mask_fields
@@ -40,10 +47,6 @@ DEMO_NOTE = (
     "no replay target is configured; these captures come from the demo agent, "
     "so they are replayed against it"
 )
-
-
-class _UsageError(Exception):
-    pass
 
 
 class _Stopped(BaseException):
@@ -72,153 +75,8 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(sig, previous)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
-
-
-@dataclass(slots=True)
-class ReplayOptions:
-    """What the command line said about replays (checked lazily: the TUI starts anyway)."""
-
-    config: str | None = None
-    target_command: str | None = None
-    target_http: str | None = None
-    target_callable: str | None = None
-    env: list[str] = field(default_factory=list)
-    timeout: float | None = None
-    profile: str | None = None
-    state_dir: str | None = None
-    captures_dirs: list[str] = field(default_factory=list)
-    default_target: replay.Target | None = None
-    """Used when nothing else names a target (``--demo``: the demo agent)."""
-
-    def settings(self, capture: Capture | None = None) -> replay.Settings:
-        """The replay settings; without a configured target, captures of the demo agent are
-        replayed against it.
-
-        Raises:
-            replay.TargetError: A setting cannot be used (one line naming it).
-            config.ConfigError: The config file cannot be read.
-        """
-        default = self.default_target
-        if default is None and capture is not None and replay.is_demo_capture(capture):
-            # Only the demo agent's own marker, never text in a traceback, chooses it.
-            default = replay.demo_target()
-        return replay.load_settings(
-            self.config,
-            target_command=self.target_command,
-            target_http=self.target_http,
-            target_callable=self.target_callable,
-            env_pairs=self.env,
-            timeout=self.timeout,
-            profile=self.profile,
-            default_target=default,
-        )
-
-    def history_dir(self) -> Path:
-        """Where replay history goes."""
-        return history.state_dir(self.state_dir)
-
-
-def add_target_arguments(p: argparse.ArgumentParser) -> None:
-    """The flags shared by ``replay``, ``export-test`` and the TUI."""
-    if "--config" not in p._option_string_actions:  # another feature may have added it
-        p.add_argument("--config", metavar="FILE", help="config file (default ./agenttui.toml)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--target-command",
-        metavar="CMD",
-        help="replay target: a command (split like a shell would, never run by "
-        "one); the input is JSON on stdin",
-    )
-    group.add_argument(
-        "--target-http", metavar="URL", help='replay target: POST {"query": ...} as JSON to URL'
-    )
-    group.add_argument(
-        "--target-callable",
-        metavar="MOD:FN",
-        help="replay target: package.module:function, run in a child process",
-    )
-    p.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="environment override for the replay (repeatable)",
-    )
-    p.add_argument("--timeout", metavar="S", help="seconds before a replay is killed (60)")
-    p.add_argument(
-        "--profile",
-        choices=replay.PROFILES,
-        help="'capture': apply the capture's variables named in [replay] capture_env (never "
-        "LD_*, PATH, *_BIN...) and its cwd when inside [replay] capture_cwd_in",
-    )
-    p.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        help="replay history directory (default $XDG_STATE_HOME/agenttui)",
-    )
-
-
-def add_tui_arguments(p: argparse.ArgumentParser) -> None:
-    """The TUI's capture and replay flags."""
-    p.add_argument(
-        "--captures",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also list failure captures (failed_*.json) from DIR",
-    )
-    add_target_arguments(p)
-
-
-def options(opts: argparse.Namespace, *, demo: bool = False) -> ReplayOptions:
-    """Replay options from parsed arguments.
-
-    Raises:
-        replay.TargetError: ``--timeout`` is not a number.
-    """
-    timeout = None
-    if opts.timeout is not None:
-        try:
-            timeout = float(opts.timeout)
-        except ValueError:
-            raise replay.TargetError("--timeout: must be a number of seconds") from None
-        if not timeout > 0:
-            raise replay.TargetError("--timeout: must be a positive number of seconds")
-    return ReplayOptions(
-        config=opts.config,
-        target_command=opts.target_command,
-        target_http=opts.target_http,
-        target_callable=opts.target_callable,
-        env=list(opts.env),
-        timeout=timeout,
-        profile=opts.profile,
-        state_dir=opts.state_dir,
-        captures_dirs=list(getattr(opts, "captures", []) or []),
-        default_target=replay.demo_target() if demo else None,
-    )
-
-
-def check(opts: ReplayOptions) -> None:
-    """Fail early on flags that cannot work (the TUI checks the rest when ``r`` is pressed).
-
-    Raises:
-        replay.TargetError: A bad ``--env`` or ``--config``.
-    """
-    replay.parse_env_pairs(opts.env)
-    for d in opts.captures_dirs:
-        if not Path(d).is_dir():
-            raise replay.TargetError(f"--captures: {d}: not a directory")
-    try:
-        config.find(opts.config)
-    except config.ConfigError as exc:
-        raise replay.TargetError(str(exc)) from exc
-
-
 def _replay_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog="agenttui replay",
         description="Replay failure captures against a local agent and say whether "
         "each still fails. Exit code 0 only if none reproduced.",
@@ -245,7 +103,7 @@ def _replay_parser() -> argparse.ArgumentParser:
 
 
 def _export_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog="agenttui export-test",
         description="Write a pytest file that replays a capture through the target "
         "and asserts it does not fail.",
@@ -270,7 +128,7 @@ def main(command: str, argv: Sequence[str]) -> int:
         opts = _export_parser().parse_args(list(argv))
         return _export(opts)
     except (
-        _UsageError,
+        UsageError,
         replay.TargetError,
         config.ConfigError,
         SourceError,
@@ -282,14 +140,14 @@ def main(command: str, argv: Sequence[str]) -> int:
 
 def _replay(opts: argparse.Namespace) -> int:
     if opts.jobs < 1:
-        raise _UsageError("--jobs: must be at least 1")
+        raise UsageError("--jobs: must be at least 1")
     if not 1 <= opts.repeat <= 1000:
-        raise _UsageError("--repeat: must be between 1 and 1000")
+        raise UsageError("--repeat: must be between 1 and 1000")
     ropts = options(opts)
     check(ropts)
     paths = captures.collect(opts.paths)
     if not paths:
-        raise _UsageError(f"no failed_*.json capture under {', '.join(opts.paths)}")
+        raise UsageError(f"no failed_*.json capture under {', '.join(opts.paths)}")
     caps = [captures.load(p) for p in paths]
     # Check the target once, up front: a broken config is one line and exit code 2.
     settings: dict[str, replay.Settings] = {}
@@ -430,10 +288,10 @@ def _export(opts: argparse.Namespace) -> int:
     check(ropts)
     paths = captures.collect([opts.capture])
     if len(paths) != 1:
-        raise _UsageError(f"{opts.capture}: give one capture file")
+        raise UsageError(f"{opts.capture}: give one capture file")
     cap = captures.load(paths[0])
     if not cap.replayable:
-        raise _UsageError(f"{cap.path}: nothing to replay ({cap.problem})")
+        raise UsageError(f"{cap.path}: nothing to replay ({cap.problem})")
     settings = ropts.settings(cap)
     if settings.target.setting == "demo agent" and ropts.default_target is None:
         print(f"agenttui: {DEMO_NOTE}", file=sys.stderr)
@@ -443,9 +301,9 @@ def _export(opts: argparse.Namespace) -> int:
     try:
         export_test.write(cap, settings, path)
     except FileExistsError:
-        raise _UsageError(f"{path}: exists; choose another file with -o") from None
+        raise UsageError(f"{path}: exists; choose another file with -o") from None
     except OSError as exc:
-        raise _UsageError(f"{path}: {exc.strerror or exc}") from None
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
     print(path)
     return 0
 

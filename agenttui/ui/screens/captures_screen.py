@@ -21,11 +21,8 @@ from textual.widgets import DataTable, Footer, Static
 from agenttui.replay import history
 from agenttui.replay.captures import Capture
 from agenttui.ui.format import clock, one_line, short_id
-from agenttui.ui.screens.replay_screen import VERDICT_STYLE, ReplayScreen
-
-_SHOWN = 2000
-"""Characters of a capture or replay text masked and cleaned for a one-line cell (cut
-first: masking a megabyte on the event loop would freeze the screen)."""
+from agenttui.ui.screens.replay_screen import ReplayScreen
+from agenttui.ui.widgets.replay_texts import SHOWN, VERDICT_STYLE
 
 if TYPE_CHECKING:
     from agenttui.ui.capture_watch import CaptureWatcher
@@ -115,11 +112,11 @@ class CapturesScreen(Screen[None]):
                 Text(short_id(cap.request_id or "-")),
                 Text(verdict, style=VERDICT_STYLE.get(verdict, "")),
                 (
-                    Text("⚠ " + one_line(cap.problem[:_SHOWN], 200), style="bold yellow")
+                    Text("⚠ " + one_line(cap.problem[:SHOWN], 200), style="bold yellow")
                     if cap.problem
-                    else Text(one_line((cap.error or "")[:_SHOWN], 200), style="red")
+                    else Text(one_line((cap.error or "")[:SHOWN], 200), style="red")
                 ),
-                Text(one_line((cap.query or "")[:_SHOWN], 200)),
+                Text(one_line((cap.query or "")[:SHOWN], 200)),
                 key=cap.path,
             )
         if selected is not None:

@@ -28,134 +28,23 @@ from agenttui.replay import history
 from agenttui.replay import runner as replay
 from agenttui.replay.captures import Capture
 from agenttui.ui.format import duration, one_line, safe, stamp
-
-_SHOWN = 2000
-"""Characters of a capture or replay text masked and cleaned for a one-line cell (cut
-first: masking a megabyte on the event loop would freeze the screen)."""
+from agenttui.ui.widgets.replay_texts import (
+    SHOWN,
+    VERDICT_MARK,
+    VERDICT_MEANING,
+    VERDICT_STYLE,
+    applied_text,
+    context_text,
+    diff_text,
+    spans_text,
+)
 
 if TYPE_CHECKING:
     from agenttui.ui.capture_watch import CaptureWatcher
 
-VERDICT_STYLE: dict[str, str] = {
-    replay.FIXED: "bold green",
-    replay.NOT_REPRODUCED: "bold cyan",
-    replay.FLAKY: "bold yellow",
-    replay.REPRODUCED: "bold red",
-    replay.DIFFERENT: "bold yellow",
-    replay.TIMEOUT: "bold magenta",
-    replay.CRASHED: "bold red",
-    replay.CANCELLED: "dim",
-}
-VERDICT_MARK: dict[str, str] = {
-    replay.FIXED: "✓",
-    replay.NOT_REPRODUCED: "○",
-    replay.FLAKY: "~",
-    replay.REPRODUCED: "✗",
-    replay.DIFFERENT: "≠",
-    replay.TIMEOUT: "⏱",
-    replay.CRASHED: "☠",
-    replay.CANCELLED: "·",
-}
-VERDICT_MEANING: dict[str, str] = {
-    replay.FIXED: "the same input succeeds here now, the failing step included",
-    replay.NOT_REPRODUCED: "it succeeds here, but that proves nothing yet",
-    replay.FLAKY: "the same input does not always end the same way",
-    replay.REPRODUCED: "it fails here too, with the same error signature",
-    replay.DIFFERENT: "it fails here, but with another error",
-    replay.TIMEOUT: "no answer in time; its processes were killed",
-    replay.CRASHED: "the agent died or could not be reached",
-    replay.CANCELLED: "stopped",
-}
 MAX_PROGRESS_LINES = 200
 REPEAT = 5
 """Replays run by ``R`` (a flaky failure shows as counts: reproduced 3/5)."""
-
-
-def _spans_text(
-    title: str, spans: list[Span], total_ms: float | None, error: str | None, status: str
-) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis", end="")
-    text.append(title, style="bold")
-    text.append(
-        f"  {safe(status)}",
-        style="red" if status == "error" else "green" if status == "ok" else "dim",
-    )
-    text.append(f"  took {duration(total_ms)}\n", style="dim")
-    if not spans:
-        text.append("(no tool calls logged)\n", style="dim")
-    for sp in spans:
-        mark = {"ok": "✓", "error": "✗"}.get(sp.status, "●")
-        style = "red" if sp.status == "error" else ""
-        text.append(f"{mark} ", style=style)
-        text.append(f"{one_line(sp.tool, 16):<16} ", style=style)
-        text.append(f"{duration(sp.duration_ms):>7}", style="dim")
-        if sp.error:
-            text.append(f"  {one_line(sp.error[:_SHOWN], 200)}", style="red")
-        text.append("\n")
-    if error:
-        text.append("error: ", style="bold red")
-        text.append(one_line(error[:_SHOWN], 300), style="red")
-    return text
-
-
-def applied_text(settings: dict[str, Any]) -> Text:
-    """What the replay applied: capture variables, overrides, cwd, warnings (values masked
-    when recorded; masked again here, for records read back from the history)."""
-    text = Text(end="")
-    capture_env = settings.get("capture_env") or {}
-    env = settings.get("env") or {}
-    text.append("\napplied from the capture: ", style="dim")
-    if isinstance(capture_env, dict) and capture_env:
-        text.append(one_line(", ".join(f"{k}={v}" for k, v in capture_env.items()), 300))
-    else:
-        text.append("nothing", style="dim")
-    if isinstance(env, dict) and env:
-        text.append("\noverrides: ", style="dim")
-        text.append(one_line(", ".join(f"{k}={v}" for k, v in env.items()), 300))
-    text.append("\ncwd: ", style="dim")
-    text.append(one_line(str(settings.get("cwd") or "?"), 200))
-    if settings.get("capture_cwd"):
-        text.append(" (the capture's)", style="dim")
-    for warning in settings.get("warnings") or []:
-        text.append("\n⚠ " + one_line(str(warning), 300), style="yellow")
-    return text
-
-
-def context_text(rows: list[dict[str, Any]]) -> Text:
-    """Prod vs here, one difference a line (values masked when recorded)."""
-    text = Text(end="")
-    text.append("prod vs here", style="bold")
-    if not rows:
-        text.append("  (no difference in what the capture recorded)", style="dim")
-    for row in rows:
-        text.append("\n" + one_line(str(row.get("what")), 28).ljust(28), style="dim")
-        prod, here = row.get("prod"), row.get("here")
-        text.append(" prod ")
-        text.append(one_line("(unset)" if prod is None else str(prod)[:_SHOWN], 40))
-        text.append("  here ", style="dim")
-        text.append(one_line("(unset)" if here is None else str(here)[:_SHOWN], 40))
-    return text
-
-
-def _diff_text(diff: str) -> Text:
-    text = Text(end="")
-    if not diff:
-        text.append("(no difference in error and traceback)", style="dim")
-        return text
-    for line in diff.splitlines():
-        style = (
-            "bold"
-            if line.startswith(("---", "+++"))
-            else "cyan"
-            if line.startswith("@@")
-            else "red"
-            if line.startswith("-")
-            else "green"
-            if line.startswith("+")
-            else ""
-        )
-        text.append(safe(line) + "\n", style=style)
-    return text
 
 
 class ReplayScreen(Screen[None]):
@@ -263,9 +152,9 @@ class ReplayScreen(Screen[None]):
             text.append("  tool ", style="dim")
             text.append(safe(cap.failed_tool))
         text.append("\nquery: ", style="bold")
-        text.append(one_line((cap.query or "(none)")[:_SHOWN], 500))
+        text.append(one_line((cap.query or "(none)")[:SHOWN], 500))
         text.append("\nerror: ", style="bold red")
-        text.append(one_line((cap.error or "(none)")[:_SHOWN], 500), style="red")
+        text.append(one_line((cap.error or "(none)")[:SHOWN], 500), style="red")
         if cap.problem:
             text.append("\nproblem: ", style="bold yellow")
             text.append(safe(cap.problem), style="yellow")
@@ -277,7 +166,7 @@ class ReplayScreen(Screen[None]):
         with session.lock:
             trace = session.index.traces.get(rid) if rid else None
             if trace is not None:
-                return _spans_text(
+                return spans_text(
                     "original (production)",
                     session.index.spans(trace),
                     trace.total_ms,
@@ -287,7 +176,7 @@ class ReplayScreen(Screen[None]):
         spans = []
         if self.capture.failed_tool:
             spans = [Span(self.capture.failed_tool, "error", None, None, self.capture.error)]
-        return _spans_text(
+        return spans_text(
             "original (capture; trace not in the logs)", spans, None, self.capture.error, "error"
         )
 
@@ -414,16 +303,16 @@ class ReplayScreen(Screen[None]):
             text.append(f"  HTTP {result.http_status}", style="dim")
         if result.reason:
             text.append("\nwhy: ", style="bold")
-            text.append(one_line(result.reason[:_SHOWN], 300))
+            text.append(one_line(result.reason[:SHOWN], 300))
         text.append("\ntarget: ", style="dim")
         text.append(safe(result.target))
         text.append_text(applied_text(result.settings))
         if result.error:
             text.append("\nnew error: ", style="bold red")
-            text.append(one_line(result.error[:_SHOWN], 500), style="red")
+            text.append(one_line(result.error[:SHOWN], 500), style="red")
         elif result.answer:
             text.append("\nanswer: ", style="bold green")
-            text.append(one_line(result.answer[:_SHOWN], 500))
+            text.append(one_line(result.answer[:SHOWN], 500))
         if result.stdout_dropped or result.stderr_dropped:
             text.append(
                 f"\noutput cut: {result.stdout_dropped:,} bytes of stdout and "
@@ -435,7 +324,7 @@ class ReplayScreen(Screen[None]):
         verdict.update(text)
         tr = result.trace
         self.query_one("#replayed", Static).update(
-            _spans_text(
+            spans_text(
                 "replay (local)",
                 tr.spans,
                 tr.total_ms if tr.total_ms is not None else result.duration_ms,
@@ -446,7 +335,7 @@ class ReplayScreen(Screen[None]):
             )
         )
         self.query_one("#context", Static).update(context_text(result.context_diff))
-        self.query_one("#diff", Static).update(_diff_text(result.diff))
+        self.query_one("#diff", Static).update(diff_text(result.diff))
         self._load_history()
 
     # ---------------------------------------------------------------- history
@@ -479,7 +368,7 @@ class ReplayScreen(Screen[None]):
             text.append(
                 f"{duration(dur if isinstance(dur, int | float) else None):>8}  ", style="dim"
             )
-            text.append(one_line(str(entry.get("error") or "")[:_SHOWN], 120))
+            text.append(one_line(str(entry.get("error") or "")[:SHOWN], 120))
             text.append("\n")
         self.query_one("#history", Static).update(text)
 
