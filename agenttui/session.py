@@ -1,7 +1,8 @@
 """Session: the one data path from bytes in log files to the trace index.
 
 A session owns the file table, the index and the event reader. One thread feeds it (the initial
-scan, then :meth:`Session.follow`); other threads read under :attr:`Session.lock`.
+scan, then :meth:`Session.follow`); every other reader goes through :meth:`Session.read`,
+the only way to look at the index while it changes. No other module takes the lock.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from agenttui.ingest import bulk, shapes, sources
+from agenttui.ingest import shapes, sources
 from agenttui.ingest.records import Record
 from agenttui.ingest.sources import FileTable, LogFile, Spec
+from agenttui.model import bulk
 from agenttui.model.events import Event, EventReader
 from agenttui.model.traces import OFFSET_BITS, Trace, TraceIndex, pack_loc, unpack_loc
 
@@ -24,12 +27,13 @@ WATCH_DEBOUNCE_MS = 10
 """watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
 WATCH_STEP_MS = 5
 POLL_FALLBACK_MS = 500
+"""Files are checked at least this often even without a change notification."""
 PREVIEW_MIN_BYTES = 64 << 20
 """With more than this to read, the newest part of each file is shown before the rest."""
 PREVIEW_BYTES = 4 << 20
-"""Files are checked at least this often even without a change notification."""
+"""How much of the end of each file the preview indexes."""
 LOCKED_SLICE = 2048
-"""Lines folded into the index per hold of :attr:`Session.lock` (a few milliseconds)."""
+"""Lines folded into the index per hold of the session's lock (a few milliseconds)."""
 
 
 @dataclass(slots=True)
@@ -64,13 +68,23 @@ class Session:
         self.table = FileTable()
         self.index = TraceIndex()
         self.reader = EventReader(self.table)
-        self.lock = threading.RLock()
-        """Held while the index changes; hold it to read the index from another thread."""
+        self._lock = threading.RLock()
+        """Held while the index changes; readers take it through :meth:`read`."""
         self.scanned = False
         """Whether the initial scan has finished."""
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)
         self._copies: set[tuple[int, int]] = set()
         """Compressed files found to hold lines already read (a rotated log compressed)."""
+
+    @contextmanager
+    def read(self) -> Iterator[TraceIndex]:
+        """The index, held still while the ``with`` block runs (safe from any thread).
+
+        Keep the block short: the ingest thread waits for it. Re-entrant, so a reader may call
+        other session methods inside it.
+        """
+        with self._lock:
+            yield self.index
 
     # ---------------------------------------------------------------- files
 
@@ -152,7 +166,7 @@ class Session:
 
     def _decide(self, lf: LogFile, lines: list[bytes]) -> shapes.Shape:
         """The shape of ``lf`` from these lines (kept once decided)."""
-        verdict = shapes.detect(lines, self.mapping)
+        verdict = shapes.detect(lines, self.mapping, lf.path)
         lf.shape_reason = verdict.reason
         if verdict.decided:
             lf.shape = verdict.shape
@@ -227,7 +241,7 @@ class Session:
         total = sum(sources.file_size(lf) for lf in files)
         if total > PREVIEW_MIN_BYTES:
             preview = self._preview(files)
-            with self.lock:
+            with self._lock:
                 self.index = preview
             full = TraceIndex()
         else:
@@ -270,7 +284,7 @@ class Session:
                 pass
         full.freeze_all()
         full.track_changes = True
-        with self.lock:
+        with self._lock:
             self.index = full
         self.scanned = True
         if progress is not None:
@@ -287,6 +301,9 @@ class Session:
             while self._read(lf, preview, end=size, locked=False):
                 pass
             lf.offset = 0
+            if lf.shape is not None and lf.shape.fold is not None:
+                # A shape joining lines keeps the parts it saw: the full read starts afresh.
+                lf.shape = shapes.get(lf.shape.name, lf.shape.mapping)
         return preview
 
     def poll(self) -> int:
@@ -341,7 +358,7 @@ class Session:
         offsets, lines = chunk.offsets, chunk.lines
         for start in range(0, len(lines), LOCKED_SLICE):
             records = list(map(decode_record, lines[start : start + LOCKED_SLICE]))
-            with self.lock:
+            with self._lock:
                 for offset, rec in zip(offsets[start : start + LOCKED_SLICE], records, strict=True):
                     add(rec, base | offset)
         return True
@@ -355,7 +372,7 @@ class Session:
         for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
             found = records(line.removesuffix(b"\r"))
             if locked:
-                with self.lock:
+                with self._lock:
                     for k, rec in enumerate(found):
                         target.add(rec, base | (offset + k))
             else:
@@ -413,7 +430,7 @@ class Session:
         In the order read; events from several sources (files, hosts, OTLP batches) are
         merged by time.
         """
-        with self.lock:
+        with self._lock:
             locs = list(trace.locs)
         events = self.reader.read_many(locs)
         if (
@@ -433,7 +450,7 @@ class Session:
 
     def unattributed(self, limit: int = 1000) -> list[Event]:
         """The newest events with no request id (raw lines included)."""
-        with self.lock:
+        with self._lock:
             locs = list(self.index.unattributed[-limit:])
         return self.reader.read_many(locs)
 

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from agenttui import session
-from agenttui.ingest import bulk
+from agenttui.model import bulk
 from agenttui.output.views import stats_dict, trace_dict
 from agenttui.session import Progress, Session
 
@@ -128,7 +128,7 @@ def test_newest_part_is_shown_first(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     seen: list[tuple[int, list[str]]] = []
 
     def progress(p: Progress) -> None:
-        with s.lock:
+        with s.read():
             seen.append((len(s.index), list(s.index.traces)))
 
     s.scan(progress)

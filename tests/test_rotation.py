@@ -70,7 +70,7 @@ class Writer:
 
 def seen_numbers(session: Session) -> tuple[set[int], int, int]:
     """Numbers read, lines read, and events in traces (a duplicate makes a trace hold 2)."""
-    with session.lock:
+    with session.read():
         index = session.index
         numbers = {int(rid[1:]) for rid in index.traces}
         events = sum(t.events for t in index.traces.values())

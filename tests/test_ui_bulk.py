@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agenttui import session
-from agenttui.ingest import bulk
+from agenttui.model import bulk
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from tests.test_bulk import _corpus

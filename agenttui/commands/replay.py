@@ -1,10 +1,10 @@
-"""Command line of the replay features: ``agenttui replay`` and ``agenttui export-test``, and the
-replay options of the TUI (wired by ``cli.py``).
+"""``agenttui replay``, and the replay options shared with ``export-test`` and the TUI.
 
-``agenttui replay CAPTURE_OR_DIR... [--jobs N] [--json]`` prints one JSON object per capture
-(``{"capture", "request_id", "verdict", "duration_ms", "error", "applied"}``, secrets masked)
-and then a summary object; the exit code is 0 only if no capture reproduced (1 otherwise; 2 for
-bad usage or an unusable target, with one line naming the setting).
+``agenttui replay CAPTURE_OR_DIR... [--jobs N] [--repeat N] [--json]`` prints one JSON object
+per capture (``{"capture", "request_id", "verdict", "duration_ms", "error", "original_error",
+"reason", "applied", "context_diff"...}``, secrets masked) and then a summary object; the exit
+code is 0 only if no capture reproduced (1 otherwise; 2 for bad usage or an unusable target,
+with one line naming the setting).
 
 On Ctrl-C, SIGTERM or SIGHUP no new capture is started, the running replays are killed (every
 process they started), the partial summary is printed and the exit code is 130 (143, 129). A
@@ -20,33 +20,155 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from agenttui import config
-from agenttui.commands.replay_options import (
-    Parser,
-    ReplayOptions,
-    UsageError,
-    add_target_arguments,
-    add_tui_arguments,
-    check,
-    options,
-)
-from agenttui.ingest.sources import SourceError
+from agenttui.commands.base import UsageError
 from agenttui.output.sanitize import clean
 from agenttui.output.secrets import mask, mask_fields
 from agenttui.replay import captures, history
 from agenttui.replay import runner as replay
 from agenttui.replay.captures import Capture
+from agenttui.replay.options import ReplayOptions
 from agenttui.replay.process import kill_all
 
 DEMO_NOTE = (
     "no replay target is configured; these captures come from the demo agent, "
     "so they are replayed against it"
 )
+
+
+def add_target_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags shared by ``replay``, ``export-test`` and the TUI."""
+    if "--config" not in p._option_string_actions:  # another feature may have added it
+        p.add_argument("--config", metavar="FILE", help="config file (default ./agenttui.toml)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--target-command",
+        metavar="CMD",
+        help="replay target: a command (split like a shell would, never run by "
+        "one); the input is JSON on stdin",
+    )
+    group.add_argument(
+        "--target-http", metavar="URL", help='replay target: POST {"query": ...} as JSON to URL'
+    )
+    group.add_argument(
+        "--target-callable",
+        metavar="MOD:FN",
+        help="replay target: package.module:function, run in a child process",
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment override for the replay (repeatable)",
+    )
+    p.add_argument("--timeout", metavar="S", help="seconds before a replay is killed (60)")
+    p.add_argument(
+        "--profile",
+        choices=replay.PROFILES,
+        help="'capture': apply the capture's variables named in [replay] capture_env (never "
+        "LD_*, PATH, *_BIN...) and its cwd when inside [replay] capture_cwd_in",
+    )
+    p.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="replay history directory (default $XDG_STATE_HOME/agenttui)",
+    )
+
+
+def add_tui_arguments(p: argparse.ArgumentParser) -> None:
+    """The TUI's capture and replay flags."""
+    p.add_argument(
+        "--captures",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also list failure captures (failed_*.json) from DIR",
+    )
+    add_target_arguments(p)
+
+
+def options(opts: argparse.Namespace, *, demo: bool = False) -> ReplayOptions:
+    """Replay options from parsed arguments.
+
+    Raises:
+        replay.TargetError: ``--timeout`` is not a number.
+    """
+    timeout = None
+    if opts.timeout is not None:
+        try:
+            timeout = float(opts.timeout)
+        except ValueError:
+            raise replay.TargetError("--timeout: must be a number of seconds") from None
+        if not timeout > 0:
+            raise replay.TargetError("--timeout: must be a positive number of seconds")
+    return ReplayOptions(
+        config=opts.config,
+        target_command=opts.target_command,
+        target_http=opts.target_http,
+        target_callable=opts.target_callable,
+        env=list(opts.env),
+        timeout=timeout,
+        profile=opts.profile,
+        state_dir=opts.state_dir,
+        captures_dirs=list(getattr(opts, "captures", []) or []),
+        default_target=replay.demo_target() if demo else None,
+    )
+
+
+def check(opts: ReplayOptions) -> None:
+    """Fail early on flags that cannot work (the TUI checks the rest when ``r`` is pressed).
+
+    Raises:
+        replay.TargetError: A bad ``--env`` or ``--config``.
+    """
+    replay.parse_env_pairs(opts.env)
+    for d in opts.captures_dirs:
+        if not Path(d).is_dir():
+            raise replay.TargetError(f"--captures: {d}: not a directory")
+    try:
+        config.find(opts.config)
+    except config.ConfigError as exc:
+        raise replay.TargetError(str(exc)) from exc
+
+
+DESCRIPTION = (
+    "Replay failure captures against a local agent and say whether each still fails. "
+    "Exit code 0 only if none reproduced."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``replay`` arguments."""
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="CAPTURE_OR_DIR",
+        help="capture files, or directories / globs holding failed_*.json",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="replays run at the same time (1)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON lines")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="replay each capture N times and report the counts (reproduced 3/5: flaky)",
+    )
+    add_target_arguments(p)
+
+
+def run(opts: argparse.Namespace) -> int:
+    """Replay every capture; 1 when one reproduced, 0 otherwise."""
+    return _replay(opts)
 
 
 class _Stopped(BaseException):
@@ -73,69 +195,6 @@ def _stop_on_signals() -> Iterator[None]:
     finally:
         for sig, previous in old.items():
             signal.signal(sig, previous)
-
-
-def _replay_parser() -> argparse.ArgumentParser:
-    p = Parser(
-        prog="agenttui replay",
-        description="Replay failure captures against a local agent and say whether "
-        "each still fails. Exit code 0 only if none reproduced.",
-    )
-    p.add_argument(
-        "paths",
-        nargs="+",
-        metavar="CAPTURE_OR_DIR",
-        help="capture files, or directories / globs holding failed_*.json",
-    )
-    p.add_argument(
-        "--jobs", "-j", type=int, default=1, metavar="N", help="replays run at the same time (1)"
-    )
-    p.add_argument("--json", action="store_true", help="print JSON lines")
-    p.add_argument(
-        "--repeat",
-        type=int,
-        default=1,
-        metavar="N",
-        help="replay each capture N times and report the counts (reproduced 3/5: flaky)",
-    )
-    add_target_arguments(p)
-    return p
-
-
-def _export_parser() -> argparse.ArgumentParser:
-    p = Parser(
-        prog="agenttui export-test",
-        description="Write a pytest file that replays a capture through the target "
-        "and asserts it does not fail.",
-    )
-    p.add_argument("capture", metavar="CAPTURE", help="a failed_*.json capture file")
-    p.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="where to write it (default ./test_replay_<request id>.py)",
-    )
-    add_target_arguments(p)
-    return p
-
-
-def main(command: str, argv: Sequence[str]) -> int:
-    """Run ``replay`` or ``export-test``; return the exit code."""
-    try:
-        if command == "replay":
-            opts = _replay_parser().parse_args(list(argv))
-            return _replay(opts)
-        opts = _export_parser().parse_args(list(argv))
-        return _export(opts)
-    except (
-        UsageError,
-        replay.TargetError,
-        config.ConfigError,
-        SourceError,
-        history.HistoryError,
-    ) as exc:
-        print(f"agenttui: error: {exc}", file=sys.stderr)
-        return 2
 
 
 def _replay(opts: argparse.Namespace) -> int:
@@ -283,29 +342,4 @@ def _print(out: dict[str, Any], as_json: bool) -> None:
         print(f"  {clean(mask(str(warning)))[:200]}", flush=True)
 
 
-def _export(opts: argparse.Namespace) -> int:
-    ropts = options(opts)
-    check(ropts)
-    paths = captures.collect([opts.capture])
-    if len(paths) != 1:
-        raise UsageError(f"{opts.capture}: give one capture file")
-    cap = captures.load(paths[0])
-    if not cap.replayable:
-        raise UsageError(f"{cap.path}: nothing to replay ({cap.problem})")
-    settings = ropts.settings(cap)
-    if settings.target.setting == "demo agent" and ropts.default_target is None:
-        print(f"agenttui: {DEMO_NOTE}", file=sys.stderr)
-    from agenttui.replay import export as export_test
-
-    path = opts.output or export_test.default_path(cap)
-    try:
-        export_test.write(cap, settings, path)
-    except FileExistsError:
-        raise UsageError(f"{path}: exists; choose another file with -o") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}") from None
-    print(path)
-    return 0
-
-
-__all__ = ["ReplayOptions", "add_tui_arguments", "check", "main", "options"]
+__all__ = ["ReplayOptions", "add_arguments", "add_tui_arguments", "check", "options", "run"]

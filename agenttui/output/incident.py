@@ -53,7 +53,7 @@ def explain(session: Session, trace: Trace, events: list[Event]) -> Classificati
     """The failure class of a trace, using the failing event's traceback when there is one."""
     failing = failing_event(events)
     tb = traceback_plain(failing.exception) if failing is not None else None
-    with session.lock:
+    with session.read():
         cold = set(cold_starts(session.index))
         return classify_trace(session.index, trace, tb, cold=cold)
 
@@ -73,7 +73,7 @@ def incident_dict(
     ``full_events`` (every event as logged; raw lines as ``{"raw": ...}``) and ``replay``
     (secrets masked)."""
     events = session.events(trace)
-    with session.lock:
+    with session.read():
         out = trace_dict(session.index, trace)
     found = explain(session, trace, events)
     out["failure_class"] = (

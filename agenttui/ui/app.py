@@ -1,9 +1,10 @@
-"""The agenttui Textual app: one ingest worker thread, a 10 Hz refresh, the screens.
+"""The agenttui Textual app: one ingest worker thread, batched refreshes, the screens.
 
 Data flow: a thread worker runs :meth:`Session.scan` then :meth:`Session.follow` and posts
-:class:`ScanProgress` / :class:`LogsChanged` messages. Widgets are only touched from the UI
-thread: a 10 Hz timer looks at the index counters and, when they moved, places new traces in
-the list and updates the header, however fast lines arrive.
+:class:`ScanProgress` / :class:`LogsChanged` messages (a backlog collapses into one). Widgets are
+only touched from the UI thread: the first change after a refresh schedules the next one
+``1 / REFRESH_HZ`` seconds later, which places new traces in the list, updates the header and
+sends :class:`IndexChanged` to the open screens, however fast lines arrive.
 """
 
 from __future__ import annotations
@@ -19,15 +20,22 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from agenttui.commands.replay import ReplayOptions
-from agenttui.doctor.checks import Settings as DoctorSettings
-from agenttui.doctor.checks import settings_for_tui
+from agenttui.doctor.settings import Settings as DoctorSettings
+from agenttui.doctor.settings import settings_for_tui
 from agenttui.ingest import sources
+from agenttui.replay.options import ReplayOptions
 from agenttui.session import Progress, Session
 from agenttui.ui.capture_watch import CaptureWatcher
 from agenttui.ui.format import safe, set_show_secrets
 from agenttui.ui.health import HealthMonitor
-from agenttui.ui.messages import LogsChanged, ScanProgress
+from agenttui.ui.messages import (
+    CapturesChanged,
+    HealthChecked,
+    IndexChanged,
+    LogsChanged,
+    ScanProgress,
+    ShowList,
+)
 from agenttui.ui.screens.main_screen import MainScreen
 from agenttui.ui.triage_actions import TRIAGE_BINDINGS, TriageActions
 from agenttui.ui.widgets.header import Totals
@@ -78,6 +86,8 @@ class AgentTUI(TriageActions, App[None]):
         self._progress: Progress | None = None
         self._scanning = True
         self._seen: tuple[int, int] = (-1, -1)
+        self._refresh_pending = False
+        """A refresh is scheduled (changes until then are folded into it)."""
         self.doctor_settings = doctor
         self.health: HealthMonitor | None = None
         self.captures = CaptureWatcher(self, session, replay)
@@ -90,6 +100,16 @@ class AgentTUI(TriageActions, App[None]):
         assert isinstance(screen, MainScreen)
         return screen
 
+    def _live_main(self) -> MainScreen | None:
+        """The main screen when it is mounted and the app is not shutting down, else None."""
+        if self._exit or self.stop_event.is_set():
+            return None
+        try:
+            main = self.get_screen("main")
+        except KeyError:  # not installed yet, or already removed on exit
+            return None
+        return main if isinstance(main, MainScreen) and main.ready else None
+
     def _sources_text(self) -> str:
         return ", ".join(sources.display_path(spec.text) for spec in self.session.specs)
 
@@ -100,7 +120,7 @@ class AgentTUI(TriageActions, App[None]):
         )
         self.push_screen("main")
         self.ingest()
-        self.set_interval(1 / REFRESH_HZ, self._tick)
+        self._schedule_refresh()
         self.captures.start()
         if self.doctor_settings is not None:
             self.health = HealthMonitor(self, self.session, self.doctor_settings)
@@ -116,8 +136,8 @@ class AgentTUI(TriageActions, App[None]):
         def progress(p: Progress) -> None:
             self.post_message(ScanProgress(p))
 
-        def changed(lines: int) -> None:
-            self.post_message(LogsChanged(lines))
+        def changed(_lines: int) -> None:
+            self.post_message(LogsChanged())
 
         self.session.scan(progress, stop)
         if stop.is_set():
@@ -129,15 +149,42 @@ class AgentTUI(TriageActions, App[None]):
         self._progress = message.progress
         if message.progress.finished:
             self._scanning = False
-            if not self.main.ready:
+            main = self._live_main()
+            if main is None:
                 return
-            self.main.trace_list.sync(resort=True)
+            main.trace_list.sync(resort=True)
             self._seen = (-1, -1)
-            self._tick()
+            self._refresh_now()
+        else:
+            self._schedule_refresh()
 
     @on(LogsChanged)
     def _logs_changed(self, message: LogsChanged) -> None:
-        """Nothing to do here: the timer picks the change up (batched repaint)."""
+        """Lines arrived: refresh within ``1 / REFRESH_HZ`` seconds (one repaint per batch)."""
+        self._schedule_refresh()
+
+    @on(CapturesChanged)
+    def _captures_changed(self, message: CapturesChanged) -> None:
+        self.captures.by_request = message.by_request
+        main = self._live_main()
+        if main is None:
+            self.captures.retry()  # the list is not there yet: apply on the next scan
+            return
+        main.trace_list.marked = frozenset(message.by_request)
+        main.trace_list.refresh()
+
+    @on(HealthChecked)
+    def _health_checked(self, message: HealthChecked) -> None:
+        if self.health is not None:
+            self.health.received(message)
+
+    @on(ShowList)
+    def _show_list(self, message: ShowList) -> None:
+        main = self.show_main()
+        if message.query is not None:
+            main.search_for(message.query)
+        if message.request_id is not None:
+            main.trace_list.select_request(message.request_id)
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
@@ -153,37 +200,41 @@ class AgentTUI(TriageActions, App[None]):
 
     # ---------------------------------------------------------------- refresh
 
-    def _tick(self) -> None:
-        """At most ``REFRESH_HZ`` times a second: place new traces, update the header."""
-        main = self.main
-        if not main.ready or self._exit:
+    def _schedule_refresh(self) -> None:
+        """Refresh once, ``1 / REFRESH_HZ`` seconds from now, unless one is scheduled."""
+        if self._refresh_pending or self._exit:
+            return
+        self._refresh_pending = True
+        self.set_timer(1 / REFRESH_HZ, self._refresh_now, name="refresh")
+
+    def _refresh_now(self) -> None:
+        """Place new traces, update the header, tell the open screens (UI thread)."""
+        self._refresh_pending = False
+        main = self._live_main()
+        if main is None:
+            if not self._exit and not self.stop_event.is_set():
+                self._schedule_refresh()  # mounted soon: try again
             return
         try:
-            self._refresh(main)
+            with self.session.read() as index:
+                seen = (index.lines, len(index))
+            changed = seen != self._seen
+            self._seen = seen
+            if changed:
+                main.trace_list.sync()
+                main.trace_list.refresh()
+                for screen in self.screen_stack:
+                    if screen is not main:
+                        screen.post_message(IndexChanged())
+            main.header.show(self._totals())
         except NoMatches:
-            # The screens are being torn down (the app is exiting): nothing left to refresh.
-            return
-
-    def _refresh(self, main: MainScreen) -> None:
-        session = self.session
-        index = session.index
-        with session.lock:
-            seen = (index.lines, len(index))
-        changed = seen != self._seen
-        self._seen = seen
-        if changed:
-            main.trace_list.sync()
-            main.trace_list.refresh()
-            for screen in self.screen_stack:
-                refresh = getattr(screen, "refresh_trace", None)
-                if refresh is not None:
-                    refresh()
-        main.header.show(self._totals())
+            return  # the screens are being torn down (the app is exiting)
+        if self._scanning:
+            self._schedule_refresh()  # keep the progress line moving during the scan
 
     def _totals(self) -> Totals:
         session = self.session
-        index = session.index
-        with session.lock:
+        with session.read() as index:
             counts = index.status_counts()  # kept by the index: O(1)
             progress = self._progress
             return Totals(
@@ -222,7 +273,7 @@ class AgentTUI(TriageActions, App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def _on_main(self) -> MainScreen:
+    def show_main(self) -> MainScreen:
         """Return to the main screen (closing the others) and return it."""
         while len(self.screen_stack) > 1 and self.screen is not self.main:
             self.pop_screen()
@@ -230,19 +281,19 @@ class AgentTUI(TriageActions, App[None]):
 
     def action_next_failure(self) -> None:
         """Go to the list and jump to the next failed trace."""
-        self._on_main().action_next_failure()
+        self.show_main().action_next_failure()
 
     def action_search(self) -> None:
         """Go to the list and search."""
-        self._on_main().action_search()
+        self.show_main().action_search()
 
     def action_tools(self) -> None:
         """Show the tool statistics."""
-        self._on_main().action_tools()
+        self.show_main().action_tools()
 
     def action_unattributed(self) -> None:
         """Show the unattributed / raw lines."""
-        self._on_main().action_unattributed()
+        self.show_main().action_unattributed()
 
     def action_captures(self) -> None:
         """Show the failure captures."""
@@ -253,16 +304,9 @@ class AgentTUI(TriageActions, App[None]):
 
     def action_replay(self) -> None:
         """Replay the capture of the selected (or open) trace."""
-        from agenttui.ui.screens.event_screen import EventScreen
         from agenttui.ui.screens.replay_screen import ReplayScreen
 
-        screen = self.screen
-        rid = getattr(screen, "request_id", None)
-        if screen is self.main:
-            rid = self.main.trace_list.selected
-        elif isinstance(screen, EventScreen):  # a traceback / event shows one request too
-            rid = screen.event.record.request_id
-        capture = self.captures.capture_for(rid if isinstance(rid, str) else None)
+        capture = self.captures.capture_for(self.selected_request_id())
         if capture is None:
             self.notify("This trace has no failure capture (C lists the captures).", markup=False)
             return

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from agenttui.commands.replay import ReplayOptions
 from agenttui.replay.captures import Capture, CaptureStore
+from agenttui.replay.options import ReplayOptions
 from agenttui.session import Session
+from agenttui.ui.messages import CapturesChanged
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -49,30 +50,18 @@ class CaptureWatcher:
         """Thread: refresh the store and the links; hand the result to the UI thread."""
         changed = self.store.refresh()
         session = self.session
-        with session.lock:
+        with session.read():
             seen = (len(session.index), self.store.generation)
             if not changed and seen == self._seen:
                 return
             by_request = self.store.by_request(session.index)
             seen = (len(session.index), self.store.generation)
         self._seen = seen
-        try:
-            self.app.call_from_thread(self._apply, by_request)
-        except RuntimeError:  # the app is gone
-            return
+        self.app.post_message(CapturesChanged(by_request))
 
-    def _apply(self, by_request: dict[str, Capture]) -> None:
-        self.by_request = by_request
-        try:
-            main = self.app.get_screen("main")
-        except KeyError:
-            main = None
-        if main is None or not getattr(main, "ready", False):
-            self._seen = (-1, -1)  # the list is not there yet: apply again on the next scan
-            return
-        trace_list = main.trace_list  # type: ignore[attr-defined]
-        trace_list.marked = frozenset(by_request)
-        trace_list.refresh()
+    def retry(self) -> None:
+        """The result could not be shown yet: send it again after the next scan (UI thread)."""
+        self._seen = (-1, -1)
 
     def capture_for(self, request_id: str | None) -> Capture | None:
         """The capture of a trace, if it has one."""

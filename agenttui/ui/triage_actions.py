@@ -8,13 +8,14 @@ A mixin for :class:`agenttui.ui.app.AgentTUI`, so that the app file only gains i
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import work
 from textual.binding import Binding, BindingType
 
 from agenttui.model.triage import newest_failure
 from agenttui.ui.format import safe, short_id
+from agenttui.ui.protocols import ShowsRequest
 
 if TYPE_CHECKING:
     from agenttui.output.incident import ReplayHook
@@ -37,21 +38,18 @@ class TriageActions:
     BINDINGS: ClassVar[list[BindingType]] = []
 
     def _app(self) -> AgentTUI:
-        from agenttui.ui.app import AgentTUI
-
-        assert isinstance(self, AgentTUI)
-        return self
+        return cast("AgentTUI", self)
 
     def action_newest_failure(self) -> None:
         """``!``: open the newest failed trace (its error, class and fix; enter: traceback)."""
         app = self._app()
-        with app.session.lock:
+        with app.session.read():
             trace = newest_failure(app.session.index)
             rid = None if trace is None else trace.request_id
         if rid is None:
             app.notify("No failed request yet.", markup=False)
             return
-        main = app._on_main()
+        main = app.show_main()
         tl = main.trace_list
         if not tl.select_request(rid) and tl.needle:
             main.action_clear_search()
@@ -66,7 +64,7 @@ class TriageActions:
         from agenttui.ui.screens.groups_screen import ErrorGroupsScreen
 
         if not isinstance(app.screen, ErrorGroupsScreen):
-            app._on_main()
+            app.show_main()
             app.push_screen(ErrorGroupsScreen(app.session))
 
     def action_stats(self) -> None:
@@ -75,7 +73,7 @@ class TriageActions:
         from agenttui.ui.screens.stats_screen import StatsScreen
 
         if not isinstance(app.screen, StatsScreen):
-            app._on_main()
+            app.show_main()
             app.push_screen(StatsScreen(app.session))
 
     def selected_request_id(self) -> str | None:
@@ -83,16 +81,9 @@ class TriageActions:
         trace, or the list's selection."""
         app = self._app()
         screen = app.screen
-        getter = getattr(screen, "selected_request_id", None)
-        if callable(getter):
-            rid = getter()
-            if isinstance(rid, str):
-                return rid
-        rid = getattr(screen, "request_id", None)
-        if isinstance(rid, str):
-            return rid
-        rid = app.main.trace_list.selected
-        return rid if isinstance(rid, str) else None
+        if isinstance(screen, ShowsRequest):
+            return screen.selected_request_id()
+        return app.main.trace_list.selected
 
     def action_copy_id(self) -> None:
         """``c``: copy the selected request id (OSC 52: works over SSH)."""
@@ -125,7 +116,7 @@ class TriageActions:
         from agenttui.output.incident import incident_dict
 
         app = self._app()
-        with app.session.lock:
+        with app.session.read():
             trace = app.session.index.traces.get(rid)
         if trace is None:
             return
@@ -151,7 +142,7 @@ class TriageActions:
         from agenttui.output.incident import incident_markdown
 
         app = self._app()
-        with app.session.lock:
+        with app.session.read():
             trace = app.session.index.traces.get(rid)
         if trace is None:
             return

@@ -61,6 +61,10 @@ class EventScreen(Screen[None]):
         super().__init__()
         self.event = event
 
+    def selected_request_id(self) -> str | None:
+        """The request the event belongs to (None for an unattributed line)."""
+        return self.event.record.request_id
+
     def compose(self) -> ComposeResult:
         """Header, then traceback and JSON (or the raw line) in a scroll view."""
         event = self.event

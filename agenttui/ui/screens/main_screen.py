@@ -141,6 +141,16 @@ class MainScreen(Screen[None]):
         search.add_class("-visible")
         search.focus()
 
+    def search_for(self, query: str) -> None:
+        """Show the search input holding ``query``, filter by it, focus the list."""
+        self.action_search()
+        self.query_one("#search", Input).value = query
+        self.trace_list.focus()
+
+    def selected_request_id(self) -> str | None:
+        """The request id under the list's cursor."""
+        return self.trace_list.selected
+
     def action_clear_search(self) -> None:
         """Clear the filter and hide the search input."""
         search = self.query_one("#search", Input)

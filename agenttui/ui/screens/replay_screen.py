@@ -163,7 +163,7 @@ class ReplayScreen(Screen[None]):
     def _original_text(self) -> Text:
         session = self.watcher.session
         rid = self.watcher.link_of(self.capture)
-        with session.lock:
+        with session.read():
             trace = session.index.traces.get(rid) if rid else None
             if trace is not None:
                 return spans_text(

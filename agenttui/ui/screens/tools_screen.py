@@ -63,7 +63,7 @@ class ToolsScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="tool-stats")
     def compute(self) -> None:
         """Compute the statistics (sorting durations is O(n log n): in a thread)."""
-        with self.session.lock:
+        with self.session.read():
             stats = self.session.index.tool_stats()
         self.post_message(self.StatsReady(stats))
 

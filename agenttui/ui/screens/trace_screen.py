@@ -26,6 +26,7 @@ from agenttui.ui.format import (
     safe,
     stamp,
 )
+from agenttui.ui.messages import IndexChanged
 from agenttui.ui.widgets.root_cause import RootCause
 from agenttui.ui.widgets.waterfall import Waterfall
 
@@ -168,10 +169,18 @@ class TraceScreen(Screen[None]):
     def _trace(self) -> Trace | None:
         return self.session.index.traces.get(self.request_id)
 
+    def selected_request_id(self) -> str | None:
+        """The request this screen shows."""
+        return self.request_id
+
+    @on(IndexChanged)
+    def _index_changed(self, message: IndexChanged) -> None:
+        self.refresh_trace()
+
     def refresh_trace(self) -> None:
         """Redraw from the index; re-read the events when the trace changed."""
         session = self.session
-        with session.lock:
+        with session.read():
             trace = self._trace()
             if trace is None:
                 return
@@ -198,7 +207,7 @@ class TraceScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="trace-events")
     def load_events(self, seen: int) -> None:
         """Read the trace's events from the files (in a thread)."""
-        with self.session.lock:
+        with self.session.read():
             trace = self._trace()
         if trace is None:
             return
@@ -214,7 +223,7 @@ class TraceScreen(Screen[None]):
                 query = event.data.get("query")
                 if query is not None and query != self._query:
                     self._query = query if isinstance(query, str) else str(query)
-                    with self.session.lock:
+                    with self.session.read():
                         trace = self._trace()
                         if trace is not None:
                             self.query_one("#summary", Static).update(

@@ -72,7 +72,7 @@ class UnattributedScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="unattributed")
     def load(self) -> None:
         """Read the newest unattributed lines (in a thread)."""
-        with self.session.lock:
+        with self.session.read():
             total = len(self.session.index.unattributed)
             raw = self.session.index.unparsed_lines
         events = self.session.unattributed(LIMIT)

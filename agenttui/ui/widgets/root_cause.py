@@ -54,14 +54,14 @@ class RootCause(Static):
     def classify(self, seen: int) -> None:
         """Read the failing event's traceback and classify (in a thread)."""
         session = self.session
-        with session.lock:
+        with session.read():
             trace = session.index.traces.get(self.request_id)
             if trace is None or (trace.status != "error" and not trace.tool_errors):
                 self.post_message(self.Found(None, seen))
                 return
         failing = failing_event(session.events(trace))
         tb = traceback_plain(failing.exception) if failing is not None else None
-        with session.lock:
+        with session.read():
             found = classify_trace(session.index, trace, tb)
             if found is not None and found.cls.key in ("timeout", "unknown"):
                 cold = cold_starts(session.index)

@@ -87,7 +87,7 @@ def filter_keys(
         batch = list(itertools.islice(it, 5000))
         if not batch:
             return out
-        with session.lock:
+        with session.read():
             traces = index.traces
             for key in batch:
                 trace = traces.get(key[3])
@@ -278,7 +278,7 @@ class TraceList(ScrollView, can_focus=True):
             Whether rows were added.
         """
         session = self.session
-        with session.lock:
+        with session.read():
             traces = session.index.traces
             if resort:
                 self._rows[:] = sorted(sort_key(t, i) for i, t in enumerate(traces.values()))
@@ -418,7 +418,7 @@ class TraceList(ScrollView, can_focus=True):
         session = self.session
         traces = session.index.traces
         order = itertools.chain(range(self._cursor + 1, count), range(0, self._cursor + 1))
-        with session.lock:
+        with session.read():
             for row in order:
                 key = self._view[count - 1 - row]
                 trace = traces.get(key[3])
@@ -444,7 +444,7 @@ class TraceList(ScrollView, can_focus=True):
         session = self.session
         traces = session.index.traces
         rows = [(self._cursor + step * i) % count for i in range(1, count + 1)]
-        with session.lock:
+        with session.read():
             for row in rows:
                 trace = traces.get(self._view[count - 1 - row][3])
                 if trace is not None and trace.status == "error":
@@ -548,7 +548,7 @@ class TraceList(ScrollView, can_focus=True):
                 return Strip([Segment(set_cell_size("  " + text, width), base + dim)], width)
             return Strip.blank(width, base)
         session = self.session
-        with session.lock:
+        with session.read():
             trace = session.index.traces.get(key[3])
             if trace is None:
                 return Strip.blank(width, base)
