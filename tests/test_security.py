@@ -680,3 +680,37 @@ def test_huge_capture_is_capped_before_the_ui(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 5.0
     path = history.save(tmp_path / "state", long, result.as_dict())
     assert path.stat().st_size <= history.MAX_RECORD_BYTES
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_tui_signal_kills_the_running_replay_and_ends_the_app(tmp_path: Path, sig: int) -> None:
+    from agenttui.ui.launch import _replays_die_on_signals
+
+    agent = tmp_path / "agent.py"
+    agent.write_text(SETSID_AGENT)
+    pid_file = tmp_path / "pids"
+    cap = captures.load(str(write_capture(tmp_path / "c")))
+    target = Target("command", (sys.executable, str(agent), str(pid_file), "60"), setting="t")
+    box: list[replay.Result] = []
+    worker = threading.Thread(
+        target=lambda: box.append(replay.replay(cap, settings(target, timeout=60)))
+    )
+    worker.start()
+    deadline = time.monotonic() + 10
+    while len(pids_in(pid_file)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    class FakeApp:
+        code: int | None = None
+
+        def exit(self, return_code: int = 0) -> None:
+            self.code = return_code
+
+    app = FakeApp()
+    with _replays_die_on_signals(app):  # type: ignore[arg-type]
+        os.kill(os.getpid(), sig)
+        time.sleep(0.1)
+    worker.join(5)
+    assert app.code == 128 + sig
+    assert box[0].verdict == replay.CANCELLED
+    assert alive(pids_in(pid_file)) == []
