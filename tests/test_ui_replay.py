@@ -152,3 +152,31 @@ async def test_r_works_on_the_trace_and_event_screens(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
         screen = app.screen
         assert isinstance(screen, ReplayScreen) and screen.capture.request_id == "req-fail1"
+
+
+async def test_a_new_failure_is_marked_with_its_capture_at_once(tmp_path: Path) -> None:
+    import time
+
+    logs = _logs(tmp_path)
+    app = AgentTUI(Session([str(logs)]), replay=ReplayOptions(state_dir=str(tmp_path / "s")))
+    async with app.run_test(size=SIZE) as pilot:
+        tl = await ready(pilot, app)
+        await wait_for(pilot, lambda: "req-fail1" in tl.marked)
+        for n in range(3):
+            rid = f"req-new{n}"
+            await pilot.pause(0.4 + 0.3 * n)  # another phase of the 2 s rescan each time
+            (logs / "captures" / f"failed_17956819100{n}0.json").write_text(
+                json.dumps({"request_id": rid, "query": "q", "error": ERROR, "context": {}})
+            )
+            t0 = time.monotonic()
+            with (logs / "agent.log").open("a") as f:
+                f.write(json.dumps({"event": "request_start", "request_id": rid}) + "\n")
+                f.write(
+                    json.dumps(
+                        {"event": "request_failed", "request_id": rid, "level": "error",
+                         "error": ERROR}
+                    )
+                    + "\n"
+                )  # fmt: skip
+            await wait_for(pilot, lambda rid=rid: rid in tl.marked, timeout=3)
+            assert time.monotonic() - t0 < 0.7, n

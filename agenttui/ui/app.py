@@ -160,8 +160,10 @@ class AgentTUI(TriageActions, App[None]):
 
     @on(LogsChanged)
     def _logs_changed(self, message: LogsChanged) -> None:
-        """Lines arrived: refresh within ``1 / REFRESH_HZ`` seconds (one repaint per batch)."""
+        """Lines arrived: refresh within ``1 / REFRESH_HZ`` seconds (one repaint per batch);
+        look for a new capture now (a failure and its capture are written together)."""
         self._schedule_refresh()
+        self.captures.poke()
 
     @on(CapturesChanged)
     def _captures_changed(self, message: CapturesChanged) -> None:
