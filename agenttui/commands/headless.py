@@ -9,6 +9,7 @@ from typing import IO
 
 import orjson
 
+from agenttui.model import listing
 from agenttui.output.sanitize import clean
 from agenttui.output.secrets import mask_fields
 from agenttui.output.views import stats_dict, trace_dict
@@ -49,9 +50,8 @@ def run(
             print(f"agenttui: warning: {clean(problem)}", file=sys.stderr)
         if name == "traces":
             index = session.index
-            for trace in index.ordered():
-                if predicate is not None and not predicate(index, trace):
-                    continue
+            # The order and the filter of the TUI's list (oldest first here).
+            for trace in listing.ordered(session.read, predicate):
                 obj = trace_dict(index, trace, session.source_of)
                 stream.write(orjson.dumps(obj if show_secrets else mask_fields(obj)) + b"\n")
         else:

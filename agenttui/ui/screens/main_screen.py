@@ -12,18 +12,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from agenttui.model.listing import Predicate, SortKey, filter_keys
 from agenttui.model.query import QueryError, compile_filter
 from agenttui.session import Session
 from agenttui.ui.format import count, safe
 from agenttui.ui.widgets.header import StatsHeader
-from agenttui.ui.widgets.trace_list import (
-    SYNC_FILTER_LIMIT,
-    Predicate,
-    SortKey,
-    TraceList,
-    TraceListHeading,
-    filter_keys,
-)
+from agenttui.ui.widgets.trace_list import SYNC_FILTER_LIMIT, TraceList, TraceListHeading
 
 
 class MainScreen(Screen[None]):
@@ -200,7 +194,9 @@ class MainScreen(Screen[None]):
     ) -> None:
         """Filter a large list in a thread."""
         self.post_message(
-            self.Filtered(needle, filter_keys(self.session, keys, predicate or needle), predicate)
+            self.Filtered(
+                needle, filter_keys(self.session.read, keys, predicate or needle), predicate
+            )
         )
 
     @on(Filtered)
