@@ -156,9 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
             return _run_demo(_replay_options(opts, demo=True))
+        replay = _replay_options(opts)
         if not opts.paths:
-            raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
-        return _run_tui(opts.paths, replay=_replay_options(opts), show_secrets=opts.show_secrets)
+            return _run_found(opts.config, replay=replay, show_secrets=opts.show_secrets)
+        return _run_tui(opts.paths, replay=replay, show_secrets=opts.show_secrets)
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
         return 2
@@ -203,6 +204,28 @@ def _run_tui(
     finally:
         session.close()
     return 0
+
+
+def _run_found(config_file: str | None, *, replay: Any = None, show_secrets: bool = False) -> int:
+    """No PATH: find the logs (ingest.discover), pick when there are several, then the TUI."""
+    import tempfile
+
+    from agenttui.ingest.discover import discover, journal_snapshot
+
+    def look() -> Any:
+        return discover(config_file=config_file)
+
+    from agenttui.ui.first_contact import choose
+    from agenttui.ui.screens.picker_screen import open_paths
+
+    found = look()
+    paths = open_paths(found) or choose(found, look)
+    if not paths:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="agenttui-journal-") as tmp:
+        if "journald" in paths:  # a snapshot of the last hour (journald is not tailed)
+            paths = [journal_snapshot(tmp) if p == "journald" else p for p in paths]
+        return _run_tui(paths, replay=replay, show_secrets=show_secrets)
 
 
 def _run_demo(replay: Any = None) -> int:
