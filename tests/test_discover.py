@@ -155,3 +155,23 @@ def test_by_hand_a_log_named_file_is_read_even_unstructured(tmp_path: Path) -> N
     binary = tmp_path / "wtmp.log"
     binary.write_bytes(b"\x00\x01\x02" * 10)
     assert walk_check(str(binary)) == "binary (NUL bytes)"
+
+
+def test_formats_lists_what_a_directory_holds_that_is_skipped(tmp_path: Path) -> None:
+    import io
+
+    from agenttui.commands import formats
+
+    source_tree(tmp_path)
+    write_logs(tmp_path / "logs")
+    out = io.BytesIO()
+    assert formats.run([str(tmp_path)], as_json=True, out=out) == 0
+    entries = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    read = [e for e in entries if e["shape"] != "skipped"]
+    skipped = {Path(e["path"]).name: e["reason"] for e in entries if e["shape"] == "skipped"}
+    assert [Path(e["path"]).name for e in read] == ["agent.log"]
+    assert skipped["app.py"].startswith("source code")
+    assert skipped["data.bin"].startswith("binary")
+    assert skipped["venv"] in ("a Python virtualenv", "dependencies or cache")
+    assert skipped["node_modules"] == "dependencies or cache"
+    assert skipped["notes"] == "its first lines are not structured logs"

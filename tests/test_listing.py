@@ -124,7 +124,9 @@ def test_filter_with_keys_from_a_worker_checks_the_rest(session: Session) -> Non
     keys = filter_keys(session.read, half, "question")
     listing.set_filter("question", keys)
     expected = [
-        rid for rid in newest_first(session) if "question" in (session.index.traces[rid].query or "")
+        rid
+        for rid in newest_first(session)
+        if "question" in (session.index.traces[rid].query or "")
     ]
     assert listing.visible_request_ids() == expected
 

@@ -53,7 +53,9 @@ async def test_picker_opens_the_highlighted_log_with_the_captures(
     assert app.return_value == [found.candidates[1].path, str(tmp_path / "captures")]
 
 
-async def test_picker_space_selects_several(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_picker_space_selects_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     found = several(tmp_path)
     app = FirstContactApp(found, lambda: nothing(tmp_path), now=NOW)
@@ -64,7 +66,9 @@ async def test_picker_space_selects_several(tmp_path: Path, monkeypatch: pytest.
     assert app.return_value == [paths[0], paths[2], str(tmp_path / "captures")]
 
 
-async def test_picker_quits_without_opening(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_picker_quits_without_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     app = FirstContactApp(several(tmp_path), lambda: nothing(tmp_path), now=NOW)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -41,6 +41,12 @@ def describe(session: Session) -> list[dict[str, Any]]:
         if lf.finished:
             entry["note"] = "compressed: read once, not tailed"
         out.append(entry)
+    from agenttui.ingest.sniff import skipped_in
+
+    for spec in session.specs:  # what a directory holds that is not read, and why
+        if spec.kind == "dir":
+            for path, why in skipped_in(spec.text):
+                out.append({"path": sources.display_path(path), "shape": "skipped", "reason": why})
     return out
 
 

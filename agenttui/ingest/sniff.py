@@ -259,3 +259,32 @@ def describe(path: str, origin: str, bounds: str | None = None) -> Candidate | s
     return Candidate(
         path, shape_name, st.st_size, st.st_mtime, origin, len(requests), len(failed), start > 0
     )
+
+
+def skipped_in(root: str, depth: int = 0, max_depth: int = 4) -> list[tuple[str, str]]:
+    """Files and folders under ``root`` (given by hand) that are not read as logs, and why."""
+    out: list[tuple[str, str]] = []
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return out
+    for entry in entries:
+        if len(out) >= 1000:
+            break
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                why = skip_dir(entry.path, entry.name)
+                if why is not None:
+                    out.append((entry.path + os.sep, why))
+                elif depth < max_depth:
+                    out.extend(skipped_in(entry.path, depth + 1, max_depth))
+            elif not (entry.name.startswith("failed_") and entry.name.endswith(".json")):
+                if entry.name.startswith("."):
+                    out.append((entry.path, "hidden file"))
+                    continue
+                reason = walk_check(entry.path)
+                if reason is not None:
+                    out.append((entry.path, reason))
+        except OSError:
+            continue
+    return out
