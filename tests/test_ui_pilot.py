@@ -138,7 +138,11 @@ async def test_next_failure_and_traceback(logs: Path) -> None:
         assert "ConnectionRefusedError: [Errno 111] Connection refused" in text
         assert "The above exception was the direct cause" in text
         assert "ConnectionError: upstream refused" in text
-        assert text.index("ConnectionRefusedError") < text.index("ConnectionError: upstream")
+        traceback = text[text.index("Traceback (most recent call last):") :]
+        assert traceback.index("ConnectionRefusedError") < traceback.index(
+            "ConnectionError: upstream"
+        )
+        assert "line " in text.splitlines()[0]  # a line number, not a byte offset
         await pilot.press("escape")
         assert isinstance(app.screen, TraceScreen)
         # Enter on the failed event in the events table shows the same traceback.

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.widgets.input import Selection
 
 from agenttui.model.listing import Predicate, SortKey, filter_keys
 from agenttui.model.query import QueryError, compile_filter
@@ -25,15 +26,17 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("exclamation_mark", "app.newest_failure", "Newest failure"),
-        Binding("g", "app.groups", "Errors"),
-        Binding("slash", "search", "Search"),
-        Binding("colon", "search", "Search", show=False),
+        Binding("E", "app.groups", "Errors"),
+        Binding("slash", "search", "Filter"),
+        Binding("colon", "search", "Filter", show=False),
         Binding("n", "next_match(1)", "Next match", show=False),
         Binding("N", "next_match(-1)", "Previous match", show=False),
         Binding("m", "bookmark", "Bookmark", show=False),
-        Binding("e", "next_failure", "Next error"),
-        Binding("t", "tools", "Tools"),
-        Binding("u", "unattributed", "Raw lines"),
+        Binding("b", "next_bookmark(1)", "Next bookmark", show=False),
+        Binding("B", "bookmarks", "List bookmarks", show=False),
+        Binding("e", "next_failure", "Next error", show=False),
+        Binding("t", "tools", "Tools", show=False),
+        Binding("u", "unattributed", "Raw lines", show=False),
         Binding("escape", "clear_search", "Clear", show=False),
     ]
 
@@ -87,6 +90,7 @@ class MainScreen(Screen[None]):
         yield TraceListHeading(trace_list, id="heading")
         yield trace_list
         yield Input(
+            select_on_focus=False,
             placeholder='filter: words, "a phrase", status:error tool:NAME dur>5s '
             "since:15m class:timeout (enter: keep, esc: clear)",
             id="search",
@@ -96,7 +100,11 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Focus the list."""
+        """Focus the list; its empty state says what is watched."""
+        self.trace_list.empty_text = (
+            f"No request traces yet. Watching: {self._sources} "
+            "(u: lines without a request id; ?: help)"
+        )
         self.trace_list.focus()
         self.update_status()
         self.ready = True
@@ -130,10 +138,11 @@ class MainScreen(Screen[None]):
     # ---------------------------------------------------------------- search
 
     def action_search(self) -> None:
-        """Show and focus the search input."""
+        """Show and focus the filter input, holding the current filter, cursor at its end."""
         search = self.query_one("#search", Input)
         search.add_class("-visible")
         search.focus()
+        search.selection = Selection.cursor(len(search.value))
 
     def search_for(self, query: str) -> None:
         """Show the search input holding ``query``, filter by it, focus the list."""
@@ -220,6 +229,26 @@ class MainScreen(Screen[None]):
             self.notify(
                 "Bookmarked (*)." if state else "Bookmark removed.", markup=False, timeout=2
             )
+
+    def action_next_bookmark(self, step: int) -> None:
+        """``b``: the next bookmarked trace (wraps)."""
+        if not self.trace_list.next_bookmark(step):
+            self.notify("No bookmark in the list (m bookmarks a trace).", markup=False)
+
+    def action_bookmarks(self) -> None:
+        """``B``: list the bookmarked traces only (esc shows all again)."""
+        tl = self.trace_list
+        if not tl.bookmarks:
+            self.notify("No bookmark yet (m bookmarks a trace).", markup=False)
+            return
+        marks = frozenset(tl.bookmarks)
+        search = self.query_one("#search", Input)
+        search.add_class("-visible")
+        self._pending_needle = None
+        with search.prevent(Input.Changed):
+            search.value = ""
+        tl.set_filter("bookmarks", predicate=lambda _index, trace: trace.request_id in marks)
+        tl.focus()
 
     def action_next_failure(self) -> None:
         """Jump to the next failed trace (wraps around)."""

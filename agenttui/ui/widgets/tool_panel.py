@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from agenttui.model.traces import ToolStats
 from agenttui.ui.format import count, duration, safe
+from agenttui.ui.widgets.nav_table import NavTable
 
 COLUMNS = ("tool", "calls", "errors", "err %", "p50", "p95", "p99", "max")
 
 
-class ToolPanel(DataTable[Text]):
+class ToolPanel(NavTable):
     """A table with one row per tool, worst error rate first."""
 
     DEFAULT_CSS = """
