@@ -109,8 +109,8 @@ class TraceList(ScrollView, can_focus=True):
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "Newest", show=False),
-        Binding("end", "last", "Oldest", show=False),
+        Binding("g,home", "first", "Newest", show=False),
+        Binding("G,end", "last", "Oldest", show=False),
         Binding("enter", "open", "Open trace"),
     ]
 
