@@ -133,10 +133,13 @@ class ErrorGroupsScreen(Screen[None]):
         total = sum(g.count for g in message.groups)
         recent = sum(g.recent for g in message.groups)
         note = Text(no_wrap=True, overflow="ellipsis", end="")
-        note.append(
-            f"{count(len(message.groups))} error groups, {count(total)} failures "
-            f"({count(recent)} in the last 15 min before {clock(message.end)} UTC)"
-        )
+        if message.groups and message.end:
+            note.append(
+                f"{count(len(message.groups))} error groups, {count(total)} failures "
+                f"({count(recent)} in the last 15 min before {clock(message.end)} UTC)"
+            )
+        else:
+            note.append(f"{count(len(message.groups))} error groups, {count(total)} failures")
         note.append("  enter: newest trace · f: filter the list · c/y: copy", style="dim")
         self.query_one("#groups-note", Static).update(note)
         table = self.query_one("#groups", DataTable)

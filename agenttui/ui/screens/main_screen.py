@@ -102,8 +102,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         """Focus the list; its empty state says what is watched."""
         self.trace_list.empty_text = (
-            f"No request traces yet. Watching: {self._sources} "
-            "(u: lines without a request id; ?: help)"
+            f"Watching {self._sources}: no request traces yet. u: raw lines · ?: help"
         )
         self.trace_list.focus()
         self.update_status()
