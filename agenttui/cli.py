@@ -1,22 +1,35 @@
 """Command line: ``agenttui [PATH...]`` opens the TUI; sub-commands print plain data.
 
-Kept thin: argument parsing and wiring only. Bad usage or an unreadable path gives a one-line
-error on stderr and exit code 2.
+Kept thin: each sub-command is a module of :mod:`agenttui.commands` with ``DESCRIPTION``,
+``add_arguments`` and ``run``. Bad usage or an unreadable path gives a one-line error on stderr
+and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from agenttui import __version__
+from agenttui.commands.base import Parser, UsageError, add_show_secrets
 from agenttui.config import ConfigError
 from agenttui.ingest.sources import SourceError
 from agenttui.model.query import QueryError
 
-COMMANDS = ("traces", "stats", "watch", "doctor", "report", "formats")
+COMMANDS: dict[str, str] = {
+    "traces": "agenttui.commands.traces",
+    "stats": "agenttui.commands.stats",
+    "watch": "agenttui.commands.watch",
+    "doctor": "agenttui.commands.doctor",
+    "replay": "agenttui.commands.replay",
+    "export-test": "agenttui.commands.export_test",
+    "report": "agenttui.commands.report",
+    "formats": "agenttui.commands.formats",
+}
+"""Sub-command name -> its module (imported only when used: the TUI starts faster)."""
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
@@ -36,22 +49,8 @@ rotated logs compressed with gzip or bzip2 (read once); field names: [mapping] i
 """
 
 
-_SHOW_SECRETS_HELP = (
-    "show secret-looking values (API keys, tokens, passwords) as they are; masked by default"
-)
-
-
-class UsageError(Exception):
-    """Bad command-line usage."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def _tui_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog="agenttui",
         description="Debug AI agents live: tail structured JSON logs, group them into "
         "request traces, show each tool call's timing and error.",
@@ -72,98 +71,44 @@ def _tui_parser() -> argparse.ArgumentParser:
     from agenttui.commands.replay import add_tui_arguments
 
     add_tui_arguments(p)
-    p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
+    add_show_secrets(p)
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
 
 
-def _command_parser(name: str) -> argparse.ArgumentParser:
-    p = _Parser(prog=f"agenttui {name}")
-    if name == "doctor":
-        from agenttui.doctor import checks as doctor
+def _errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "bad input": one line on stderr and exit code 2."""
+    from agenttui.replay.history import HistoryError
+    from agenttui.replay.runner import TargetError
 
-        doctor.add_arguments(p)
-        return p
-    if name == "formats":
-        p.add_argument("paths", nargs="+", metavar="PATH", help="log files, directories or globs")
-        p.add_argument("--json", action="store_true", help="one JSON object per input")
-        return p
-    if name == "report":
-        p.add_argument("request_id", metavar="REQUEST_ID", help="the request id (or a prefix)")
-        p.add_argument(
-            "paths",
-            nargs="*",
-            metavar="PATH",
-            default=["."],
-            help="log files, directories or globs (default: .)",
-        )
-        p.add_argument("--json", action="store_true", help="the whole trace as JSON")
-        return p
-    p.add_argument("paths", nargs="+", metavar="PATH", help="log files, directories or globs")
-    p.add_argument("--show-secrets", action="store_true", help=_SHOW_SECRETS_HELP)
-    if name == "traces":
-        p.add_argument(
-            "--filter",
-            metavar="QUERY",
-            default=None,
-            help='only matching traces, e.g. "status:error tool:web_search dur>5s"',
-        )
-    if name == "watch":
-        p.add_argument(
-            "--jsonl",
-            action="store_true",
-            required=True,
-            help="print one JSON line per trace change",
-        )
-    else:
-        p.add_argument("--json", action="store_true", required=True, help="print JSON")
-    return p
+    return (UsageError, SourceError, ConfigError, TargetError, HistoryError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``agenttui`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args and args[0] in ("replay", "export-test"):
-            from agenttui.commands import replay as replay_cli
-
-            return replay_cli.main(args[0], args[1:])
         if args and args[0] in COMMANDS:
-            opts = _command_parser(args[0]).parse_args(args[1:])
-            if args[0] == "doctor":
-                from agenttui.doctor import checks as doctor
-
-                return doctor.command(opts)
-            if args[0] == "formats":
-                from agenttui.commands import formats
-
-                return formats.run(opts.paths, as_json=opts.json)
-            from agenttui.commands import headless as commands
-
-            if args[0] == "report":
-                try:
-                    return commands.report(opts.request_id, opts.paths, as_json=opts.json)
-                except commands.ReportError as exc:
-                    raise UsageError(str(exc)) from exc
-            return commands.run(
-                args[0],
-                opts.paths,
-                query=getattr(opts, "filter", None),
-                show_secrets=opts.show_secrets,
-            )
+            module: Any = importlib.import_module(COMMANDS[args[0]])
+            p = Parser(prog=f"agenttui {args[0]}", description=module.DESCRIPTION)
+            module.add_arguments(p)
+            code: int = module.run(p.parse_args(args[1:]))
+            return code
         opts = _tui_parser().parse_args(args)
+        from agenttui.ui import launch
+
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
-            return _run_demo(_replay_options(opts, demo=True))
+            return launch.run_demo(_replay_options(opts, demo=True))
         replay = _replay_options(opts)
         if not opts.paths:
-            return _run_found(opts.config, replay=replay, show_secrets=opts.show_secrets)
-        return _run_tui(opts.paths, replay=replay, show_secrets=opts.show_secrets)
+            return launch.run_found(opts.config, replay=replay, show_secrets=opts.show_secrets)
+        return launch.run_tui(opts.paths, replay=replay, show_secrets=opts.show_secrets)
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
         return 2
-    except (UsageError, SourceError, ConfigError) as exc:
+    except _errors() as exc:
         print(f"agenttui: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -173,74 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _replay_options(opts: argparse.Namespace, *, demo: bool = False) -> Any:
     """The TUI's capture/replay options (checked: a bad flag is a usage error)."""
     from agenttui.commands import replay as replay_cli
-    from agenttui.replay.runner import TargetError
 
-    try:
-        options = replay_cli.options(opts, demo=demo)
-        replay_cli.check(options)
-    except TargetError as exc:
-        raise UsageError(str(exc)) from exc
+    options = replay_cli.options(opts, demo=demo)
+    replay_cli.check(options)
     return options
-
-
-def _run_tui(
-    paths: list[str], *, title: str | None = None, replay: Any = None, show_secrets: bool = False
-) -> int:
-    from agenttui.session import Session
-
-    session = Session(paths)  # checks the paths before the screen switches
-    from agenttui.ui.app import AgentTUI
-
-    try:
-        from agenttui.doctor.checks import settings_for_tui
-
-        AgentTUI(
-            session,
-            title=title,
-            doctor=settings_for_tui(),
-            replay=replay,
-            show_secrets=show_secrets,
-        ).run()
-    finally:
-        session.close()
-    return 0
-
-
-def _run_found(config_file: str | None, *, replay: Any = None, show_secrets: bool = False) -> int:
-    """No PATH: find the logs (ingest.discover), pick when there are several, then the TUI."""
-    import tempfile
-
-    from agenttui.ingest.discover import discover, journal_snapshot
-
-    def look() -> Any:
-        return discover(config_file=config_file)
-
-    from agenttui.ui.first_contact import choose
-    from agenttui.ui.screens.picker_screen import open_paths
-
-    found = look()
-    paths = open_paths(found) or choose(found, look)
-    if not paths:
-        return 0
-    with tempfile.TemporaryDirectory(prefix="agenttui-journal-") as tmp:
-        if "journald" in paths:  # a snapshot of the last hour (journald is not tailed)
-            paths = [journal_snapshot(tmp) if p == "journald" else p for p in paths]
-        return _run_tui(paths, replay=replay, show_secrets=show_secrets)
-
-
-def _run_demo(replay: Any = None) -> int:
-    import tempfile
-
-    from agenttui.demo.traffic import start_traffic, stop_traffic
-
-    with tempfile.TemporaryDirectory(prefix="agenttui-demo-") as tmp:
-        from pathlib import Path
-
-        proc = start_traffic(Path(tmp))
-        try:
-            return _run_tui([tmp], title="agenttui --demo", replay=replay)
-        finally:
-            stop_traffic(proc)
 
 
 if __name__ == "__main__":

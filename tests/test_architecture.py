@@ -71,8 +71,8 @@ ALLOWED: dict[str, set[str]] = {
     "replay": {"replay", "model", "ingest", "output", "root"},
     "doctor": {"doctor", "model", "ingest", "output", "root"},
     "demo": {"demo", "root"},
-    "commands": {"commands", "replay", "doctor", "model", "ingest", "output", "root"},
-    "ui": {"ui", "replay", "doctor", "model", "ingest", "output", "root"},
+    "commands": {"commands", "replay", "doctor", "model", "ingest", "output", "demo", "root"},
+    "ui": {"ui", "replay", "doctor", "model", "ingest", "output", "demo", "root"},
 }
 ROOT_MODULES_ALLOWED = {
     # session.py is the one data path: it sits on ingest and model.

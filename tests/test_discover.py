@@ -165,7 +165,7 @@ def test_formats_lists_what_a_directory_holds_that_is_skipped(tmp_path: Path) ->
     source_tree(tmp_path)
     write_logs(tmp_path / "logs")
     out = io.BytesIO()
-    assert formats.run([str(tmp_path)], as_json=True, out=out) == 0
+    assert formats.print_formats([str(tmp_path)], as_json=True, out=out) == 0
     entries = [orjson.loads(line) for line in out.getvalue().splitlines()]
     read = [e for e in entries if e["shape"] != "skipped"]
     skipped = {Path(e["path"]).name: e["reason"] for e in entries if e["shape"] == "skipped"}

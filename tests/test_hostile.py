@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agenttui.commands import headless as commands
+from agenttui.commands import stats as stats_cmd
+from agenttui.commands import traces as traces_cmd
 from agenttui.ingest.records import Kind, Record, decode, normalise
 from agenttui.model.traces import TraceIndex
 from agenttui.output import sanitize
@@ -272,12 +273,12 @@ def test_every_hostile_line_is_counted_and_the_next_line_read(
 def test_headless_commands_survive_and_count(hostile_log: tuple[Path, dict[str, bytes]]) -> None:
     path, lines = hostile_log
     out = io.BytesIO()
-    assert commands.run("stats", [str(path)], out) == 0
+    assert stats_cmd.print_stats([str(path)], out) == 0
     stats = orjson.loads(out.getvalue())
     assert stats["lines"] == 3 * len(lines)
     assert stats["unparsed_lines"] >= 10
     out = io.BytesIO()
-    assert commands.run("traces", [str(path)], out) == 0
+    assert traces_cmd.print_traces([str(path)], out) == 0
     rows = [orjson.loads(line) for line in out.getvalue().splitlines()]
     assert {r["request_id"] for r in rows} >= {f"good-{n}" for n in range(len(lines))}
     # JSON output escapes control characters: nothing raw reaches a terminal.

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from agenttui.commands import headless
+from agenttui.commands import traces
 from agenttui.model.listing import Listing, filter_keys, is_failure, ordered
 from agenttui.model.query import compile_filter
 from agenttui.session import Session
@@ -177,7 +177,7 @@ def test_traces_command_prints_what_the_list_shows(session: Session, query: str)
         listing.set_filter(query, predicate=predicate)
     out = io.BytesIO()
     path = session.specs[0].text
-    assert headless.run("traces", [path], out, query=query or None) == 0
+    assert traces.print_traces([path], out, query=query or None) == 0
     printed = [orjson.loads(line)["request_id"] for line in out.getvalue().splitlines()]
     assert printed == list(reversed(listing.visible_request_ids()))
     assert printed == [t.request_id for t in ordered(session.read, predicate)]

@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from agenttui.commands import formats
-from agenttui.commands import headless as commands
+from agenttui.commands import stats as stats_cmd
 from agenttui.ingest import spool
 from agenttui.session import Session
 from tests import shape_story
@@ -129,7 +129,7 @@ def test_gzip_and_bzip2_rotated_files_are_read_once(tmp_path: Path) -> None:
     got = traces_json(logs)
     assert story_of(got) == shape_story.EXPECTED
     out = io.BytesIO()
-    formats.run([str(logs)], out=out)
+    formats.print_formats([str(logs)], out=out)
     text = out.getvalue().decode()
     assert "agent.log.2.gz" in text and "compressed: read once, not tailed" in text
     session = Session([str(logs)], mapping={})
@@ -256,7 +256,7 @@ def test_commands_run_on_a_fixture_and_watch_sees_otlp_appends(tmp_path: Path) -
         f.write(b"".join(lines[1:]))
     session.poll()
     assert session.index.traces["req-fail-2"].status == "error"
-    assert commands.run("stats", [str(path)], io.BytesIO()) == 0
+    assert stats_cmd.print_stats([str(path)], io.BytesIO()) == 0
     session.close()
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from agenttui.commands import headless as commands
+from agenttui.commands import stats as stats_cmd
+from agenttui.commands import traces as traces_cmd
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.trace_screen import TraceScreen
@@ -125,9 +126,9 @@ def test_headless_commands_leave_the_files_as_they_were(
 ) -> None:
     directory, opened = logs
     before = snapshot(directory)
-    for name in ("traces", "stats"):
-        assert commands.run(name, [str(directory)], io.BytesIO()) == 0
-        assert commands.run(name, [str(directory / "agent.log")], io.BytesIO()) == 0
+    for paths in ([str(directory)], [str(directory / "agent.log")]):
+        assert traces_cmd.print_traces(paths, io.BytesIO()) == 0
+        assert stats_cmd.print_stats(paths, io.BytesIO()) == 0
     # watch: the follow loop, stopped after a moment.
     session = Session([str(directory)])
     session.scan()

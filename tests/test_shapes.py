@@ -18,7 +18,7 @@ import pytest
 
 from agenttui.cli import main
 from agenttui.commands import formats
-from agenttui.commands import headless as commands
+from agenttui.commands import traces as traces_cmd
 from agenttui.ingest import shapes
 from agenttui.ingest.records import Kind
 from agenttui.session import Session
@@ -30,7 +30,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
 def traces_json(*paths: Path | str) -> list[dict[str, Any]]:
     """What ``agenttui traces PATH... --json`` prints."""
     out = io.BytesIO()
-    assert commands.run("traces", [str(p) for p in paths], out) == 0
+    assert traces_cmd.print_traces([str(p) for p in paths], out) == 0
     return [orjson.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -292,7 +292,7 @@ def test_mapping_config_reads_other_names(tmp_path: Path, monkeypatch: pytest.Mo
     )
     assert [(s["tool"], s["status"]) for s in trace["tools"]] == [("lookup", "error")]
     out = io.BytesIO()
-    assert formats.run([str(log)], out=out) == 0
+    assert formats.print_formats([str(log)], out=out) == 0
     assert b"mapping" in out.getvalue() and b"[mapping] in agenttui.toml" in out.getvalue()
     session = Session([str(log)])
     session.scan()

@@ -15,7 +15,7 @@ import orjson
 import pytest
 from textual.pilot import Pilot
 
-from agenttui.commands import headless as commands
+from agenttui.commands import traces as traces_cmd
 from agenttui.output import secrets
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
@@ -210,7 +210,7 @@ async def test_show_secrets_reveals_them(tmp_path: Path) -> None:
 def test_headless_commands_mask_unless_asked(tmp_path: Path, show: bool) -> None:
     write_hostile_logs(tmp_path / "logs")
     out = io.BytesIO()
-    assert commands.run("traces", [str(tmp_path / "logs")], out, show_secrets=show) == 0
+    assert traces_cmd.print_traces([str(tmp_path / "logs")], out, show_secrets=show) == 0
     data = out.getvalue()
     assert (API_KEY.encode() in data) == show
     assert (b"abcdefghijklmnop" in data) == show  # the bearer token in the tool error

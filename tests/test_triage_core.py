@@ -13,8 +13,9 @@ import orjson
 import pytest
 
 from agenttui.cli import main
-from agenttui.commands import headless as commands
+from agenttui.commands import traces as traces_cmd
 from agenttui.model.classify import CLASSES, RULES, classify
+from agenttui.model.live import live_stats
 from agenttui.model.query import QueryError, parse
 from agenttui.model.signature import signature
 from agenttui.model.traces import TraceIndex
@@ -24,7 +25,6 @@ from agenttui.model.triage import (
     error_groups,
     histogram,
     latest_time,
-    live_stats,
     newest_failure,
 )
 from agenttui.output import secrets
@@ -676,7 +676,9 @@ def test_query_text_that_looks_like_fields() -> None:
 
 def test_traces_filter_cli(capsys: pytest.CaptureFixture[str]) -> None:
     out = io.BytesIO()
-    assert commands.run("traces", [str(SAMPLE_LOGS)], out, query="status:error tool:read_file") == 0
+    assert (
+        traces_cmd.print_traces([str(SAMPLE_LOGS)], out, query="status:error tool:read_file") == 0
+    )
     rows = [orjson.loads(line) for line in out.getvalue().splitlines()]
     assert rows and all(r["status"] == "error" for r in rows)
     assert all(any(t["tool"] == "read_file" for t in r["tools"]) for r in rows)

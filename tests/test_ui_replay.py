@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from agenttui.commands.replay import ReplayOptions
+from agenttui.replay.options import ReplayOptions
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.captures_screen import CapturesScreen, ReplayScreen

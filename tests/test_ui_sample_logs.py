@@ -6,7 +6,7 @@ import io
 
 import orjson
 
-from agenttui.commands import headless as commands
+from agenttui.commands import traces as traces_cmd
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.event_screen import EventScreen
@@ -17,7 +17,7 @@ from tests.test_ui_pilot import SIZE, ready, screen_text, wait_for
 
 def _headless() -> list[dict[str, object]]:
     out = io.BytesIO()
-    assert commands.run("traces", [str(SAMPLE_LOGS)], out) == 0
+    assert traces_cmd.print_traces([str(SAMPLE_LOGS)], out) == 0
     return [orjson.loads(line) for line in out.getvalue().splitlines()]
 
 

@@ -185,7 +185,7 @@ async def test_next_previous_match_bookmarks_and_copy(
     monkeypatch.chdir(tmp_path)
     app = AgentTUI(Session([str(logs)]))
     copied: list[str] = []
-    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
     async with app.run_test(size=SIZE) as pilot:
         tl = await ready(pilot, app)
         failed = [

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 from typing import IO, Any
 
 import orjson
 
+from agenttui.commands.base import output
 from agenttui.ingest import sources
 from agenttui.output.sanitize import clean
 from agenttui.session import Session
@@ -50,26 +51,38 @@ def describe(session: Session) -> list[dict[str, Any]]:
     return out
 
 
-def run(paths: list[str], *, as_json: bool = False, out: IO[bytes] | None = None) -> int:
+DESCRIPTION = "The log shape detected for each input, and why."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``formats`` arguments."""
+    p.add_argument("paths", nargs="+", metavar="PATH", help="log files, directories or globs")
+    p.add_argument("--json", action="store_true", help="one JSON object per input")
+
+
+def run(opts: argparse.Namespace) -> int:
+    """Run the command; returns the exit code."""
+    return print_formats(opts.paths, as_json=opts.json)
+
+
+def print_formats(paths: list[str], *, as_json: bool = False, out: IO[bytes] | None = None) -> int:
     """Print the detected shape of each input (one line each); returns the exit code."""
-    stream = out if out is not None else sys.stdout.buffer
     session = Session(paths)
     try:
         entries = describe(session)
-        if as_json:
-            for entry in entries:
-                stream.write(orjson.dumps(entry) + b"\n")
-        else:
-            width = max((len(clean(e["path"])) for e in entries), default=0)
-            for e in entries:
-                note = f" ({e['note']})" if "note" in e else ""
-                line = f"{clean(e['path']):<{width}}  {e['shape']:<18}  {clean(e['reason'])}{note}"
-                stream.write(line.encode() + b"\n")
-            if not entries:
-                stream.write(b"no log files found\n")
-        stream.flush()
-        return 0
-    except BrokenPipeError:
+        with output(out) as stream:
+            if as_json:
+                for entry in entries:
+                    stream.write(orjson.dumps(entry) + b"\n")
+            else:
+                width = max((len(clean(e["path"])) for e in entries), default=0)
+                for e in entries:
+                    note = f" ({e['note']})" if "note" in e else ""
+                    path, reason = clean(e["path"]), clean(e["reason"])
+                    line = f"{path:<{width}}  {e['shape']:<18}  {reason}{note}"
+                    stream.write(line.encode() + b"\n")
+                if not entries:
+                    stream.write(b"no log files found\n")
         return 0
     finally:
         session.close()

@@ -1,5 +1,4 @@
-"""Command line of the replay features: ``agenttui replay`` and ``agenttui export-test``, and the
-replay options of the TUI (wired by ``cli.py``).
+"""``agenttui replay``, and the replay options shared with ``export-test`` and the TUI.
 
 ``agenttui replay CAPTURE_OR_DIR... [--jobs N] [--json]`` prints one JSON object per capture
 (``{"capture", "request_id", "verdict", "duration_ms", "error"}``) and then a summary object;
@@ -14,13 +13,12 @@ import json
 import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from agenttui import config
-from agenttui.ingest.sources import SourceError
+from agenttui.commands.base import UsageError
 from agenttui.replay import captures, history
 from agenttui.replay import runner as replay
 from agenttui.replay.captures import Capture
@@ -30,15 +28,6 @@ DEMO_NOTE = (
     "no replay target is configured; these captures come from the demo agent, "
     "so they are replayed against it"
 )
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
 
 
 def add_target_arguments(p: argparse.ArgumentParser) -> None:
@@ -136,12 +125,14 @@ def check(opts: ReplayOptions) -> None:
         raise replay.TargetError(str(exc)) from exc
 
 
-def _replay_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="agenttui replay",
-        description="Replay failure captures against a local agent and say whether "
-        "each still fails. Exit code 0 only if none reproduced.",
-    )
+DESCRIPTION = (
+    "Replay failure captures against a local agent and say whether each still fails. "
+    "Exit code 0 only if none reproduced."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``replay`` arguments."""
     p.add_argument(
         "paths",
         nargs="+",
@@ -153,53 +144,21 @@ def _replay_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON lines")
     add_target_arguments(p)
-    return p
 
 
-def _export_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="agenttui export-test",
-        description="Write a pytest file that replays a capture through the target "
-        "and asserts it does not fail.",
-    )
-    p.add_argument("capture", metavar="CAPTURE", help="a failed_*.json capture file")
-    p.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="where to write it (default ./test_replay_<request id>.py)",
-    )
-    add_target_arguments(p)
-    return p
-
-
-def main(command: str, argv: Sequence[str]) -> int:
-    """Run ``replay`` or ``export-test``; return the exit code."""
-    try:
-        if command == "replay":
-            opts = _replay_parser().parse_args(list(argv))
-            return _replay(opts)
-        opts = _export_parser().parse_args(list(argv))
-        return _export(opts)
-    except (
-        _UsageError,
-        replay.TargetError,
-        config.ConfigError,
-        SourceError,
-        history.HistoryError,
-    ) as exc:
-        print(f"agenttui: error: {exc}", file=sys.stderr)
-        return 2
+def run(opts: argparse.Namespace) -> int:
+    """Replay every capture; 1 when one reproduced, 0 otherwise."""
+    return _replay(opts)
 
 
 def _replay(opts: argparse.Namespace) -> int:
     if opts.jobs < 1:
-        raise _UsageError("--jobs: must be at least 1")
+        raise UsageError("--jobs: must be at least 1")
     ropts = options(opts)
     check(ropts)
     paths = captures.collect(opts.paths)
     if not paths:
-        raise _UsageError(f"no failed_*.json capture under {', '.join(opts.paths)}")
+        raise UsageError(f"no failed_*.json capture under {', '.join(opts.paths)}")
     caps = [captures.load(p) for p in paths]
     # Check the target once, up front: a broken config is one line and exit code 2.
     settings: dict[str, replay.Settings] = {}
@@ -273,29 +232,4 @@ def _print(out: dict[str, Any], as_json: bool) -> None:
     print(f"{out['verdict']:<17} {dur:>8}  {clean(str(out['capture']))}  {error}", flush=True)
 
 
-def _export(opts: argparse.Namespace) -> int:
-    ropts = options(opts)
-    check(ropts)
-    paths = captures.collect([opts.capture])
-    if len(paths) != 1:
-        raise _UsageError(f"{opts.capture}: give one capture file")
-    cap = captures.load(paths[0])
-    if not cap.replayable:
-        raise _UsageError(f"{cap.path}: nothing to replay ({cap.problem})")
-    settings = ropts.settings(cap)
-    if settings.target.setting == "demo agent" and ropts.default_target is None:
-        print(f"agenttui: {DEMO_NOTE}", file=sys.stderr)
-    from agenttui.replay import export as export_test
-
-    path = opts.output or export_test.default_path(cap)
-    try:
-        export_test.write(cap, settings, path)
-    except FileExistsError:
-        raise _UsageError(f"{path}: exists; choose another file with -o") from None
-    except OSError as exc:
-        raise _UsageError(f"{path}: {exc.strerror or exc}") from None
-    print(path)
-    return 0
-
-
-__all__ = ["ReplayOptions", "add_tui_arguments", "check", "main", "options"]
+__all__ = ["ReplayOptions", "add_arguments", "add_tui_arguments", "check", "options", "run"]

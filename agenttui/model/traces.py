@@ -1,9 +1,11 @@
 """Traces: records grouped by request id, tool calls paired into spans, statistics.
 
-Memory design: a trace keeps a compact summary, never its events. Spans are packed five floats
-each into one ``array('d')``; tool names and error texts are stored once in string tables and
-referred to by number; each event is remembered only by its location (file id and byte offset,
-packed into one 64-bit integer), so the full events can be parsed again when the trace is opened.
+Memory design: a trace keeps a compact summary, never its events. While it receives events its
+spans are six floats each in one ``array('d')``; once it has ended they are frozen with the rest
+of the trace into one ``bytes`` value (24 bytes a span, see :class:`Trace`). Tool names and error
+texts are stored once in string tables and referred to by number; each event is remembered only
+by its location (file id and byte offset, packed into one 64-bit integer), so the full events can
+be parsed again when the trace is opened.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ class Trace:
 
     While a trace receives events its growing parts live in a small object; once it has ended
     (and has no open tool call) they are frozen into one ``bytes`` value: a header, each event's
-    location, and 20 bytes per span. A late event thaws it again.
+    location, and 24 bytes per span (:data:`_SPAN`). A late event thaws it again.
     """
 
     __slots__ = (

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from agenttui.model.triage import LiveStats, ToolWindow, live_stats
+from agenttui.model.live import LiveStats, ToolWindow, live_stats
 from agenttui.session import Session
 from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
 from agenttui.ui.widgets.nav_table import NavTable
