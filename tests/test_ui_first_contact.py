@@ -4,20 +4,31 @@ screen (none), driven by keys, and their snapshots at 80x24."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from agenttui.ingest.discover import Discovery, discover
 from agenttui.ingest.sniff import Candidate
 from agenttui.ui.first_contact import FirstContactApp
 from agenttui.ui.screens.picker_screen import NoLogsScreen, PickerScreen
 from tests.test_ui_fixtures import BASE_TS, write_logs
-from tests.test_ui_pilot import wait_for
 
 SnapCompare = Callable[..., Any]
+
+
+async def wait_for(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until ``cond()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await pilot.pause(0.02)
+
+
 NOW = BASE_TS + 600
 
 
