@@ -33,9 +33,9 @@ COMMANDS: dict[str, str] = {
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
-  traces PATH... --json [--filter QUERY]
-                          one JSON object per trace, ordered by start (QUERY: see README)
-  stats PATH... --json    totals and per-tool latency percentiles
+  traces PATH... [--json] [--filter QUERY]
+                          a table of the traces, oldest first (--json: one object per line)
+  stats PATH... [--json]  totals and per-tool calls, running, errors, latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
   doctor [--json]         run the production checklist (env, binaries, hosts, memory...)
   replay CAPTURE_OR_DIR... [--json] [--jobs N]   replay failure captures against your agent
@@ -44,6 +44,8 @@ commands (for scripts; see 'agenttui COMMAND --help'):
                           incident note of one trace in Markdown (--json: the whole trace)
   formats PATH... [--json]
                           the log shape detected for each input, and why
+Without PATH agenttui finds the logs ([logs] paths in agenttui.toml, $AGENTTUI_LOGS, ./logs,
+./*.log, /var/log/<agent>/, container logs, journald) and asks when it finds several.
 PATH can be '-' (standard input, e.g. 'kubectl logs -f deploy/agent | agenttui -') and
 rotated logs compressed with gzip or bzip2 (read once); field names: [mapping] in agenttui.toml
 """
