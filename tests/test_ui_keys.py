@@ -238,3 +238,13 @@ async def test_event_screen_line_numbers_and_real_line_breaks(tmp_path: Path) ->
         answer = str(event_screen.query_one("#multiline-0", Static).content)
         assert answer == "first line\nsecond line\\x1b[2J"  # real break, escape made visible
     assert BASE_TS > 0
+
+
+async def test_footer_shows_help_and_quit_at_80_columns(logs: Path) -> None:
+    app = AgentTUI(Session([str(logs)]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        footer = screen_text(app).splitlines()[-1]
+        assert "? Help" in footer and "q Quit" in footer
+        heading = screen_text(app).splitlines()[2]
+        assert heading.rstrip().endswith("error")  # the error column at 80 columns
