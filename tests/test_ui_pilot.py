@@ -213,10 +213,11 @@ async def test_help_tools_unattributed_and_quit(logs: Path) -> None:
         await wait_for(pilot, lambda: panel.row_count == len(stats))
         for name, s in stats.items():
             row = [c.plain for c in panel.get_row(name)]
-            rate = 100 * s.errors / s.calls
+            rate = 100 * s.errors / s.completed
             assert row == [
                 name,
                 str(s.calls),
+                str(s.running) if s.running else "·",
                 str(s.errors),
                 f"{rate:.1f}%",
                 duration(s.p50_ms),

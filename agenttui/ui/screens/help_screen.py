@@ -26,7 +26,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         "Trace list",
         [
             ("enter, double click", "open the trace"),
-            ("g on the newest row", "follow new traces again"),
+            ("g Home (newest row)", "follow new traces again"),
             ("!", "newest failure: error, cause and fix"),
             ("e", "next failed trace (wraps)"),
             ("E", "error groups (class, explanation, fix)"),

@@ -58,7 +58,7 @@ class ToolsScreen(Screen[None]):
         """A note, the table and the footer."""
         yield Static(
             Text(
-                "Tool calls, worst error rate first; enter filters the list to a tool. Every 2 s.",
+                "Tool calls, worst error rate first. enter: filter the list to that tool.",
                 end="",
             ),
             id="tools-note",
