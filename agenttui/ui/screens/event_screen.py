@@ -18,6 +18,10 @@ from agenttui.model.events import Event
 from agenttui.ui.format import safe, stamp
 from agenttui.ui.render import multiline_values, pretty_json, raw_text, traceback_text
 
+SYNC_COUNT_BYTES = 4 << 20
+"""Up to this far into its file an event's line number is counted on the spot, else in a
+thread."""
+
 
 def event_header(event: Event, line: int | None = None) -> Text:
     """File, line number, time, level, message and tool of the event."""
@@ -118,7 +122,11 @@ class EventScreen(Screen[None]):
     def on_mount(self) -> None:
         """Focus the scroll view so that arrows and page keys scroll it; count the line."""
         self.query_one(VerticalScroll).focus()
-        if self._line_of is not None and self.event.raw is not None:
+        if self._line_of is None or self.event.raw is None:
+            return
+        if self.event.offset <= SYNC_COUNT_BYTES:  # a few milliseconds at most: count now
+            self.post_message(self.LineFound(self._line_of(self.event.loc)))
+        else:
             self._count_line()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="event-line")
