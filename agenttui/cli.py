@@ -37,7 +37,9 @@ commands (for scripts; see 'agenttui COMMAND --help'):
                           a table of the traces, oldest first (--json: one object per line)
   stats PATH... [--json]  totals and per-tool calls, running, errors, latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
-  doctor [--json]         run the production checklist (env, binaries, hosts, memory...)
+  doctor [--json] [--health-url URL]
+                          run the production checklist (env, binaries, hosts, memory,
+                          the agent's own health endpoint...)
   replay CAPTURE_OR_DIR... [--json] [--jobs N]   replay failure captures against your agent
   export-test CAPTURE [-o FILE]                  write a pytest regression test from a capture
   report REQUEST_ID [PATH...] [--json]
@@ -73,6 +75,9 @@ def _tui_parser() -> argparse.ArgumentParser:
     from agenttui.commands.replay import add_tui_arguments
 
     add_tui_arguments(p)
+    from agenttui.commands.doctor import add_health_url
+
+    add_health_url(p)
     add_show_secrets(p)
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
@@ -102,11 +107,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
-            return launch.run_demo(_replay_options(opts, demo=True))
+            return launch.run_demo(_replay_options(opts, demo=True), health_urls=opts.health_url)
         replay = _replay_options(opts)
         if not opts.paths:
-            return launch.run_found(opts.config, replay=replay, show_secrets=opts.show_secrets)
-        return launch.run_tui(opts.paths, replay=replay, show_secrets=opts.show_secrets)
+            return launch.run_found(
+                opts.config,
+                replay=replay,
+                show_secrets=opts.show_secrets,
+                health_urls=opts.health_url,
+            )
+        return launch.run_tui(
+            opts.paths,
+            replay=replay,
+            show_secrets=opts.show_secrets,
+            health_urls=opts.health_url,
+        )
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)
         return 2

@@ -20,8 +20,8 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from agenttui.doctor.checks import Settings as DoctorSettings
-from agenttui.doctor.checks import settings_for_tui
+from agenttui.doctor.settings import Settings as DoctorSettings
+from agenttui.doctor.settings import settings_for_tui
 from agenttui.ingest import sources
 from agenttui.replay.options import ReplayOptions
 from agenttui.session import Progress, Session
@@ -30,6 +30,7 @@ from agenttui.ui.format import safe, set_show_secrets
 from agenttui.ui.health import HealthMonitor
 from agenttui.ui.messages import (
     CapturesChanged,
+    HealthChecked,
     IndexChanged,
     LogsChanged,
     ScanProgress,
@@ -196,6 +197,11 @@ class AgentTUI(TriageActions, App[None]):
             return
         main.trace_list.marked = frozenset(message.by_request)
         main.trace_list.refresh()
+
+    @on(HealthChecked)
+    def _health_checked(self, message: HealthChecked) -> None:
+        if self.health is not None:
+            self.health.received(message)
 
     @on(ShowList)
     def _show_list(self, message: ShowList) -> None:
