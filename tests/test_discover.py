@@ -175,3 +175,22 @@ def test_formats_lists_what_a_directory_holds_that_is_skipped(tmp_path: Path) ->
     assert skipped["venv"] in ("a Python virtualenv", "dependencies or cache")
     assert skipped["node_modules"] == "dependencies or cache"
     assert skipped["notes"] == "its first lines are not structured logs"
+
+
+def test_an_unreadable_file_not_named_like_a_log_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    btmp = tmp_path / "btmp"
+    btmp.write_bytes(b"\x00" * 10)
+    log = tmp_path / "agent.log"
+    log.write_bytes(structlog_line("r") + b"\n")
+    real_open = os.open
+
+    def deny(path: str, flags: int, *args: int) -> int:
+        if os.path.basename(os.fsdecode(path)) in ("btmp", "agent.log"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", deny)
+    assert walk_check(str(btmp)) == "Permission denied"
+    assert walk_check(str(log)) is None  # a log: read, and its problem reported

@@ -182,8 +182,8 @@ def check_file(path: str, *, bounds: str | None = None, by_hand: bool = False) -
         return None  # a rotated log, compressed: read once (see ingest.spool)
     opened = _open_regular(path, bounds)
     if isinstance(opened, str):
-        if by_hand and opened not in (NOT_REGULAR, OUT_OF_BOUNDS):
-            return None  # unreadable: the reader reports it as a problem
+        if by_hand and opened not in (NOT_REGULAR, OUT_OF_BOUNDS) and LOG_NAME.search(name):
+            return None  # an unreadable log: the reader reports it as a problem
         return opened
     fd, st = opened
     try:
