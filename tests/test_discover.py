@@ -9,6 +9,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agenttui.ingest import sources
 from agenttui.ingest.discover import discover
@@ -194,3 +196,18 @@ def test_an_unreadable_file_not_named_like_a_log_is_skipped(
     monkeypatch.setattr(os, "open", deny)
     assert walk_check(str(btmp)) == "Permission denied"
     assert walk_check(str(log)) is None  # a log: read, and its problem reported
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=4096), st.sampled_from(["x.log", "x.jsonl", "x", "x.txt", "x.log.1"]))
+def test_any_bytes_get_a_verdict_never_an_exception(tmp_path: Path, data: bytes, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    for verdict in (check_file(str(path)), walk_check(str(path))):
+        assert verdict is None or isinstance(verdict, str)
+    got = describe(str(path), "test")
+    assert isinstance(got, str) or (got.requests >= 0 and got.failures >= 0)
+    if b"\0" in data[: 16 << 10]:
+        assert check_file(str(path)) is not None  # binary is never a log

@@ -156,7 +156,10 @@ def _open_regular(path: str, bounds: str | None) -> tuple[int, os.stat_result] |
 
 
 def _head(fd: int) -> list[bytes]:
+    """The first lines of the file; ``[b"\0"]`` when its first bytes hold a NUL (binary)."""
     data = os.pread(fd, HEAD_BYTES, 0)
+    if b"\0" in data:
+        return [b"\0"]
     lines = data.split(b"\n")
     if len(lines) > 1:
         lines.pop()
