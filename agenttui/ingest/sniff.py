@@ -156,9 +156,11 @@ def _open_regular(path: str, bounds: str | None) -> tuple[int, os.stat_result] |
 
 
 def _head(fd: int) -> list[bytes]:
-    """The first lines of the file; ``[b"\0"]`` when its first bytes hold a NUL (binary)."""
+    """The first lines of the file; ``[b"\0"]`` when its first bytes look binary (more than
+    1% NUL bytes: a log with a stray NUL in a line is still a log)."""
     data = os.pread(fd, HEAD_BYTES, 0)
-    if b"\0" in data:
+    nuls = data.count(b"\0")
+    if nuls and (nuls * 100 > len(data) or data.startswith(b"\0")):
         return [b"\0"]
     lines = data.split(b"\n")
     if len(lines) > 1:
@@ -195,7 +197,7 @@ def check_file(path: str, *, bounds: str | None = None, by_hand: bool = False) -
         return None if by_hand else exc.strerror or "cannot be read"
     finally:
         os.close(fd)
-    if any(b"\0" in line for line in lines):
+    if lines == [b"\0"]:
         return "binary (NUL bytes)"
     log_name = bool(LOG_NAME.search(name))
     if st.st_size == 0 or not any(x.strip() for x in lines):
