@@ -156,8 +156,8 @@ def _open_regular(path: str, bounds: str | None) -> tuple[int, os.stat_result] |
 
 
 def _head(fd: int) -> list[bytes]:
-    """The first lines of the file; ``[b"\0"]`` when its first bytes look binary (more than
-    1% NUL bytes: a log with a stray NUL in a line is still a log)."""
+    """The first lines of the file, or one line holding a single NUL byte when its first bytes
+    look binary (more than 1% NUL bytes: a log with a stray NUL in a line is still a log)."""
     data = os.pread(fd, HEAD_BYTES, 0)
     nuls = data.count(b"\0")
     if nuls and (nuls * 100 > len(data) or data.startswith(b"\0")):
