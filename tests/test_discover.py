@@ -147,6 +147,7 @@ def test_container_wrapped_and_logfmt_lines_are_logs(tmp_path: Path) -> None:
         got = describe(str(path), "test")
         assert not isinstance(got, str), got
         assert got.shape.startswith(shape or "logfmt")
+        assert got.requests == 1  # counted inside the runtime's wrapping too
 
 
 def test_by_hand_a_log_named_file_is_read_even_unstructured(tmp_path: Path) -> None:

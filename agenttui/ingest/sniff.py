@@ -246,6 +246,9 @@ def describe(path: str, origin: str, bounds: str | None = None) -> Candidate | s
     if start > 0:
         tail = tail[1:]  # partial first line
     shape_name = _structured(head) or ("empty" if st.st_size == 0 else "text")
+    if shape_name.startswith("container"):  # count what the runtime wrapped
+        head = [unwrap(line) for line in head]
+        tail = [unwrap(line) for line in tail]
     verdict = shapes.detect(head)
     requests: set[str] = set()
     failed: set[str] = set()
@@ -264,6 +267,21 @@ def describe(path: str, origin: str, bounds: str | None = None) -> Candidate | s
     return Candidate(
         path, shape_name, st.st_size, st.st_mtime, origin, len(requests), len(failed), start > 0
     )
+
+
+def unwrap(line: bytes) -> bytes:
+    """The application's line inside a container runtime's (Docker json-file or CRI)."""
+    m = CRI_LINE.match(line)
+    if m:
+        return m.group(2)
+    if line[:1] == b"{" and b'"log"' in line:
+        try:
+            obj: Any = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return line
+        if isinstance(obj, dict) and isinstance(obj.get("log"), str):
+            return str(obj["log"]).rstrip("\n").encode()
+    return line
 
 
 def skipped_in(root: str, depth: int = 0, max_depth: int = 4) -> list[tuple[str, str]]:
