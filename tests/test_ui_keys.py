@@ -19,7 +19,7 @@ from agenttui.ui.screens.tools_screen import ToolsScreen, tool_query
 from agenttui.ui.screens.trace_screen import TraceScreen
 from agenttui.ui.widgets.nav_table import NavTable
 from agenttui.ui.widgets.tool_panel import ToolPanel
-from agenttui.ui.widgets.trace_list import Columns
+from agenttui.ui.widgets.trace_columns import Columns
 from tests.test_ui_fixtures import BASE_TS, fixture_lines, write_logs
 from tests.test_ui_pilot import SIZE, ready, screen_text, wait_for
 

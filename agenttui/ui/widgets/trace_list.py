@@ -9,10 +9,8 @@ shows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -28,77 +26,10 @@ from agenttui.model.listing import Listing, Predicate, SortKey, is_failure
 from agenttui.model.traces import Trace
 from agenttui.session import Session
 from agenttui.ui.format import STATUS_MARK, clock, duration, one_line, short_id
+from agenttui.ui.widgets.trace_columns import Columns, left, right
 
 SYNC_FILTER_LIMIT = 20_000
 """Filter in the UI thread up to this many traces; above, a thread worker does it."""
-ERROR_WIDTH = 20
-"""The error column's width on a narrow list (the query column shrinks first)."""
-MIN_QUERY = 8
-MIN_ERROR = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Columns:
-    """Cell widths of the columns for one widget width."""
-
-    width: int
-    time: int = 8
-    rid: int = 12
-    status: int = 9
-    dur: int = 7
-    calls: int = 5
-    errs: int = 4
-    query: int = 0
-    error: int = 0
-
-    @classmethod
-    def for_width(cls, width: int) -> Columns:
-        """Lay out the columns in ``width`` cells.
-
-        Query and error share what the fixed columns leave; when that is narrow the query
-        shrinks first (down to :data:`MIN_QUERY` cells), so that the error stays readable at 80
-        columns.
-        """
-        rid = 12 if width >= 90 else 10
-        fixed = 8 + 1 + rid + 1 + 9 + 1 + 7 + 1 + 5 + 1 + 4 + 1
-        rest = max(0, width - fixed)
-        if rest - 1 >= 2 * ERROR_WIDTH:
-            query = (rest - 1) * 11 // 20
-            error = rest - 1 - query
-        elif rest - 1 >= MIN_QUERY + MIN_ERROR:
-            error = min(ERROR_WIDTH, rest - 1 - MIN_QUERY)
-            query = rest - 1 - error
-        else:
-            query, error = rest, 0
-        return cls(width=width, rid=rid, query=query, error=error)
-
-    def heading(self) -> str:
-        """The column titles, aligned like the rows."""
-        parts = [
-            _left("time UTC", self.time),
-            _left("request", self.rid),
-            _left("status", self.status),
-            _right("dur", self.dur),
-            _right("calls", self.calls),
-            _right("errs", self.errs),
-            _left("query", self.query),
-        ]
-        if self.error:
-            parts.append(_left("error", self.error))
-        return set_cell_size(" ".join(parts), self.width)
-
-
-def _left(text: str, width: int) -> str:
-    return set_cell_size(text, width) if width > 0 else ""
-
-
-def _right(text: str, width: int) -> str:
-    if width <= 0:
-        return ""
-    length = cell_len(text)
-    if length >= width:
-        return set_cell_size(text, width)
-    return " " * (width - length) + text
 
 
 class TraceList(ScrollView, can_focus=True):
@@ -398,7 +329,7 @@ class TraceList(ScrollView, can_focus=True):
             if row == 0 and not self.row_count:
                 text = self.empty_text if not self.needle else "No trace matches the filter."
                 dim = self.get_component_rich_style("trace-list--dim")
-                return Strip([Segment(set_cell_size("  " + text, width), base + dim)], width)
+                return Strip([Segment(left("  " + text, width), base + dim)], width)
             return Strip.blank(width, base)
         session = self.session
         with session.read():
@@ -450,12 +381,12 @@ class TraceList(ScrollView, can_focus=True):
             else sp
         )
         segments = [
-            Segment(_left(clock(trace.start_or_none), cols.time), dim),
+            Segment(left(clock(trace.start_or_none), cols.time), dim),
             bookmark,
-            Segment(_left(short_id(trace.request_id, cols.rid), cols.rid), row_style),
+            Segment(left(short_id(trace.request_id, cols.rid), cols.rid), row_style),
             sp,
             Segment(
-                _left(
+                left(
                     f"{STATUS_MARK[status]} {label}"
                     + (" ◆" if trace.request_id in self.marked else ""),
                     cols.status,
@@ -463,23 +394,23 @@ class TraceList(ScrollView, can_focus=True):
                 status_style,
             ),
             sp,
-            Segment(_right(dur, cols.dur), row_style),
+            Segment(right(dur, cols.dur), row_style),
             sp,
-            Segment(_right(str(trace.tool_calls), cols.calls), row_style),
+            Segment(right(str(trace.tool_calls), cols.calls), row_style),
             sp,
             Segment(
-                _right(str(trace.tool_errors) if trace.tool_errors else "·", cols.errs),
+                right(str(trace.tool_errors) if trace.tool_errors else "·", cols.errs),
                 status_style if trace.tool_errors else dim,
             ),
             sp,
-            Segment(_left(one_line(trace.query or "", cols.query), cols.query), row_style),
+            Segment(left(one_line(trace.query or "", cols.query), cols.query), row_style),
         ]
         if cols.error:
             error = index.error_text(trace) if status == "error" else None
             segments += [
                 sp,
                 Segment(
-                    _left(one_line(error or "", cols.error), cols.error),
+                    left(one_line(error or "", cols.error), cols.error),
                     status_style if error else row_style,
                 ),
             ]
