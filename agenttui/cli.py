@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agenttui import __version__
-from agenttui.commands.base import Parser, UsageError, add_show_secrets
+from agenttui.commands.base import Parser, UsageError, add_show_secrets, add_tz, apply_tz
 from agenttui.config import ConfigError
 from agenttui.ingest.sources import SourceError
 from agenttui.model.query import QueryError
@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "formats": "agenttui.commands.formats",
 }
 """Sub-command name -> its module (imported only when used: the TUI starts faster)."""
+READS_LOGS = frozenset({"traces", "stats", "watch", "report", "formats"})
+"""Sub-commands that read logs (and take ``--tz``)."""
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
@@ -75,6 +77,7 @@ def _tui_parser() -> argparse.ArgumentParser:
     from agenttui.commands.replay import add_tui_arguments
 
     add_tui_arguments(p)
+    add_tz(p)
     from agenttui.commands.doctor import add_health_url
 
     add_health_url(p)
@@ -99,9 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             module: Any = importlib.import_module(COMMANDS[args[0]])
             p = Parser(prog=f"agenttui {args[0]}", description=module.DESCRIPTION)
             module.add_arguments(p)
-            code: int = module.run(p.parse_args(args[1:]))
+            if args[0] in READS_LOGS:
+                add_tz(p)
+            opts = p.parse_args(args[1:])
+            apply_tz(opts)
+            code: int = module.run(opts)
             return code
         opts = _tui_parser().parse_args(args)
+        apply_tz(opts)
         from agenttui.ui import launch
 
         if opts.demo:

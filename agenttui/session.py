@@ -166,7 +166,7 @@ class Session:
 
     def _decide(self, lf: LogFile, lines: list[bytes]) -> shapes.Shape:
         """The shape of ``lf`` from these lines (kept once decided)."""
-        verdict = shapes.detect(lines, self.mapping)
+        verdict = shapes.detect(lines, self.mapping, lf.path)
         lf.shape_reason = verdict.reason
         if verdict.decided:
             lf.shape = verdict.shape
@@ -324,6 +324,9 @@ class Session:
             while self._read(lf, preview, end=size, locked=False):
                 pass
             lf.offset = 0
+            if lf.shape is not None and lf.shape.fold is not None:
+                # A shape joining lines keeps the parts it saw: the full read starts afresh.
+                lf.shape = shapes.get(lf.shape.name, lf.shape.mapping)
         return preview
 
     def poll(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +30,12 @@ def write_log(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A working directory of its own (for an ``agenttui.toml``), no ``AGENTTUI_TZ``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AGENTTUI_TZ", "")  # restored (unset) after the test, even if --tz set it
+    monkeypatch.delenv("AGENTTUI_TZ")
+    yield tmp_path

@@ -500,7 +500,12 @@ class TraceIndex:
                 NAN if rec.duration_ms is None else rec.duration_ms
             )
             if kind is _REQUEST_FAIL:
-                t.error_id = self.errors.id(rec.error or message or "request failed")
+                tool_error = -1 if rec.error is not None else _failed_tool_error(live)  # type: ignore[arg-type]
+                t.error_id = (
+                    tool_error
+                    if tool_error >= 0
+                    else self.errors.id(rec.error or message or "request failed")
+                )
             if self.freeze_finished:
                 t.freeze()
         query = rec.query
@@ -715,6 +720,16 @@ class TraceIndex:
                 self._errors[tool_id] -= 1
             if not math.isnan(duration):
                 self._dropped.setdefault(tool_id, Counter())[duration] += 1
+
+
+def _failed_tool_error(live: _Live) -> int:
+    """The error id of the last failed tool call (-1 when none failed): the error of a request
+    that failed without saying why."""
+    s = live.spans
+    for base in range(len(s) - _FIELDS, -1, -_FIELDS):
+        if s[base + 1] == FAILED and s[base + 4] >= 0:
+            return int(s[base + 4])
+    return -1
 
 
 def _pop_open(live: _Live, call_id: str | None, tool_id: int, any_tool: bool) -> int | None:
