@@ -205,10 +205,13 @@ def _walk(root: str, *, captures: bool = False, depth: int = 0) -> Iterator[str]
                 # Code, dependencies and caches are not searched (see ingest.sniff).
                 if depth < _MAX_DEPTH and skip_dir(entry.path, entry.name) is None:
                     yield from _walk(entry.path, captures=captures, depth=depth + 1)
+            elif captures and is_capture(entry.path):
+                yield entry.path  # FIFOs and sockets too: listed with a problem, never read
             elif (
-                entry.is_file()
-                and (is_capture if captures else _is_log)(entry.path)
-                and (captures or walk_check(entry.path) is None)
+                not captures
+                and entry.is_file()
+                and _is_log(entry.path)
+                and walk_check(entry.path) is None
             ):
                 yield entry.path
         except OSError:

@@ -185,8 +185,10 @@ class AgentTUI(TriageActions, App[None]):
 
     @on(LogsChanged)
     def _logs_changed(self, message: LogsChanged) -> None:
-        """Lines arrived: refresh within ``1 / REFRESH_HZ`` seconds (one repaint per batch)."""
+        """Lines arrived: refresh within ``1 / REFRESH_HZ`` seconds (one repaint per batch);
+        look for a new capture now (a failure and its capture are written together)."""
         self._schedule_refresh()
+        self.captures.poke()
 
     @on(CapturesChanged)
     def _captures_changed(self, message: CapturesChanged) -> None:
@@ -285,8 +287,11 @@ class AgentTUI(TriageActions, App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
-        """However the app ends, let the ingest thread end too."""
+        """However the app ends, let the ingest thread end too, and kill every replay."""
         self.stop_event.set()
+        from agenttui.replay.process import kill_all
+
+        kill_all()
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -330,7 +335,7 @@ class AgentTUI(TriageActions, App[None]):
 
     def action_replay(self) -> None:
         """Replay the capture of the selected (or open) trace."""
-        from agenttui.ui.screens.captures_screen import ReplayScreen
+        from agenttui.ui.screens.replay_screen import ReplayScreen
 
         capture = self.captures.capture_for(self.selected_request_id())
         if capture is None:
