@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from agenttui import cli, config
@@ -741,5 +741,5 @@ def test_silent_success_is_fixed_only_without_a_named_failing_step(
     named = replay.replay(cap, settings(target))
     assert named.verdict == replay.NOT_REPRODUCED
     assert named.reason == "the replay logged no tool calls: it cannot show that web_search ran"
-    unnamed = captures.load(write_capture(tmp_path / "u", failed_tool=None))
+    unnamed = captures.load(str(write_capture(tmp_path / "u", failed_tool=None)))
     assert replay.replay(unnamed, settings(target)).verdict == replay.FIXED
