@@ -363,7 +363,12 @@ def test_a_log_replaced_by_a_pipe_is_a_problem_not_a_hang(tmp_path: Path) -> Non
     log.unlink()
     os.mkfifo(log)
     done = threading.Event()
-    threading.Thread(target=lambda: (_poll(session), done.set()), daemon=True).start()
+
+    def poll_then_say() -> None:
+        session.poll()
+        done.set()
+
+    threading.Thread(target=poll_then_say, daemon=True).start()
     assert done.wait(5)
     assert session.problems == [f"{sources.display_path(str(log))}: not a regular file (skipped)"]
     session.close()
