@@ -36,9 +36,9 @@ READS_LOGS = frozenset({"traces", "stats", "watch", "report", "formats"})
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
-  traces PATH... --json [--filter QUERY]
-                          one JSON object per trace, ordered by start (QUERY: see README)
-  stats PATH... --json    totals and per-tool latency percentiles
+  traces PATH... [--json] [--filter QUERY]
+                          a table of the traces, oldest first (--json: one object per line)
+  stats PATH... [--json]  totals and per-tool calls, running, errors, latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
   doctor [--json] [--health-url URL]
                           run the production checklist (env, binaries, hosts, memory,
@@ -49,6 +49,8 @@ commands (for scripts; see 'agenttui COMMAND --help'):
                           incident note of one trace in Markdown (--json: the whole trace)
   formats PATH... [--json]
                           the log shape detected for each input, and why
+Without PATH agenttui finds the logs ([logs] paths in agenttui.toml, $AGENTTUI_LOGS, ./logs,
+./*.log, /var/log/<agent>/, container logs, journald) and asks when it finds several.
 PATH can be '-' (standard input, e.g. 'kubectl logs -f deploy/agent | agenttui -') and
 rotated logs compressed with gzip or bzip2 (read once); field names: [mapping] in agenttui.toml
 """
@@ -142,12 +144,19 @@ def _main(argv: Sequence[str] | None = None) -> int:
                 health_urls=opts.health_url,
                 max_memory=memory_budget(opts.max_memory),
             )
-        if not opts.paths:
-            raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
+        replay = _replay_options(opts)
         _need_terminal(opts.paths)
+        if not opts.paths:
+            return launch.run_found(
+                opts.config,
+                replay=replay,
+                show_secrets=opts.show_secrets,
+                health_urls=opts.health_url,
+                max_memory=memory_budget(opts.max_memory),
+            )
         return launch.run_tui(
             opts.paths,
-            replay=_replay_options(opts),
+            replay=replay,
             show_secrets=opts.show_secrets,
             health_urls=opts.health_url,
             max_memory=memory_budget(opts.max_memory),

@@ -74,6 +74,9 @@ _TERMINAL_RESET: Final = (
 )
 """Mouse tracking off, bracketed paste off, cursor shown, main screen."""
 _saved_tty: list[tuple[int, list[Any]]] = []
+_armed: list[int] = []
+_deadline_on: list[bool] = []
+"""Non-empty while :func:`signals_end_cleanly` runs with its deadline (the command line)."""
 
 
 def save_terminal() -> None:
@@ -89,7 +92,11 @@ def save_terminal() -> None:
 
 def arm_deadline(signum: int, seconds: float = DEADLINE_S) -> None:
     """End the process ``seconds`` from now if it has not ended by then: run the hooks, put
-    the terminal back as it was (when it is still there), exit with 128 + ``signum``."""
+    the terminal back as it was (when it is still there), exit with 128 + ``signum``. Once:
+    later calls do nothing."""
+    if _armed or not _deadline_on:
+        return
+    _armed.append(signum)
 
     def expire() -> None:
         time.sleep(seconds)
@@ -121,6 +128,21 @@ def _raise(signum: int, _frame: FrameType | None) -> None:
     # A second signal while already ending: ignored (the first one is being handled).
 
 
+def deliver(signum: int) -> bool:
+    """A termination signal seen by an event loop's own handler: recorded, a deadline armed,
+    and handed to the callable of :func:`deliver_to` if one is set.
+
+    Returns:
+        Whether a callable took it.
+    """
+    _received.append(signum)
+    arm_deadline(signum)
+    if _deliver:
+        _deliver[-1](signum)
+        return True
+    return False
+
+
 def received() -> int | None:
     """The first termination signal received (None if none)."""
     return _received[0] if _received else None
@@ -145,10 +167,12 @@ def deliver_to(callback: Callable[[int], object]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def signals_end_cleanly() -> Iterator[None]:
+def signals_end_cleanly(*, deadline: bool = True) -> Iterator[None]:
     """Within the block, SIGTERM, SIGHUP and SIGINT raise :class:`Terminated` in the main
-    thread (so ``finally`` blocks run and the hooks with them); the old handlers come back
-    after it. Outside the main thread it does nothing."""
+    thread (so ``finally`` blocks run and the hooks with them), or go to the callable of
+    :func:`deliver_to`; the old handlers come back after it. With ``deadline``, the process
+    ends :data:`DEADLINE_S` after the first signal whatever hangs. Outside the main thread it
+    does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -156,9 +180,15 @@ def signals_end_cleanly() -> Iterator[None]:
     for sig in SIGNALS:
         signal.signal(sig, _raise)
     _installed.append(True)
+    if deadline:
+        _deadline_on.append(True)
     try:
         yield
     finally:
         _installed.pop()
+        if deadline:
+            _deadline_on.pop()
+        else:
+            _received.clear()  # a nested use (a test): it leaves no state behind
         for sig, handler in old.items():
             signal.signal(sig, handler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,15 @@ SAMPLE_LOGS = ROOT / "sample_logs"
 def jl(**fields: Any) -> bytes:
     """One JSON line."""
     return orjson.dumps(fields) + b"\n"
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay history and notes of a test go to a fresh state directory, never the user's."""
+    if "AGENTTUI_STATE_DIR" not in os.environ:
+        monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture

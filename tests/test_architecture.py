@@ -82,6 +82,10 @@ ROOT_MODULES_ALLOWED = {
     "agenttui.limits": set(),
     "agenttui.shutdown": set(),
     "agenttui.config": set(),
+    # Opening files that others may have planted, without blocking: a leaf.
+    "agenttui.safeopen": set(),
+    # The private state directory (replay history, notes): on config only.
+    "agenttui.state": {"root"},
     "agenttui": set(),
     "agenttui.__main__": {"root"},
 }

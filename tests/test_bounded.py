@@ -466,6 +466,7 @@ def test_the_tui_needs_a_terminal_but_dash_reads_keys_from_dev_tty(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from agenttui import cli
+    from agenttui.commands.base import UsageError
 
     class Stream:
         def __init__(self, tty: bool) -> None:
@@ -476,7 +477,7 @@ def test_the_tui_needs_a_terminal_but_dash_reads_keys_from_dev_tty(
 
     monkeypatch.setattr(sys, "stdout", Stream(True))
     monkeypatch.setattr(sys, "stdin", Stream(False))
-    with pytest.raises(cli.UsageError, match="no terminal"):
+    with pytest.raises(UsageError, match="no terminal"):
         cli._need_terminal(["sample_logs"])
     opened: list[str] = []
     real_open = os.open
@@ -491,7 +492,7 @@ def test_the_tui_needs_a_terminal_but_dash_reads_keys_from_dev_tty(
     cli._need_terminal(["-"])  # a pipe on stdin is the source; keys come from /dev/tty
     assert opened == ["/dev/tty"]
     monkeypatch.setattr(sys, "stdout", Stream(False))
-    with pytest.raises(cli.UsageError, match="no terminal"):
+    with pytest.raises(UsageError, match="no terminal"):
         cli._need_terminal(["-"])
 
 

@@ -82,6 +82,9 @@ def write_capture(captures_dir: Path, payload: dict[str, Any]) -> Path:
         The path of the capture file.
     """
     captures_dir.mkdir(parents=True, exist_ok=True)
+    # The marker by which agenttui replays this capture against the demo agent when no
+    # target is configured (text in a traceback never chooses a target).
+    payload = {"written_by": "agenttui.demo.agent", **payload}
     data = orjson.dumps(payload, option=orjson.OPT_INDENT_2, default=str)
     stamp = int(time.time() * 1000)
     fd, tmp_name = tempfile.mkstemp(prefix=".capture-", suffix=".tmp", dir=captures_dir)

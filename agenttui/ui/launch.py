@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agenttui import shutdown
 from agenttui.doctor.settings import settings_for_tui
 from agenttui.replay.options import ReplayOptions
 from agenttui.session import Session
+
+if TYPE_CHECKING:
+    from agenttui.ui.app import AgentTUI
 
 
 def run_tui(
@@ -31,9 +37,11 @@ def run_tui(
     """
     session = Session(paths)  # checks the paths before the screen switches
     session.set_memory_budget(max_memory)
-    shutdown.register(session.close)
+    from agenttui.replay.process import kill_all
     from agenttui.ui.app import AgentTUI
 
+    shutdown.register(session.close)
+    shutdown.register(kill_all)  # nothing a replay started outlives agenttui, however it ends
     try:
         app = AgentTUI(
             session,
@@ -42,12 +50,32 @@ def run_tui(
             replay=replay,
             show_secrets=show_secrets,
         )
+
         shutdown.save_terminal()
-        with shutdown.deliver_to(app.end_on_signal):  # the app exits from its own loop
+        with _replays_die_on_signals(app):
             app.run()
     finally:
+        kill_all()
         session.close()
     return app.return_code or 0
+
+
+@contextlib.contextmanager
+def _replays_die_on_signals(app: AgentTUI) -> Iterator[None]:
+    """SIGTERM, SIGHUP (an SSH drop) and SIGINT kill every replay at once, then end the app
+    from its own loop (the terminal restored; see :mod:`agenttui.shutdown`)."""
+    from agenttui.replay.process import kill_all
+
+    def on_signal(signum: int) -> None:
+        kill_all()
+        end = getattr(app, "end_on_signal", None)  # a stand-in app in tests has only exit()
+        if end is not None:
+            end(signum)
+        else:
+            app.exit(return_code=128 + signum)
+
+    with shutdown.signals_end_cleanly(deadline=False), shutdown.deliver_to(on_signal):
+        yield
 
 
 def run_demo(
@@ -80,3 +108,36 @@ def run_demo(
         finally:
             shutdown.unregister(hook)
             stop_traffic(proc)
+
+
+def run_found(
+    config_file: str | None,
+    *,
+    replay: ReplayOptions | None = None,
+    show_secrets: bool = False,
+    health_urls: list[str] | None = None,
+    max_memory: int | None = None,
+) -> int:
+    """No PATH: find the logs (:mod:`agenttui.ingest.discover`); open the one found, or let the
+    user pick (several) or point agenttui at them (none); then the dashboard."""
+    from agenttui.ingest.discover import Discovery, discover, journal_snapshot
+    from agenttui.ui.first_contact import choose
+    from agenttui.ui.screens.picker_screen import open_paths
+
+    def look() -> Discovery:
+        return discover(config_file=config_file)
+
+    found = look()
+    paths = open_paths(found) or choose(found, look)
+    if not paths:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="agenttui-journal-") as tmp:
+        if "journald" in paths:  # a snapshot of the last hour (journald is not tailed)
+            paths = [journal_snapshot(tmp) if p == "journald" else p for p in paths]
+        return run_tui(
+            paths,
+            replay=replay,
+            show_secrets=show_secrets,
+            health_urls=health_urls,
+            max_memory=max_memory,
+        )
