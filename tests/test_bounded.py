@@ -520,9 +520,15 @@ def test_the_fast_path_agrees_with_masking_on_random_text() -> None:
 
     from agenttui.output.secrets import mask_fields, may_hold_secrets
 
-    @settings(max_examples=300, deadline=None)
-    @given(st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=4))
-    def check(obj: dict[str, str]) -> None:
+    @settings(max_examples=500, deadline=None)
+    @given(
+        st.dictionaries(
+            st.text(max_size=12),
+            st.one_of(st.text(max_size=40), st.lists(st.text(max_size=20), max_size=3)),
+            max_size=4,
+        )
+    )
+    def check(obj: dict[str, str | list[str]]) -> None:
         if not may_hold_secrets(orjson.dumps(obj).decode()):
             assert mask_fields(obj) == obj
 
