@@ -54,7 +54,8 @@ atexit.register(run_all)
 
 
 class Terminated(BaseException):
-    """Raised in the main thread when a termination signal arrives outside the TUI."""
+    """Raised in the main thread when SIGTERM or SIGHUP arrives outside the TUI (SIGINT
+    raises ``KeyboardInterrupt``, as usual)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -118,14 +119,17 @@ def _restore_terminal() -> None:
 
 def _raise(signum: int, _frame: FrameType | None) -> None:
     _received.append(signum)
-    if len(_received) == 1:
-        arm_deadline(signum)
     if _deliver:
+        if len(_received) == 1:
+            arm_deadline(signum)
         _deliver[-1](signum)  # e.g. ask a running app to exit from its own loop
         return
-    if len(_received) == 1:
-        raise Terminated(signum)
-    # A second signal while already ending: ignored (the first one is being handled).
+    if len(_received) > 1:
+        return  # a second signal while already ending: the first one is being handled
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt  # as Python does: code that handles Ctrl-C keeps doing so
+    arm_deadline(signum)
+    raise Terminated(signum)
 
 
 def deliver(signum: int) -> bool:
