@@ -24,8 +24,8 @@ async def probe(path: str) -> dict[str, float | int | bool]:
         while not (app.main.ready and app.main.trace_list.row_count > 0):
             await asyncio.sleep(0.005)
         out["first_rows_s"] = time.perf_counter() - t0
-        with session.lock:
-            newest = max((t.start for t in session.index.traces.values()), default=0.0)
+        with session.read() as index:
+            newest = max((t.start for t in index.traces.values()), default=0.0)
         tl = app.main.trace_list
         top = session.index.traces[tl.visible_request_ids()[0]]
         out["top_row_is_newest"] = top.start == newest
