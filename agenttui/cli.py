@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agenttui import __version__
-from agenttui.commands.base import Parser, UsageError, add_show_secrets
+from agenttui.commands.base import Parser, UsageError, add_show_secrets, add_tz, apply_tz
 from agenttui.config import ConfigError
 from agenttui.ingest.sources import SourceError
 from agenttui.model.query import QueryError
@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "formats": "agenttui.commands.formats",
 }
 """Sub-command name -> its module (imported only when used: the TUI starts faster)."""
+READS_LOGS = frozenset({"traces", "stats", "watch", "report", "formats"})
+"""Sub-commands that read logs (and take ``--tz``)."""
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
@@ -37,7 +39,9 @@ commands (for scripts; see 'agenttui COMMAND --help'):
                           one JSON object per trace, ordered by start (QUERY: see README)
   stats PATH... --json    totals and per-tool latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
-  doctor [--json]         run the production checklist (env, binaries, hosts, memory...)
+  doctor [--json] [--health-url URL]
+                          run the production checklist (env, binaries, hosts, memory,
+                          the agent's own health endpoint...)
   replay CAPTURE_OR_DIR... [--json] [--jobs N]   replay failure captures against your agent
   export-test CAPTURE [-o FILE]                  write a pytest regression test from a capture
   report REQUEST_ID [PATH...] [--json]
@@ -71,6 +75,10 @@ def _tui_parser() -> argparse.ArgumentParser:
     from agenttui.commands.replay import add_tui_arguments
 
     add_tui_arguments(p)
+    add_tz(p)
+    from agenttui.commands.doctor import add_health_url
+
+    add_health_url(p)
     add_show_secrets(p)
     p.add_argument("--version", action="version", version=f"agenttui {__version__}")
     return p
@@ -92,19 +100,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             module: Any = importlib.import_module(COMMANDS[args[0]])
             p = Parser(prog=f"agenttui {args[0]}", description=module.DESCRIPTION)
             module.add_arguments(p)
-            code: int = module.run(p.parse_args(args[1:]))
+            if args[0] in READS_LOGS:
+                add_tz(p)
+            opts = p.parse_args(args[1:])
+            apply_tz(opts)
+            code: int = module.run(opts)
             return code
         opts = _tui_parser().parse_args(args)
+        apply_tz(opts)
         from agenttui.ui import launch
 
         if opts.demo:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
-            return launch.run_demo(_replay_options(opts, demo=True))
+            return launch.run_demo(_replay_options(opts, demo=True), health_urls=opts.health_url)
         if not opts.paths:
             raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
         return launch.run_tui(
-            opts.paths, replay=_replay_options(opts), show_secrets=opts.show_secrets
+            opts.paths,
+            replay=_replay_options(opts),
+            show_secrets=opts.show_secrets,
+            health_urls=opts.health_url,
         )
     except QueryError as exc:
         print(f"agenttui: error: bad --filter: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ command-line flags and ``AGENTTUI_*`` environment variables take precedence over
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,13 @@ def load(explicit: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        with path.open("rb") as f:
+        # O_NONBLOCK + fstat: a FIFO or device planted as agenttui.toml is never read
+        # (agenttui.safeopen does the same for every other file; config imports nothing).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(f"{path}: not a regular file")
+            os.set_blocking(fd, True)
             return tomllib.load(f)
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from exc

@@ -27,10 +27,11 @@ WATCH_DEBOUNCE_MS = 10
 """watchfiles debounce: low, for the write-to-screen latency target (default is 1600 ms)."""
 WATCH_STEP_MS = 5
 POLL_FALLBACK_MS = 500
+"""Files are checked at least this often even without a change notification."""
 PREVIEW_MIN_BYTES = 64 << 20
 """With more than this to read, the newest part of each file is shown before the rest."""
 PREVIEW_BYTES = 4 << 20
-"""Files are checked at least this often even without a change notification."""
+"""How much of the end of each file the preview indexes."""
 LOCKED_SLICE = 2048
 """Lines folded into the index per hold of the session's lock (a few milliseconds)."""
 
@@ -165,7 +166,7 @@ class Session:
 
     def _decide(self, lf: LogFile, lines: list[bytes]) -> shapes.Shape:
         """The shape of ``lf`` from these lines (kept once decided)."""
-        verdict = shapes.detect(lines, self.mapping)
+        verdict = shapes.detect(lines, self.mapping, lf.path)
         lf.shape_reason = verdict.reason
         if verdict.decided:
             lf.shape = verdict.shape
@@ -300,6 +301,9 @@ class Session:
             while self._read(lf, preview, end=size, locked=False):
                 pass
             lf.offset = 0
+            if lf.shape is not None and lf.shape.fold is not None:
+                # A shape joining lines keeps the parts it saw: the full read starts afresh.
+                lf.shape = shapes.get(lf.shape.name, lf.shape.mapping)
         return preview
 
     def poll(self) -> int:

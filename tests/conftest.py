@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,15 @@ def jl(**fields: Any) -> bytes:
     return orjson.dumps(fields) + b"\n"
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay history and notes of a test go to a fresh state directory, never the user's."""
+    if "AGENTTUI_STATE_DIR" not in os.environ:
+        monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def write_log(tmp_path: Path) -> Callable[..., Path]:
     """Write lines (dicts or bytes) into a log file in tmp_path and return its path."""
@@ -30,3 +40,12 @@ def write_log(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A working directory of its own (for an ``agenttui.toml``), no ``AGENTTUI_TZ``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AGENTTUI_TZ", "")  # restored (unset) after the test, even if --tz set it
+    monkeypatch.delenv("AGENTTUI_TZ")
+    yield tmp_path

@@ -123,3 +123,63 @@ def loguru_story(path: Path) -> None:
         tell(log, fail)
     finally:
         logger.remove(sink)
+
+
+# The container runtimes are not installed where the tests run (no Docker daemon, containerd or
+# CRI-O): their log files are written here as their drivers write them, from the lines an
+# agent printed. Docker (moby daemon/logger/jsonfilelog, 28.x): one JSON object per line,
+# ``log`` with the line and its newline, ``stream``, ``time`` in RFC 3339 with nanoseconds; a
+# line longer than 16 KB is split into entries of 16 KB, all but the last without the newline.
+# CRI (containerd / CRI-O, kubelet's format): ``<RFC 3339 nano> <stream> <P|F> <text>``, a long
+# line split into ``P`` parts of 16 KB ended by an ``F`` part.
+SPLIT_BYTES = 16 * 1024
+
+
+def _rfc3339_nano(ts: float) -> str:
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
+    return f"{whole}.{min(int((ts % 1) * 1e9), 999_999_999):09d}Z"
+
+
+def _parts(line: str) -> list[str]:
+    """The line cut every 16 KB (here at a character boundary: a runtime may cut inside a
+    character, which Go's JSON encoder then writes as U+FFFD)."""
+    data = line.encode()
+    out = []
+    start = 0
+    while True:
+        end = min(start + SPLIT_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # not inside a character
+            end -= 1
+        out.append(data[start:end].decode())
+        if end >= len(data):
+            return out
+        start = end
+
+
+def docker_json_file(lines: list[str], start: float, stream: str = "stdout") -> bytes:
+    """What Docker's json-file driver writes for these lines printed by a container."""
+    import json
+
+    out = []
+    for n, line in enumerate(lines):
+        parts = _parts(line)
+        for k, part in enumerate(parts):
+            last = k == len(parts) - 1
+            entry = {
+                "log": part + ("\n" if last else ""),
+                "stream": stream,
+                "time": _rfc3339_nano(start + n * 0.001 + k * 1e-6),
+            }
+            out.append(json.dumps(entry, separators=(",", ":")))
+    return ("\n".join(out) + "\n").encode()
+
+
+def cri_log(lines: list[str], start: float, stream: str = "stdout") -> bytes:
+    """What containerd / CRI-O write for these lines printed by a container."""
+    out = []
+    for n, line in enumerate(lines):
+        parts = _parts(line)
+        for k, part in enumerate(parts):
+            tag = "F" if k == len(parts) - 1 else "P"
+            out.append(f"{_rfc3339_nano(start + n * 0.001 + k * 1e-6)} {stream} {tag} {part}")
+    return ("\n".join(out) + "\n").encode()

@@ -78,6 +78,10 @@ ROOT_MODULES_ALLOWED = {
     # session.py is the one data path: it sits on ingest and model.
     "agenttui.session": {"ingest", "model", "root"},
     "agenttui.config": set(),
+    # Opening files that others may have planted, without blocking: a leaf.
+    "agenttui.safeopen": set(),
+    # The private state directory (replay history, notes): on config only.
+    "agenttui.state": {"root"},
     "agenttui": set(),
     "agenttui.__main__": {"root"},
 }

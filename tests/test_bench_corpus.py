@@ -17,7 +17,7 @@ import structlog
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
-import make_corpus  # noqa: E402
+import make_corpus  # type: ignore[import-not-found]  # noqa: E402
 
 LINES = 20_000
 TERMINAL = {"request_success", "request_failed"}

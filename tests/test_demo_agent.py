@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from agenttui.demo import agent
-from agenttui.demo.traffic import start_traffic, stop_traffic
+from agenttui.demo.process import start_traffic, stop_traffic
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REQUEST_ID_RE = re.compile(r"^req-[0-9a-f]{12}$")
@@ -376,12 +376,12 @@ def test_traffic_exits_cleanly_on_sigint(tmp_path: Path) -> None:
 
 def test_traffic_stops_when_its_parent_dies(tmp_path: Path) -> None:
     """A TUI killed by SIGHUP never runs its cleanup: the demo traffic must stop by itself."""
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from agenttui.demo.traffic import start_traffic\n"
+        "from agenttui.demo.process import start_traffic\n"
         f"proc = start_traffic(Path({str(tmp_path)!r}), fast=True)\n"
         "print(proc.pid, flush=True)\n"
         "time.sleep(60)\n"
@@ -403,3 +403,38 @@ def test_traffic_stops_when_its_parent_dies(tmp_path: Path) -> None:
     else:
         psutil.Process(child_pid).kill()
         raise AssertionError("demo traffic outlived its parent")
+
+
+def test_traffic_serves_its_real_health(tmp_path: Path) -> None:
+    """The demo's /health reports its missing binary and variable as failing checks, and the
+    doctor reads it like any agent's endpoint."""
+    from agenttui.demo.process import health_url
+    from agenttui.doctor.endpoint_watch import EndpointWatch
+
+    out = tmp_path / "live"
+    proc = start_traffic(out, seed=1, env=_env(tmp_path))
+    try:
+        url = health_url(out, timeout=10)
+        assert url is not None and url.startswith("http://127.0.0.1:")
+        watch = EndpointWatch([url])
+        probe = watch.poll(url, 2.0)
+        assert probe.word == "unhealthy"
+        items = {i.name: i for i in probe.items}
+        assert items["api_key"].verdict == "fail"  # SEARCH_API_KEY is scrubbed
+        assert items["tools"].verdict == "fail" and "rg-not-installed" in items["tools"].extra
+        assert items["services"].verdict == "ok"
+        assert items["memory"].verdict in ("ok", "warn", "fail")
+        fixed = start_traffic(
+            tmp_path / "fixed",
+            seed=1,
+            env=_env(tmp_path, SEARCH_API_KEY="sk-demo-0123456789abcdef", GREP_BIN="true"),
+        )
+        try:
+            other = health_url(tmp_path / "fixed", timeout=10)
+            assert other is not None
+            answer = {i.name: i.verdict for i in watch.poll(other, 2.0).items}
+            assert answer["api_key"] == "ok" and answer["tools"] == "ok"
+        finally:
+            stop_traffic(fixed)
+    finally:
+        stop_traffic(proc)

@@ -21,7 +21,17 @@ from pathlib import Path
 import pytest
 
 from agenttui import config
-from agenttui.doctor import checks as doctor
+from agenttui.doctor import runner
+from agenttui.doctor.access import Who, check_path, check_script, check_user, current_user
+from agenttui.doctor.environment import check_binary
+from agenttui.doctor.hosts import Target, check_host, env_targets, parse_target
+from agenttui.doctor.output import as_json, format_table
+from agenttui.doctor.pressure import check_pressure, pressure
+from agenttui.doctor.processes import ProcessWatcher
+from agenttui.doctor.resources import check_cpu, check_memory, read_cpu_quota, read_memory
+from agenttui.doctor.results import Check, Checkup
+from agenttui.doctor.runner import RUN_SLACK, Context, run
+from agenttui.doctor.settings import PathRule, Settings, parse_settings, settings_for_tui
 from agenttui.session import Session
 from tests.conftest import ROOT
 
@@ -75,15 +85,15 @@ def full_backlog() -> Iterator[int]:
     srv.close()
 
 
-def quiet_settings(**kw: object) -> doctor.Settings:
+def quiet_settings(**kw: object) -> Settings:
     """Settings that never look at hosts from the environment."""
-    s = doctor.Settings(env_hosts=False)
+    s = Settings(env_hosts=False)
     for key, value in kw.items():
         setattr(s, key, value)
     return s
 
 
-def by_name(report: doctor.Report) -> dict[str, doctor.Check]:
+def by_name(report: Checkup) -> dict[str, Check]:
     return {c.name: c for c in report.checks}
 
 
@@ -97,9 +107,9 @@ def test_env_missing_empty_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOC_KEY", secret)
     monkeypatch.setenv("DOC_LOCAL", "http://user:hunter2@localhost:8080/v1")
     monkeypatch.setenv("DOC_QUOTED", '"abc"')
-    report = doctor.run(
+    report = run(
         quiet_settings(env=["DOC_MISSING", "DOC_EMPTY", "DOC_KEY", "DOC_LOCAL", "DOC_QUOTED"]),
-        doctor.Context(log_dirs=[]),
+        Context(log_dirs=[]),
     )
     checks = by_name(report)
     assert checks["env DOC_MISSING"].status == "fail"
@@ -113,7 +123,7 @@ def test_env_missing_empty_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     local = checks["env DOC_LOCAL"]
     assert local.status == "warn" and "localhost" in local.reason
     assert checks["env DOC_QUOTED"].status == "warn"
-    dumped = json.dumps(report.as_dict()) + doctor.format_table(report)
+    dumped = json.dumps(as_json(report)) + format_table(report)
     for value in (secret, "q7Zr", "hunter2", "abc"):
         assert value not in dumped
 
@@ -127,24 +137,24 @@ def test_env_targets_show_no_credentials(monkeypatch: pytest.MonkeyPatch) -> Non
         "AGENTTUI_URL": "http://ignored",
         "OTHER": "x",
     }
-    targets = doctor.env_targets(env)
+    targets = env_targets(env)
     assert [(t.source, t.host, t.port) for t in targets] == [
         ("API_URL", "api.x", 8443),
         ("CACHE_URL", "cache", 6379),
         ("DB_HOST", "db.internal", 6543),
     ]
     assert all("pw" not in t.label for t in targets)
-    assert doctor.parse_target("[::1]:80") == doctor.Target("::1", 80, "config")
-    assert doctor.parse_target("http://") is None
+    assert parse_target("[::1]:80") == Target("::1", 80, "config")
+    assert parse_target("http://") is None
 
 
 # ---------------------------------------------------------------------------- binaries
 
 
 def test_binary_present_and_missing() -> None:
-    ok = doctor.check_binary("python3")
+    ok = check_binary("python3")
     assert ok.status == "ok" and "Python 3" in ok.reason
-    missing = doctor.check_binary("agenttui-no-such-binary")
+    missing = check_binary("agenttui-no-such-binary")
     assert missing.status == "fail" and "not found on PATH" in missing.reason
     assert "install" in missing.fix
 
@@ -153,7 +163,7 @@ def test_binary_that_cannot_run(tmp_path: Path) -> None:
     bad = tmp_path / "broken"
     bad.write_bytes(b"\x7fELF garbage")
     bad.chmod(0o755)
-    check = doctor.check_binary("broken", path=str(tmp_path))
+    check = check_binary("broken", path=str(tmp_path))
     assert check.status == "fail" and "cannot run" in check.reason
 
 
@@ -161,23 +171,23 @@ def test_binary_that_cannot_run(tmp_path: Path) -> None:
 
 
 def test_host_connects(server: int) -> None:
-    target = doctor.Target("127.0.0.1", server, "config")
-    ok = doctor.check_host(target, timeout=2, allow_localhost=True)
+    target = Target("127.0.0.1", server, "config")
+    ok = check_host(target, timeout=2, allow_localhost=True)
     assert ok.status == "ok" and "connects" in ok.reason
-    warn = doctor.check_host(target, timeout=2)
+    warn = check_host(target, timeout=2)
     assert warn.status == "warn" and "localhost" in warn.reason and warn.fix
 
 
 def test_host_refused() -> None:
     port = closed_port()
-    check = doctor.check_host(doctor.Target("127.0.0.1", port, "DB_HOST"), timeout=2)
+    check = check_host(Target("127.0.0.1", port, "DB_HOST"), timeout=2)
     assert check.status == "fail" and "refused" in check.reason and "DB_HOST" in check.reason
     assert check.fix
 
 
 def test_host_connect_timeout(full_backlog: int) -> None:
     started = time.monotonic()
-    check = doctor.check_host(doctor.Target("127.0.0.1", full_backlog, "config"), timeout=0.4)
+    check = check_host(Target("127.0.0.1", full_backlog, "config"), timeout=0.4)
     assert time.monotonic() - started < 2
     assert check.status == "fail" and "timed out" in check.reason
 
@@ -189,7 +199,7 @@ def test_dns_that_hangs_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket, "getaddrinfo", hang)
     started = time.monotonic()
-    check = doctor.check_host(doctor.Target("db.example", 5432, "config"), timeout=0.3)
+    check = check_host(Target("db.example", 5432, "config"), timeout=0.3)
     assert time.monotonic() - started < 1.5
     assert check.status == "fail" and "did not answer" in check.reason
 
@@ -199,20 +209,20 @@ def test_dns_failure(monkeypatch: pytest.MonkeyPatch) -> None:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", fail)
-    check = doctor.check_host(doctor.Target("db.typo", 5432, "DATABASE_URL"), timeout=1)
+    check = check_host(Target("db.typo", 5432, "DATABASE_URL"), timeout=1)
     assert check.status == "fail" and "does not resolve" in check.reason
     assert "DATABASE_URL" in check.fix
 
 
 def test_whole_run_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    def stuck(*_a: object, **_k: object) -> list[doctor.Check]:
+    def stuck(*_a: object, **_k: object) -> list[Check]:
         time.sleep(10)
         return []
 
-    monkeypatch.setattr(doctor, "check_disk", stuck)
+    monkeypatch.setattr(runner, "check_disk", stuck)
     started = time.monotonic()
-    report = doctor.run(quiet_settings(timeout=0.3), doctor.Context())
-    assert time.monotonic() - started < 0.3 + doctor.RUN_SLACK + 0.5
+    report = run(quiet_settings(timeout=0.3), Context())
+    assert time.monotonic() - started < 0.3 + RUN_SLACK + 0.5
     disk = by_name(report)["disk"]
     assert disk.status == "fail" and "did not finish" in disk.reason
 
@@ -233,59 +243,59 @@ def open_dir() -> Iterator[Path]:
 
 
 def test_paths_as_user(tmp_path: Path, open_dir: Path) -> None:
-    me = doctor.current_user()
+    me = current_user()
     (tmp_path / "data").mkdir()
-    ok = doctor.check_path(doctor.PathRule("data", "rw"), me, cwd=tmp_path)
+    ok = check_path(PathRule("data", "rw"), me, cwd=tmp_path)
     assert ok.status == "ok"
-    missing = doctor.check_path(doctor.PathRule("cache", "r"), me, cwd=tmp_path)
+    missing = check_path(PathRule("cache", "r"), me, cwd=tmp_path)
     assert missing.status == "fail" and "does not exist" in missing.reason
     assert "absolute path" in missing.fix
-    other = doctor.Who("agent", 54321, frozenset({54321}), "the agent process (pid 1)")
+    other = Who("agent", 54321, frozenset({54321}), "the agent process (pid 1)")
     if tmp_path.stat().st_mode & 0o001 == 0:
-        hidden = doctor.check_path(doctor.PathRule(str(tmp_path / "data"), "r"), other)
+        hidden = check_path(PathRule(str(tmp_path / "data"), "r"), other)
         assert hidden.status == "fail" and "cannot enter" in hidden.reason
     private = open_dir / "private.txt"
     private.write_text("x")
     private.chmod(0o600)
-    denied = doctor.check_path(doctor.PathRule(str(private), "r"), other)
+    denied = check_path(PathRule(str(private), "r"), other)
     assert denied.status == "fail" and "no read permission" in denied.reason
     assert "chown" in denied.fix
     private.chmod(0o644)
-    assert doctor.check_path(doctor.PathRule(str(private), "r"), other).status == "ok"
-    assert doctor.check_path(doctor.PathRule(str(private), "w"), other).status == "fail"
+    assert check_path(PathRule(str(private), "r"), other).status == "ok"
+    assert check_path(PathRule(str(private), "w"), other).status == "fail"
 
 
 def test_user_check() -> None:
-    root = doctor.Who("root", 0, frozenset({0}), "you")
-    alice = doctor.Who("alice", 1000, frozenset({1000}), "you")
-    assert doctor.check_user(alice, None).status == "ok"
-    assert doctor.check_user(root, None).status == "warn"
-    agent = doctor.Who("svc", 999, frozenset({999}), "the agent process (pid 7)")
-    mixed = doctor.check_user(root, agent)
+    root = Who("root", 0, frozenset({0}), "you")
+    alice = Who("alice", 1000, frozenset({1000}), "you")
+    assert check_user(alice, None).status == "ok"
+    assert check_user(root, None).status == "warn"
+    agent = Who("svc", 999, frozenset({999}), "the agent process (pid 7)")
+    mixed = check_user(root, agent)
     assert mixed.status == "ok" and "svc" in mixed.reason
 
 
 def test_scripts(tmp_path: Path, open_dir: Path) -> None:
-    me = doctor.current_user()
+    me = current_user()
     good = tmp_path / "good.sh"
     good.write_text("#!/usr/bin/env python3\nprint(1)\n")
     good.chmod(0o755)
-    assert doctor.check_script(str(good), me).status == "ok"
+    assert check_script(str(good), me).status == "ok"
     crlf = tmp_path / "crlf.sh"
     crlf.write_bytes(b"#!/bin/sh\r\necho hi\r\n")
     crlf.chmod(0o755)
-    check = doctor.check_script(str(crlf), me)
+    check = check_script(str(crlf), me)
     assert check.status == "fail" and "CR" in check.reason
     plain = open_dir / "plain.sh"
     plain.write_text("#!/bin/sh\n")
     plain.chmod(0o644)
-    other = doctor.Who("agent", 54321, frozenset({54321}), "the [doctor] user setting")
-    assert doctor.check_script(str(plain), other).status == "fail"
+    other = Who("agent", 54321, frozenset({54321}), "the [doctor] user setting")
+    assert check_script(str(plain), other).status == "fail"
     missing_interp = tmp_path / "x.sh"
     missing_interp.write_text("#!/usr/bin/env agenttui-no-such-interp\n")
     missing_interp.chmod(0o755)
-    assert "not on PATH" in doctor.check_script(str(missing_interp), me).reason
-    assert doctor.check_script(str(tmp_path / "nope.sh"), me).status == "fail"
+    assert "not on PATH" in check_script(str(missing_interp), me).reason
+    assert check_script(str(tmp_path / "nope.sh"), me).status == "fail"
 
 
 # ---------------------------------------------------------------------------- cgroups
@@ -311,26 +321,26 @@ def test_cgroup_v2_memory_and_cpu(tmp_path: Path) -> None:
             "cpu.stat": "nr_periods 100\nnr_throttled 40\n",
         },
     )
-    mem = doctor.read_memory(root, None)
+    mem = read_memory(root, None)
     assert (mem.version, mem.limit, mem.usage, mem.working_set) == (
         2,
         512 * mib,
         500 * mib,
         490 * mib,
     )
-    check = doctor.check_memory(doctor.Settings(), root, None)
+    check = check_memory(Settings(), root, None)
     assert check.status == "fail" and "512 MB" in check.reason and "cgroup v2" in check.reason
     (root / "memory.current").write_text(str(450 * mib))
-    assert doctor.check_memory(doctor.Settings(), root, None).status == "warn"
+    assert check_memory(Settings(), root, None).status == "warn"
     (root / "memory.current").write_text(str(100 * mib))
-    assert doctor.check_memory(doctor.Settings(), root, None).status == "ok"
+    assert check_memory(Settings(), root, None).status == "ok"
     (root / "memory.max").write_text("max\n")
-    unlimited = doctor.check_memory(doctor.Settings(), root, None)
+    unlimited = check_memory(Settings(), root, None)
     assert "no memory limit" in unlimited.reason
-    cpu = doctor.check_cpu(root, None)
+    cpu = check_cpu(root, None)
     assert cpu.status == "warn" and "0.5 CPUs" in cpu.reason and "40%" in cpu.reason
     (root / "cpu.max").write_text("max 100000\n")
-    assert doctor.check_cpu(root, None).reason.startswith("no CPU quota")
+    assert check_cpu(root, None).reason.startswith("no CPU quota")
 
 
 def test_cgroup_v1_memory_and_cpu(tmp_path: Path) -> None:
@@ -345,15 +355,15 @@ def test_cgroup_v1_memory_and_cpu(tmp_path: Path) -> None:
             "cpu/cpu.cfs_period_us": "100000",
         },
     )
-    mem = doctor.read_memory(root, None)
+    mem = read_memory(root, None)
     assert (mem.version, mem.limit, mem.working_set) == (1, 1024 * mib, 900 * mib)
-    assert doctor.check_memory(doctor.Settings(memory_warn_pct=80), root, None).status == "warn"
+    assert check_memory(Settings(memory_warn_pct=80), root, None).status == "warn"
     (root / "memory/memory.limit_in_bytes").write_text("9223372036854771712\n")
-    assert doctor.read_memory(root, None).limit is None
-    cpu = doctor.check_cpu(root, None)
+    assert read_memory(root, None).limit is None
+    cpu = check_cpu(root, None)
     assert cpu.status == "ok" and "2 CPUs" in cpu.reason and "v1" in cpu.reason
     (root / "cpu/cpu.cfs_quota_us").write_text("-1\n")
-    assert doctor.read_cpu_quota(root, None)[1] is None
+    assert read_cpu_quota(root, None)[1] is None
 
 
 def test_cgroup_path_from_proc(tmp_path: Path) -> None:
@@ -368,16 +378,14 @@ def test_cgroup_path_from_proc(tmp_path: Path) -> None:
     )
     proc = tmp_path / "cgroup"
     proc.write_text("0::/kubepods/pod1\n")
-    mem = doctor.read_memory(root, proc)
+    mem = read_memory(root, proc)
     assert mem.limit == 1000 and mem.usage == 990
 
 
 def test_no_cgroup(tmp_path: Path) -> None:
-    mem = doctor.read_memory(tmp_path, None)
+    mem = read_memory(tmp_path, None)
     assert mem.version is None and mem.host_total > 0
-    assert doctor.check_memory(doctor.Settings(), tmp_path, None).reason.startswith(
-        "no container limit"
-    )
+    assert check_memory(Settings(), tmp_path, None).reason.startswith("no container limit")
 
 
 # ---------------------------------------------------------------------------- processes
@@ -397,7 +405,7 @@ def test_process_watcher_notices_restart_by_name() -> None:
     first = _agent(marker)
     second: subprocess.Popen[bytes] | None = None
     try:
-        watcher = doctor.ProcessWatcher(pattern=marker)
+        watcher = ProcessWatcher(pattern=marker)
         infos = watcher.refresh()
         assert [p.pid for p in infos] == [first.pid]
         info = infos[0]
@@ -426,7 +434,7 @@ def test_process_watcher_by_pid_finds_the_new_one() -> None:
     first = _agent(marker)
     second: subprocess.Popen[bytes] | None = None
     try:
-        watcher = doctor.ProcessWatcher(pid=first.pid)
+        watcher = ProcessWatcher(pid=first.pid)
         assert [p.pid for p in watcher.refresh()] == [first.pid]
         _wait_gone(first)
         second = _agent(marker)
@@ -447,7 +455,7 @@ def test_process_children_counted() -> None:
     )
     parent = subprocess.Popen([sys.executable, "-c", code, marker])
     try:
-        watcher = doctor.ProcessWatcher(pid=parent.pid)
+        watcher = ProcessWatcher(pid=parent.pid)
         deadline = time.monotonic() + 5
         while True:
             infos = watcher.refresh()
@@ -509,15 +517,16 @@ def test_pressure_per_minute(write_log: Callable[..., Path]) -> None:
     lines += _failed_call("old", base - 3600, "429")
     session = Session([str(write_log(*lines))])
     session.scan()
-    p = doctor.pressure(session.index, minutes=3)
+    index = session.index
+    p = pressure(index.traces.values(), index.errors, minutes=3)
     assert p.end == pytest.approx(base + 175.2, abs=0.5)
     assert p.rate_limited == [1, 2, 0]
     assert p.timeouts == [0, 0, 2]
-    check = doctor.check_pressure(p)
+    check = check_pressure(p)
     assert check.status == "warn" and "3 rate limited" in check.reason
     assert "2 timeouts" in check.reason
-    quiet = doctor.pressure(session.index, minutes=3, end=base + 3600)
-    assert quiet.total_rate_limited == 0 and doctor.check_pressure(quiet).status == "ok"
+    quiet = pressure(index.traces.values(), index.errors, minutes=3, end=base + 3600)
+    assert quiet.total_rate_limited == 0 and check_pressure(quiet).status == "ok"
     session.close()
 
 
@@ -537,7 +546,7 @@ def test_pressure_per_minute(write_log: Callable[..., Path]) -> None:
 )
 def test_bad_settings(table: dict[str, object], message: str) -> None:
     with pytest.raises(config.ConfigError, match=message) as info:
-        doctor.parse_settings(table)
+        parse_settings(table)
     assert "\n" not in str(info.value)
 
 
@@ -545,15 +554,15 @@ def test_settings_for_tui_never_raises(tmp_path: Path, monkeypatch: pytest.Monke
     bad = tmp_path / "agenttui.toml"
     bad.write_text("[doctor]\nenv = 3\n")
     monkeypatch.setenv("AGENTTUI_CONFIG", str(bad))
-    s = doctor.settings_for_tui()
+    s = settings_for_tui()
     assert s.config_error is not None and "env" in s.config_error
-    report = doctor.run(s, doctor.Context())
+    report = run(s, Context())
     assert by_name(report)["config"].status == "fail"
     bad.write_text('[doctor]\npaths = ["data", {path = "/tmp", mode = "rw"}]\n')
     monkeypatch.setenv("AGENTTUI_AGENT_PID", "123")
-    s = doctor.settings_for_tui()
+    s = settings_for_tui()
     assert s.config_error is None and s.agent_pid == 123
-    assert s.paths == [doctor.PathRule("data", "r"), doctor.PathRule("/tmp", "rw")]
+    assert s.paths == [PathRule("data", "r"), PathRule("/tmp", "rw")]
 
 
 # ---------------------------------------------------------------------------- the command

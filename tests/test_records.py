@@ -230,3 +230,18 @@ def test_python_json_extensions_are_read() -> None:
     )
     assert data is not None and data["big"] == 123456789012345678901234567890
     assert rec.request_id == "r"
+
+
+def test_message_carrying_arguments_takes_its_first_word() -> None:
+    from agenttui.ingest.records import Kind, normalise
+
+    assert normalise({"event": "tool_call_start web_search"}).kind == Kind.TOOL_START
+    assert normalise({"msg": "tool_call_failed\nTraceback ..."}).kind == Kind.TOOL_FAIL
+    assert normalise({"message": "request_failed: boom"}).kind == Kind.REQUEST_FAIL
+    assert normalise({"message": "request_failed:boom"}).kind == Kind.OTHER
+    assert normalise({"event": "toolcall start"}).kind == Kind.OTHER
+    rec = normalise({"event": "request_start for you"})
+    assert rec.kind == Kind.REQUEST_START and rec.message == "request_start for you"
+    assert normalise({"event": "x", "exc_info": "Traceback\nValueError: v"}).error == (
+        "ValueError: v"
+    )

@@ -98,11 +98,8 @@ def test_pairing_in_order_per_tool() -> None:
         ev("tool_call_success", t=6, tool="a"),
     )
     spans = index.spans(index.traces["r1"])
-    assert [(s.tool, s.status, s.duration_ms) for s in spans] == [
-        ("a", "ok", pytest.approx(3000.0)),
-        ("b", "error", pytest.approx(3000.0)),
-        ("a", "ok", pytest.approx(4000.0)),
-    ]
+    assert [(s.tool, s.status) for s in spans] == [("a", "ok"), ("b", "error"), ("a", "ok")]
+    assert [s.duration_ms for s in spans] == pytest.approx([3000.0, 3000.0, 4000.0])
 
 
 def test_pairing_by_call_id_out_of_order() -> None:
@@ -113,10 +110,8 @@ def test_pairing_by_call_id_out_of_order() -> None:
         ev("tool_call_failed", t=5, tool="a", call_id="x", error="late"),
     )
     spans = index.spans(index.traces["r1"])
-    assert [(s.status, s.duration_ms) for s in spans] == [
-        ("error", pytest.approx(5000.0)),
-        ("ok", pytest.approx(1000.0)),
-    ]
+    assert [s.status for s in spans] == ["error", "ok"]
+    assert [s.duration_ms for s in spans] == pytest.approx([5000.0, 1000.0])
 
 
 def test_end_without_start_is_kept() -> None:

@@ -15,6 +15,7 @@ import pytest
 from agenttui.cli import main
 from agenttui.commands import traces as traces_cmd
 from agenttui.model.classify import CLASSES, RULES, classify
+from agenttui.model.live import live_stats
 from agenttui.model.query import QueryError, parse
 from agenttui.model.signature import signature
 from agenttui.model.traces import TraceIndex
@@ -24,7 +25,6 @@ from agenttui.model.triage import (
     error_groups,
     histogram,
     latest_time,
-    live_stats,
     newest_failure,
 )
 from agenttui.output import secrets

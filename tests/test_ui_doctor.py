@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agenttui.doctor import checks as doctor
+from agenttui.doctor.settings import Settings, settings_for_tui
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.doctor_screen import DoctorScreen, sparkline
@@ -37,8 +37,8 @@ def agent() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     proc.wait(5)
 
 
-def settings(**kw: object) -> doctor.Settings:
-    s = doctor.Settings(
+def settings(**kw: object) -> Settings:
+    s = Settings(
         env_hosts=False,
         env=["AGENTTUI_TEST_MISSING_VAR"],
         hosts=[f"127.0.0.1:{closed_port()}"],
@@ -157,7 +157,7 @@ async def test_broken_config_is_a_failing_check(
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[doctor]\nhosts = "db"\n')
     monkeypatch.setenv("AGENTTUI_CONFIG", str(cfg))
-    s = doctor.settings_for_tui()
+    s = settings_for_tui()
     s.env_hosts = False
     app = AgentTUI(Session([str(logs)]), doctor=s)
     async with app.run_test(size=SIZE) as pilot:

@@ -111,9 +111,72 @@ async def test_captures_view_marks_and_replays(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
         replay_screen = app.screen
         assert isinstance(replay_screen, ReplayScreen)
+        # r asks first (target, what is applied); nothing runs until y
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "Replay this capture with production input?" in text and "target: command" in text
+        assert replay_screen.result is None and not replay_screen.running
+        await pilot.press("enter", "r", "escape")  # a pasted line or esc does not run it
+        await pilot.pause(0.3)
+        assert not replay_screen.running and "replay not run" in screen_text(app)
+        await pilot.press("r", "y")
         await wait_for(pilot, lambda: replay_screen.result is not None, timeout=10)
         await wait_for(pilot, lambda: "replay history (1)" in screen_text(app))
         text = screen_text(app)
         assert "REPRODUCED" in text and "original (production)" in text
         assert "replay (local)" in text
     assert list((tmp_path / "state" / "replays").iterdir())
+
+
+async def test_r_works_on_the_trace_and_event_screens(tmp_path: Path) -> None:
+    from agenttui.ui.screens.event_screen import EventScreen
+    from agenttui.ui.screens.trace_screen import TraceScreen
+
+    options = ReplayOptions(target_command="true", timeout=10, state_dir=str(tmp_path / "s"))
+    app = AgentTUI(Session([str(_logs(tmp_path))]), replay=options)
+    async with app.run_test(size=SIZE) as pilot:
+        tl = await ready(pilot, app)
+        await wait_for(pilot, lambda: "req-fail1" in tl.marked)
+        await pilot.press("home", "enter")  # the newest is the failed one
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        await pilot.press("escape", "escape")  # no to the confirmation, then back
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen))
+        await pilot.press("v")
+        table = app.screen.query_one("#events")
+        await wait_for(pilot, lambda: table.row_count >= 2)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EventScreen))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen) and screen.capture.request_id == "req-fail1"
+
+
+async def test_a_new_failure_is_marked_with_its_capture_at_once(tmp_path: Path) -> None:
+    import time
+
+    logs = _logs(tmp_path)
+    app = AgentTUI(Session([str(logs)]), replay=ReplayOptions(state_dir=str(tmp_path / "s")))
+    async with app.run_test(size=SIZE) as pilot:
+        tl = await ready(pilot, app)
+        await wait_for(pilot, lambda: "req-fail1" in tl.marked)
+        for n in range(3):
+            rid = f"req-new{n}"
+            await pilot.pause(0.4 + 0.3 * n)  # another phase of the 2 s rescan each time
+            (logs / "captures" / f"failed_17956819100{n}0.json").write_text(
+                json.dumps({"request_id": rid, "query": "q", "error": ERROR, "context": {}})
+            )
+            t0 = time.monotonic()
+            with (logs / "agent.log").open("a") as f:
+                f.write(json.dumps({"event": "request_start", "request_id": rid}) + "\n")
+                f.write(
+                    json.dumps(
+                        {"event": "request_failed", "request_id": rid, "level": "error",
+                         "error": ERROR}
+                    )
+                    + "\n"
+                )  # fmt: skip
+            await wait_for(pilot, lambda rid=rid: rid in tl.marked, timeout=3)
+            assert time.monotonic() - t0 < 0.7, n

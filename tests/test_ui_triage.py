@@ -183,9 +183,10 @@ async def test_next_previous_match_bookmarks_and_copy(
     logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path / "state"))
     app = AgentTUI(Session([str(logs)]))
     copied: list[str] = []
-    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
     async with app.run_test(size=SIZE) as pilot:
         tl = await ready(pilot, app)
         failed = [
@@ -220,11 +221,13 @@ async def test_next_previous_match_bookmarks_and_copy(
         await wait_for(pilot, lambda: getattr(app.screen, "request_id", None) == failed[1])
         await pilot.press("c")
         assert copied[-1] == failed[1]
-        # i writes the incident note in the working directory.
+        # i writes the incident note in the private state directory, never the working one.
         await pilot.press("i")
-        note = tmp_path / f"incident-{failed[1]}.md"
+        note = tmp_path / "state" / "notes" / f"incident-{failed[1]}.md"
         await wait_for(pilot, lambda: note.exists() and note.stat().st_size > 0)
         assert note.read_text().startswith(f"# Incident: request {failed[1]}")
+        assert note.stat().st_mode & 0o777 == 0o600
+        assert not list(tmp_path.glob("incident-*.md"))
 
 
 def test_spark() -> None:

@@ -29,6 +29,35 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def add_tz(p: argparse.ArgumentParser) -> None:
+    """The ``--tz`` option of everything that reads logs."""
+    p.add_argument(
+        "--tz",
+        metavar="ZONE",
+        default=None,
+        help="zone of log times written without one, e.g. logging's asctime "
+        "(Europe/Paris, UTC, +02:00; default: [mapping] tz, else this machine's)",
+    )
+
+
+def apply_tz(opts: argparse.Namespace) -> None:
+    """``--tz``: checked, then handed to every reader as ``AGENTTUI_TZ`` (over ``[mapping]``).
+
+    Raises:
+        UsageError: Not a zone.
+    """
+    tz = getattr(opts, "tz", None)
+    if tz is None:
+        return
+    from agenttui.ingest.shapes.python import parse_tz
+
+    try:
+        parse_tz(tz)
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from exc
+    os.environ["AGENTTUI_TZ"] = tz
+
+
 def add_show_secrets(p: argparse.ArgumentParser) -> None:
     """The ``--show-secrets`` flag."""
     p.add_argument("--show-secrets", action="store_true", help=SHOW_SECRETS_HELP)

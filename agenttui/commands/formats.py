@@ -1,4 +1,5 @@
-"""``agenttui formats PATH...``: the shape detected for each input, and why."""
+"""``agenttui formats PATH...``: the shape detected for each input and why, the ``[mapping]``
+laid over it, and the inputs that could not be read (and why)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import orjson
 
 from agenttui.commands.base import output
 from agenttui.ingest import sources
+from agenttui.ingest.shapes.otlp import count_skipped
 from agenttui.output.sanitize import clean
 from agenttui.session import Session
 
@@ -19,8 +21,10 @@ STDIN_WAIT_S = 1.0
 
 
 def describe(session: Session) -> list[dict[str, Any]]:
-    """One entry per input file: ``path``, ``shape``, ``reason`` (and ``note`` for a
-    compressed or spooled input)."""
+    """One entry per input file: ``path``, ``shape``, ``reason``; ``note`` for a compressed or
+    spooled input, ``mapping`` when a ``[mapping]`` is laid over the shape, ``skipped`` for
+    OTLP metrics / profiles batches (no events), ``unread`` (why) for a file whose lines could
+    not be read as events."""
     session.discover()
     if any(spec.kind == "stdin" for spec in session.specs):
         from agenttui.ingest.spool import stdin_spool
@@ -41,11 +45,28 @@ def describe(session: Session) -> list[dict[str, Any]]:
         }
         if lf.finished:
             entry["note"] = "compressed: read once, not tailed"
+        if shape.endswith("+mapping"):
+            entry["mapping"] = True
+        if shape == "-":
+            entry["unread"] = reason
+        elif lf.shape is None and "none JSON" in reason:
+            entry["unread"] = "no line is JSON or key=value (read as plain text lines)"
+        if "otlp" in shape.split("/")[-1] and lf.fd is not None and not lf.label:
+            skipped, partial = count_skipped(lf.path)
+            if skipped:
+                entry["skipped"] = skipped
+                more = " in the first 256 MB" if partial else ""
+                entry["reason"] = (
+                    f"{reason}; {skipped} metrics or profiles batch(es) skipped{more} (no events)"
+                )
         out.append(entry)
     return out
 
 
-DESCRIPTION = "The log shape detected for each input, and why."
+DESCRIPTION = (
+    "The log shape detected for each input and why, the [mapping] laid over it, and the inputs"
+    " that could not be read."
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,7 +81,8 @@ def run(opts: argparse.Namespace) -> int:
 
 
 def print_formats(paths: list[str], *, as_json: bool = False, out: IO[bytes] | None = None) -> int:
-    """Print the detected shape of each input (one line each); returns the exit code."""
+    """Print the detected shape of each input (one line each), then one line per input that
+    could not be read; returns the exit code."""
     session = Session(paths)
     try:
         entries = describe(session)
@@ -77,6 +99,10 @@ def print_formats(paths: list[str], *, as_json: bool = False, out: IO[bytes] | N
                     stream.write(line.encode() + b"\n")
                 if not entries:
                     stream.write(b"no log files found\n")
+                for e in entries:
+                    if "unread" in e:
+                        line = f"could not read {clean(e['path'])}: {clean(e['unread'])}"
+                        stream.write(line.encode() + b"\n")
         return 0
     finally:
         session.close()

@@ -1,28 +1,40 @@
 """``agenttui replay``, and the replay options shared with ``export-test`` and the TUI.
 
-``agenttui replay CAPTURE_OR_DIR... [--jobs N] [--json]`` prints one JSON object per capture
-(``{"capture", "request_id", "verdict", "duration_ms", "error"}``) and then a summary object;
-the exit code is 0 only if no capture reproduced (1 otherwise; 2 for bad usage or an unusable
-target, with one line naming the setting).
+``agenttui replay CAPTURE_OR_DIR... [--jobs N] [--repeat N] [--json]`` prints one JSON object
+per capture (``{"capture", "request_id", "verdict", "duration_ms", "error", "original_error",
+"reason", "applied", "context_diff"...}``, secrets masked) and then a summary object; the exit
+code is 0 only if no capture reproduced (1 otherwise; 2 for bad usage or an unusable target,
+with one line naming the setting).
+
+On Ctrl-C, SIGTERM or SIGHUP no new capture is started, the running replays are killed (every
+process they started), the partial summary is printed and the exit code is 130 (143, 129). A
+closed output (``| head -1``) stops the replays the same way, quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from agenttui import config
 from agenttui.commands.base import UsageError
+from agenttui.output.sanitize import clean
+from agenttui.output.secrets import mask, mask_fields
 from agenttui.replay import captures, history
 from agenttui.replay import runner as replay
 from agenttui.replay.captures import Capture
 from agenttui.replay.options import ReplayOptions
+from agenttui.replay.process import kill_all
 
 DEMO_NOTE = (
     "no replay target is configured; these captures come from the demo agent, "
@@ -60,7 +72,8 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--profile",
         choices=replay.PROFILES,
-        help="'capture': apply the capture's recorded env, TOOL_TIMEOUT and cwd",
+        help="'capture': apply the capture's variables named in [replay] capture_env (never "
+        "LD_*, PATH, *_BIN...) and its cwd when inside [replay] capture_cwd_in",
     )
     p.add_argument(
         "--state-dir",
@@ -143,6 +156,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--jobs", "-j", type=int, default=1, metavar="N", help="replays run at the same time (1)"
     )
     p.add_argument("--json", action="store_true", help="print JSON lines")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="replay each capture N times and report the counts (reproduced 3/5: flaky)",
+    )
     add_target_arguments(p)
 
 
@@ -151,9 +171,37 @@ def run(opts: argparse.Namespace) -> int:
     return _replay(opts)
 
 
+class _Stopped(BaseException):
+    """Ctrl-C, SIGTERM or SIGHUP during ``replay``: stop, kill, summarise."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end ``replay`` like Ctrl-C does (in the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise _Stopped(128 + signum)
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+
 def _replay(opts: argparse.Namespace) -> int:
     if opts.jobs < 1:
         raise UsageError("--jobs: must be at least 1")
+    if not 1 <= opts.repeat <= 1000:
+        raise UsageError("--repeat: must be between 1 and 1000")
     ropts = options(opts)
     check(ropts)
     paths = captures.collect(opts.paths)
@@ -172,8 +220,8 @@ def _replay(opts: argparse.Namespace) -> int:
             noted = True
         settings[cap.path] = s
     state = ropts.history_dir()
-    lock = threading.Lock()
     counts: Counter[str] = Counter()
+    stop = threading.Event()
 
     def one(cap: Capture) -> dict[str, Any]:
         if not cap.replayable:
@@ -184,52 +232,114 @@ def _replay(opts: argparse.Namespace) -> int:
                 "duration_ms": None,
                 "error": cap.problem,
             }
-        result = replay.replay(cap, settings[cap.path])
-        out = result.summary()
-        try:
-            history.save(state, cap, result.as_dict())
-        except history.HistoryError as exc:
-            out["history_problem"] = str(exc)
+        if stop.is_set():
+            return {"capture": cap.path, "verdict": replay.CANCELLED}
+        verdicts: list[str] = []
+        out: dict[str, Any] = {}
+        for _run in range(opts.repeat):
+            if stop.is_set():
+                break
+            result = replay.replay(cap, settings[cap.path], stop=stop)
+            verdicts.append(result.verdict)
+            out = result.summary()
+            if result.verdict != replay.CANCELLED:
+                try:
+                    history.save(state, cap, result.as_dict())
+                except history.HistoryError as exc:
+                    out["history_problem"] = str(exc)
+        if opts.repeat > 1:
+            out["verdict"], out["repeat"] = replay.repeated(verdicts)
+            out["runs"] = len(verdicts)
         return out
 
+    code: int | None = None
     first_error: list[BaseException] = []
-    with ThreadPoolExecutor(max_workers=opts.jobs) as pool:
-        futures = [pool.submit(one, cap) for cap in caps]
-        for fut in futures:
-            try:
-                out = fut.result()
-            except replay.TargetError as exc:
-                if not first_error:
-                    first_error.append(exc)
-                for f in futures:
-                    f.cancel()
-                continue
-            with lock:
+    pool = ThreadPoolExecutor(max_workers=opts.jobs)
+    futures: list[Future[dict[str, Any]]] = []
+    try:
+        with _stop_on_signals():
+            futures = [pool.submit(one, cap) for cap in caps]
+            for fut in futures:
+                while not fut.done():
+                    wait([fut], timeout=0.2, return_when=FIRST_COMPLETED)
+                try:
+                    out = fut.result()
+                except replay.TargetError as exc:
+                    if not first_error:
+                        first_error.append(exc)
+                    stop.set()
+                    continue
+                if out["verdict"] == replay.CANCELLED and "request_id" not in out:
+                    continue  # never started
                 counts[out["verdict"]] += 1
                 _print(out, opts.json)
+    except KeyboardInterrupt:
+        code = 130
+    except _Stopped as exc:
+        code = exc.code
+    except BrokenPipeError:
+        code = 141
+    finally:
+        if code is not None or first_error:
+            stop.set()
+            for f in futures:
+                f.cancel()
+            kill_all()
+        pool.shutdown(wait=True, cancel_futures=True)
     if first_error:
         raise first_error[0]
-    summary = {
+    summary: dict[str, Any] = {
         "total": len(caps),
         **{v: counts.get(v, 0) for v in replay.VERDICTS},
         "skipped": counts.get("skipped", 0),
     }
-    if opts.json:
-        print(json.dumps({"summary": summary}), flush=True)
-    else:
-        print(", ".join(f"{n} {k}" for k, n in summary.items()), flush=True)
-    return 1 if counts.get(replay.REPRODUCED, 0) else 0
+    if opts.repeat > 1:
+        summary[replay.FLAKY] = counts.get(replay.FLAKY, 0)
+    if code is not None:
+        summary["cancelled"] = counts.get(replay.CANCELLED, 0)
+        summary["not started"] = len(caps) - sum(counts.values())
+        summary["interrupted"] = True
+    if code == 141:
+        _quiet_stdout()
+        return code
+    try:
+        if opts.json:
+            print(json.dumps({"summary": summary}), flush=True)
+        else:
+            print(
+                ", ".join(f"{n} {k}" for k, n in summary.items() if k != "interrupted"), flush=True
+            )
+            if code is not None:
+                print("agenttui: interrupted: running replays killed", file=sys.stderr)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
+    if code is not None:
+        return code
+    return 1 if counts.get(replay.REPRODUCED, 0) or counts.get(replay.FLAKY, 0) else 0
+
+
+def _quiet_stdout() -> None:
+    """The reader went away (``| head``): send the rest to /dev/null so that Python's exit
+    does not fail flushing it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _print(out: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print(json.dumps(out, ensure_ascii=True), flush=True)
+        print(json.dumps(mask_fields(out), ensure_ascii=True), flush=True)
         return
-    from agenttui.output.sanitize import clean
-
     dur = "-" if out["duration_ms"] is None else f"{out['duration_ms']:.0f}ms"
-    error = clean(str(out["error"] or ""))[:100]
+    error = clean(mask(str(out["error"] or "")))[:100]
     print(f"{out['verdict']:<17} {dur:>8}  {clean(str(out['capture']))}  {error}", flush=True)
+    if out.get("repeat"):
+        print(f"  {replay.describe_counts(out['repeat'])}", flush=True)
+    if out.get("reason"):
+        print(f"  why: {clean(mask(str(out['reason'])))[:200]}", flush=True)
+    for warning in (out.get("applied") or {}).get("warnings") or []:
+        print(f"  {clean(mask(str(warning)))[:200]}", flush=True)
 
 
 __all__ = ["ReplayOptions", "add_arguments", "add_tui_arguments", "check", "options", "run"]

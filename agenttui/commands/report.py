@@ -60,11 +60,19 @@ def print_report(
                         f"no trace with request id {request_id!r} in {', '.join(paths)}"
                     )
                 trace = traces[found[0]]
+        from agenttui.replay.captures import CaptureStore
+        from agenttui.replay.history import state_dir, verdict_hook
+
+        store = CaptureStore(session.specs)  # the replay verdicts of the request's capture
+        store.refresh()
+        with session.read() as index:
+            by_request = store.by_request(index)
+        hook = verdict_hook(state_dir(), by_request.get)
         with output(out) as stream:
             if as_json:
-                stream.write(orjson.dumps(incident_dict(session, trace)) + b"\n")
+                stream.write(orjson.dumps(incident_dict(session, trace, hook)) + b"\n")
             else:
-                stream.write(incident_markdown(session, trace).encode())
+                stream.write(incident_markdown(session, trace, hook).encode())
         return 0
     finally:
         session.close()

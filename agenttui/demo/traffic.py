@@ -18,18 +18,17 @@ Usage::
     python -m agenttui.demo.traffic --out DIR [--requests N] [--concurrency 4]
         [--rate R] [--seed S] [--fast]
 
-SIGTERM and SIGINT stop it cleanly (in-flight requests finish, exit code 0).
+SIGTERM and SIGINT stop it cleanly (in-flight requests finish, exit code 0). To run it as a
+child process (the TUI's ``--demo``), see :mod:`agenttui.demo.process`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import queue
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -38,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from agenttui.demo import agent
+from agenttui.demo import agent, health
 
 __all__ = [
     "TEMPLATES",
@@ -46,8 +45,6 @@ __all__ = [
     "main",
     "make_query",
     "run_traffic",
-    "start_traffic",
-    "stop_traffic",
 ]
 
 TEMPLATES: list[tuple[str, float]] = [
@@ -305,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(out_dir)  # the relative data/prices.csv really does not exist here
     agent.configure_logging(out_dir / "agent.log")
+    health_server, _url = health.serve(out_dir)
     stats = TrafficStats()
     try:
         # Run in a worker thread so that the main thread stays free for signals.
@@ -334,95 +332,11 @@ def main(argv: list[str] | None = None) -> int:
                 break
         runner.join()
     finally:
+        health_server.shutdown()
+        health_server.server_close()
         agent.shutdown()
     print(f"traffic: {stats.summary()}", file=sys.stderr)
     return 0
-
-
-def start_traffic(
-    out_dir: Path,
-    *,
-    requests: int = 0,
-    concurrency: int = 4,
-    rate: float | None = None,
-    seed: int | None = None,
-    fast: bool = False,
-    env: dict[str, str] | None = None,
-) -> subprocess.Popen[bytes]:
-    """Start the traffic generator as a subprocess in its own process group.
-
-    Its stdout is discarded; its stderr goes to ``out_dir / "traffic.stderr"``.
-
-    Args:
-        out_dir: Output directory (``agent.log`` and ``captures/`` appear there).
-        requests: Number of requests (0 = until stopped).
-        concurrency: Worker threads.
-        rate: Max requests/second (None = generator default).
-        seed: Seed of the query mix.
-        fast: Use tiny latencies.
-        env: Extra environment variables for the subprocess.
-
-    Returns:
-        The running process; stop it with :func:`stop_traffic`.
-    """
-    out_dir = out_dir.resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "agenttui.demo.traffic",
-        "--out",
-        str(out_dir),
-        "--parent-pid",
-        str(os.getpid()),
-    ]
-    cmd += ["--requests", str(requests), "--concurrency", str(concurrency)]
-    if rate is not None:
-        cmd += ["--rate", str(rate)]
-    if seed is not None:
-        cmd += ["--seed", str(seed)]
-    if fast:
-        cmd.append("--fast")
-    child_env = dict(os.environ)
-    package_root = str(Path(agent.__file__).resolve().parents[2])
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (package_root, child_env.get("PYTHONPATH", "")) if p
-    )
-    child_env.update(env or {})
-    with open(out_dir / "traffic.stderr", "ab") as err:
-        return subprocess.Popen(
-            cmd,
-            cwd=out_dir,
-            env=child_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
-        )
-
-
-def stop_traffic(proc: subprocess.Popen[bytes], timeout: float = 2.0) -> None:
-    """Stop a generator started by :func:`start_traffic` and its whole process group.
-
-    Sends SIGTERM to the group, waits up to ``timeout`` seconds, then SIGKILLs it.
-
-    Args:
-        proc: The process returned by :func:`start_traffic`.
-        timeout: Seconds to wait after SIGTERM before SIGKILL.
-    """
-    pgid = proc.pid  # start_new_session=True: the child leads its own group
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
-            proc.wait()
-    # Sweep anything left in the group (the leader may have exited first).
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ it is parsed again from its byte offset when somebody opens the trace
 
 Field names are detected without configuration, in this order of preference:
 
-* message: ``event`` / ``msg`` / ``message``
+* message: ``event`` / ``msg`` / ``message``; its kind from the whole message, else from its first
+  word when that is a known event name (a message carrying arguments)
 * level: ``level`` / ``levelname`` / ``severity`` (names, or pino/bunyan numbers)
 * time: ``timestamp`` / ``time`` / ``ts`` / ``@timestamp`` as ISO 8601, or epoch s / ms / us / ns
 * request id: ``request_id`` / ``requestId`` / ``req_id`` / ``trace_id`` / ``correlation_id``
 * tool: ``tool`` / ``tool_name``; call id: ``call_id`` / ``tool_call_id``
 * duration: ``duration_ms`` (milliseconds) or ``duration`` / ``elapsed`` (seconds)
-* error: ``error`` / ``exception`` (a string, or structlog ``dict_tracebacks`` output)
+* error: ``error`` / ``exception`` (a string, or structlog ``dict_tracebacks`` output), else
+  ``logging``'s ``exc_info`` / ``exc_text`` (python-json-logger, whatever ``rename_fields`` did)
 """
 
 from __future__ import annotations
@@ -315,6 +317,16 @@ def _duration(d: dict[str, Any]) -> float | None:
     return None
 
 
+def _first_word_kind(message: str) -> Kind:
+    """The kind of a message that carries arguments after a known event name
+    (``"tool_call_start web_search"``, loguru's ``"tool_call_start {tool}"`` formatted, or a
+    traceback on the next lines)."""
+    words = message.split(None, 1)
+    if len(words) == 2:
+        return EVENT_KINDS.get(words[0].rstrip(":,;"), Kind.OTHER)
+    return Kind.OTHER
+
+
 def normalise(d: dict[str, Any]) -> Record:
     """Build a :class:`Record` from a decoded JSON object.
 
@@ -331,7 +343,8 @@ def normalise(d: dict[str, Any]) -> Record:
     else:
         if message.__class__ is not str:
             message = _text(message)
-        kind = EVENT_KINDS.get(message, Kind.OTHER)
+        found = EVENT_KINDS.get(message)
+        kind = _first_word_kind(message) if found is None else found
 
     level = get("level")
     if level is None:
@@ -381,6 +394,10 @@ def normalise(d: dict[str, Any]) -> Record:
     error = get("error")
     if error is None:
         error = get("exception")
+        if error is None:
+            error = get("exc_info")
+            if error is None:
+                error = get("exc_text")
     if error is not None:
         error = error_summary(error)
         if error is not None:

@@ -202,7 +202,9 @@ def _walk(root: str, *, captures: bool = False, depth: int = 0) -> Iterator[str]
             if entry.is_dir(follow_symlinks=False):
                 if depth < _MAX_DEPTH:
                     yield from _walk(entry.path, captures=captures, depth=depth + 1)
-            elif entry.is_file() and (is_capture if captures else _is_log)(entry.path):
+            elif captures and is_capture(entry.path):
+                yield entry.path  # FIFOs and sockets too: listed with a problem, never read
+            elif not captures and entry.is_file() and _is_log(entry.path):
                 yield entry.path
         except OSError:
             continue

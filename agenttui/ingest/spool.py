@@ -22,6 +22,8 @@ import threading
 import zlib
 from typing import IO, Final
 
+from agenttui.safeopen import open_regular
+
 COMPRESSED: Final = (".gz", ".bz2")
 """Suffixes of compressed files that are read (decompressed once)."""
 STDIN: Final = "-"
@@ -48,7 +50,8 @@ def decompress(path: str) -> tuple[int | None, str | None]:
         return None, f"cannot decompress: {exc.strerror or exc}"
     problem = None
     try:
-        with opener(path, "rb") as src:
+        # open_regular: a FIFO swapped in after the caller's stat never blocks the read.
+        with open_regular(path) as raw, opener(raw, "rb") as src:
             _copy(src, out)
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         if out.tell() == 0:

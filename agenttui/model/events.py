@@ -38,8 +38,19 @@ class Event:
 
     @property
     def exception(self) -> Any:
-        """The ``exception`` field (string or structlog ``dict_tracebacks`` list), if any."""
-        return None if self.data is None else self.data.get("exception")
+        """The traceback: the ``exception`` field (string or structlog ``dict_tracebacks``
+        list), else ``logging``'s ``exc_info`` / ``exc_text`` / ``stack_info``, else the
+        ``stack`` of a pino / bunyan ``err`` object, if any."""
+        if self.data is None:
+            return None
+        for key in ("exception", "exc_info", "exc_text", "stack_info"):
+            value = self.data.get(key)
+            if value:
+                return value
+        err = self.data.get("err")  # pino / bunyan error objects
+        if isinstance(err, dict) and isinstance(err.get("stack"), str):
+            return err["stack"]
+        return None
 
 
 class EventReader:
@@ -94,6 +105,16 @@ class EventReader:
         raw = raw.removesuffix(b"\r")
         if records is None:
             shape = table.files[file_id].shape
+            if shape.gather is not None:  # a record split over several lines
+
+                def before(pos: int) -> tuple[int, bytes] | None:
+                    if pos <= 0:
+                        return None
+                    begin = line_start(pread, pos - 1)
+                    line = table.read_line(file_id, begin)
+                    return None if line is None else (begin, line)
+
+                raw = shape.gather(before, start, raw)
             records = shape.expand(raw)
             self._lines[key] = records
             if len(self._lines) > 8:

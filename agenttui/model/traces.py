@@ -1,9 +1,11 @@
 """Traces: records grouped by request id, tool calls paired into spans, statistics.
 
-Memory design: a trace keeps a compact summary, never its events. Spans are packed five floats
-each into one ``array('d')``; tool names and error texts are stored once in string tables and
-referred to by number; each event is remembered only by its location (file id and byte offset,
-packed into one 64-bit integer), so the full events can be parsed again when the trace is opened.
+Memory design: a trace keeps a compact summary, never its events. While it receives events its
+spans are six floats each in one ``array('d')``; once it has ended they are frozen with the rest
+of the trace into one ``bytes`` value (24 bytes a span, see :class:`Trace`). Tool names and error
+texts are stored once in string tables and referred to by number; each event is remembered only
+by its location (file id and byte offset, packed into one 64-bit integer), so the full events can
+be parsed again when the trace is opened.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ class Trace:
 
     While a trace receives events its growing parts live in a small object; once it has ended
     (and has no open tool call) they are frozen into one ``bytes`` value: a header, each event's
-    location, and 20 bytes per span. A late event thaws it again.
+    location, and 24 bytes per span (:data:`_SPAN`). A late event thaws it again.
     """
 
     __slots__ = (
@@ -487,7 +489,12 @@ class TraceIndex:
                 NAN if rec.duration_ms is None else rec.duration_ms
             )
             if kind is _REQUEST_FAIL:
-                t.error_id = self.errors.id(rec.error or message or "request failed")
+                tool_error = -1 if rec.error is not None else _failed_tool_error(live)  # type: ignore[arg-type]
+                t.error_id = (
+                    tool_error
+                    if tool_error >= 0
+                    else self.errors.id(rec.error or message or "request failed")
+                )
             if self.freeze_finished:
                 t.freeze()
         query = rec.query
@@ -693,6 +700,16 @@ class TraceIndex:
                 self._errors[tool_id] -= 1
             if not math.isnan(duration):
                 self._dropped.setdefault(tool_id, Counter())[duration] += 1
+
+
+def _failed_tool_error(live: _Live) -> int:
+    """The error id of the last failed tool call (-1 when none failed): the error of a request
+    that failed without saying why."""
+    s = live.spans
+    for base in range(len(s) - _FIELDS, -1, -_FIELDS):
+        if s[base + 1] == FAILED and s[base + 4] >= 0:
+            return int(s[base + 4])
+    return -1
 
 
 def _pop_open(live: _Live, call_id: str | None, tool_id: int, any_tool: bool) -> int | None:

@@ -8,7 +8,10 @@ copies the JSON). Secret-looking values are masked before anything leaves the pr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from agenttui.ingest.records import Kind, format_traceback
@@ -20,6 +23,7 @@ from agenttui.output import secrets
 from agenttui.output.sanitize import clean
 from agenttui.output.views import iso, trace_dict
 from agenttui.session import Session
+from agenttui.state import StateDirError, open_dir, write_new
 
 ReplayHook = Callable[[str], list[dict[str, Any]]]
 """Given a request id, the replay verdicts to list in the note (the replay feature plugs in)."""
@@ -104,6 +108,26 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
 
+def _verdict_line(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return _cell(entry)
+    if "problem" in entry:
+        return f"(history not read: {_cell(entry['problem'])})"
+    started = entry.get("started")
+    when = iso(started) if isinstance(started, int | float) else None
+    line = f"**{_cell(entry.get('verdict') or '?')}**"
+    if when:
+        line = f"{when}: {line}"
+    duration = entry.get("duration_ms")
+    if isinstance(duration, int | float):
+        line += f" in {duration:g} ms"
+    if entry.get("error"):
+        line += f", error `{_cell(entry['error'])}`"
+    if entry.get("reason"):
+        line += f" ({_cell(entry['reason'])})"
+    return line
+
+
 def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None = None) -> str:
     """A Markdown incident note for one trace (secrets masked; control characters from the
     logs made visible, so that printing it to a terminal is safe)."""
@@ -174,16 +198,49 @@ def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None 
     lines += ["", "## Replay verdicts", ""]
     if data["replay"]:
         for verdict in data["replay"]:
-            lines.append(f"- {_cell(verdict)}")
+            lines.append(f"- {_verdict_line(verdict)}")
     else:
         lines.append("(no replay of this request yet)")
     if failing is not None and failing.data is not None:
         lines += ["", "## Failing event", "", f"`{_cell(failing.file)}` at byte {failing.offset}"]
     lines.append("")
-    return clean("\n".join(lines), multiline=True)
+    # Masked as a whole text too: event messages, queries and multi-line values.
+    return clean(mask_text("\n".join(lines)), multiline=True)
+
+
+class NoteError(Exception):
+    """The note cannot be written (one line)."""
+
+
+def write_note(text: str, request_id: str, state_root: Path, watched: Sequence[str]) -> Path:
+    """Write an incident note into ``STATE/notes`` (0600, ``O_EXCL``: a new file every time,
+    never through a symlink) and return its path.
+
+    Raises:
+        NoteError: The state directory cannot be trusted or written, or it lies inside a
+            watched log directory (agenttui would read its own note back).
+    """
+    folder = state_root / "notes"
+    real = os.path.realpath(folder)
+    for root in watched:
+        top = os.path.realpath(root)
+        if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+            raise NoteError(
+                f"{folder}: inside the watched directory {root}; use --state-dir elsewhere"
+            )
+    name = "incident-" + re.sub(r"[^A-Za-z0-9_.-]", "_", request_id)[:80] + ".md"
+    try:
+        with open_dir(state_root, "notes") as fd:
+            used = write_new(fd, name, text.encode("utf-8", "backslashreplace"))
+    except StateDirError as exc:
+        raise NoteError(f"cannot write the note: {exc}") from None
+    except OSError as exc:
+        raise NoteError(f"{folder}: cannot write the note: {exc.strerror or exc}") from None
+    return folder / used
 
 
 __all__ = [
+    "NoteError",
     "ReplayHook",
     "explain",
     "failing_event",
@@ -192,4 +249,5 @@ __all__ = [
     "mask",
     "mask_text",
     "traceback_plain",
+    "write_note",
 ]

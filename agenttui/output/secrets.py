@@ -1,19 +1,22 @@
-"""Mask values that look like secrets before they are shown or exported.
+"""Mask values that look like secrets before they are shown, copied, stored or exported.
 
 Agents log API keys, bearer tokens and passwords more often than anyone would like, and
 agenttui is run on production boxes, on shared screens, with output pasted into tickets.
-Everything shown or exported is masked by default (``--show-secrets`` reveals it):
+Every output path (the TUI, ``traces``/``watch``/``report`` in Markdown and JSON, incident
+notes, clipboard copies, replay history and settings, exported tests) goes through this module;
+``--show-secrets`` is the only way to see the values.
 
-* :func:`mask` masks secret-looking values inside any text: ``sk-...`` API keys, GitHub,
-  Slack and Google keys, ``Bearer``/``Basic`` credentials, AWS access key ids (``AKIA...``)
-  and secret keys given as ``aws_secret_access_key=...``, passwords in URLs
-  (``scheme://user:pass@host``), JWTs, PEM private keys, and ``password=...``-style pairs
-  whose key names a secret.
-* :func:`mask_fields` masks a decoded JSON value: the string values of fields named like
-  secrets (``*_key``, ``*token*``, ``password``, ``passwd``, ``secret``, ``authorization``,
-  ``api_key``, ``cookie``, ``credential``), recursively, and :func:`mask` on every other string.
-  Numbers are kept (``max_tokens: 512`` is not a secret). Environment dictionaries are masked
-  the same way (``OPENAI_API_KEY`` is named like a secret).
+* :func:`mask` masks secret-looking values inside any text, as a whole (a multi-line PEM block
+  is one secret): ``sk-...`` API keys, GitHub, Slack, Google, Stripe and Hugging Face keys,
+  ``Authorization`` header values of any scheme (``Bearer``, ``Basic``, ``Token``, ``Digest``),
+  ``Bearer``/``Basic`` credentials, AWS access key ids and named secret keys, URL userinfo
+  (``scheme://user:pass@host`` and DSNs such as ``https://KEY@sentry.io/1``), JWTs, PEM private
+  keys, ``--password X``-style arguments, ``passwd X``, and ``name=value`` pairs whose name
+  says secret (``password=123`` included; counts such as ``max_tokens=512`` are kept).
+* :func:`mask_fields` masks a decoded JSON value at any depth: string values of fields named like
+  secrets (:func:`is_secret_name`), the argument after a ``--password``-style item of a list,
+  and :func:`mask` on every other string. Numbers are kept (``max_tokens: 512`` is not a secret).
+* :func:`mask_env` masks an environment: by name, then by value.
 
 Masking happens at display and export time only, never while indexing (it would slow the hot
 path and lose the real value for ``--show-secrets``).
@@ -30,26 +33,84 @@ MASK: Final = "****"
 _SECRET_NAME = re.compile(
     r"(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|[_-]key$|^key$|"
     r"authorization|auth[_-]?header|cookie|credential|private[_-]?key|access[_-]?key|"
-    r"session[_-]?id|client[_-]?secret|x[_-]api[_-]key)",
+    r"session[_-]?id|client[_-]?secret|x[_-]api[_-]key|"
+    r"(?:^|[_-])pass$|(?:^|[_-])pw$|(?:^|[_-])dsn$|(?:^|[_-])passphrase$)",
     re.IGNORECASE,
 )
 
-# Each pattern keeps a recognisable prefix (group 1) and masks the rest.
-_PATTERNS: Final[list[tuple[re.Pattern[str], str]]] = [
-    # PEM private keys (multi-line).
+_SECRET_WORD = (
+    r"passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|authorization|cookie|credential|passphrase"
+)
+"""Words that make a ``name=value`` pair secret wherever they are in the name."""
+_COUNT_WORD = re.compile(r"token|key", re.IGNORECASE)
+"""Names with these words may hold counts (``max_tokens=512``): numbers are kept for them."""
+
+_VALUE_END = r"(?:[^\s\"',;&)}\]\\]|\\(?![\"']))+"
+
+
+def _pair(match: re.Match[str]) -> str:
+    name, sep, value = match.group("name"), match.group("sep"), match.group("value")
+    if value.startswith(MASK):
+        return match.group(0)
+    if (
+        re.fullmatch(r"\d+(?:\.\d+)?", value)
+        and _COUNT_WORD.search(name)
+        and (not re.search(r"passw|pwd|secret|pass$|pw$", name, re.IGNORECASE))
+    ):
+        return match.group(0)
+    return name + sep + MASK
+
+
+def _authorization(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if value.startswith(MASK):
+        return match.group(0)
+    quote = value[0] if value[:1] in "\"'" else ""
+    return match.group("head") + quote + MASK + (quote if value.endswith(quote) and quote else "")
+
+
+# Each pattern keeps a recognisable prefix and masks the rest.
+_PATTERNS: Final[list[tuple[re.Pattern[str], Any]]] = [
+    # PEM private keys, the whole block (a block cut before its END line is masked to the end).
     (
         re.compile(
-            r"(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)", re.DOTALL
+            r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)"
+            r"(?:.*?(-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)|.*\Z)",
+            re.DOTALL,
         ),
-        r"\1" + MASK + r"\2",
+        lambda m: m.group(1) + MASK + (m.group(2) or ""),
     ),
-    # Passwords in URLs: scheme://user:password@host.
+    # The tail of a PEM private key whose BEGIN line was cut off (a text shown from its end).
+    (
+        re.compile(
+            r"\A(?:(?!-----BEGIN ).)*?(-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)",
+            re.DOTALL,
+        ),
+        MASK + r"\1",
+    ),
+    # A PEM body line seen alone (a log keeps the last line of an error): DER keys in base64
+    # start with MII (RSA, PKCS#8), MHc (EC) or the OpenSSH magic.
+    (re.compile(r"\b(?:MII|MHc|b3BlbnNzaC1rZXktdjE)[A-Za-z0-9+/]{40,}={0,2}"), MASK),
+    # Authorization headers, any scheme (Bearer, Basic, Token, Digest ... response=...).
+    (
+        re.compile(
+            r"(?i)(?P<head>\b(?:proxy-)?authorization[\"']?\s*[:=]\s*)"
+            r"(?P<value>\"[^\"\n]*\"?|'[^'\n]*'?|[^\r\n]+)"
+        ),
+        _authorization,
+    ),
+    # URL userinfo: scheme://user:password@host keeps the user; scheme://KEY@host (DSNs).
     (
         re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+(@)"),
         r"\1" + MASK + r"\2",
     ),
-    # Authorization header values.
-    (re.compile(r"\b([Bb]earer)(\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2" + MASK),
+    (
+        re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)(?!\*\*\*\*@)[^\s:/@'\"]+(@)"),
+        r"\1" + MASK + r"\2",
+    ),
+    # Bare Bearer / Basic credentials.
+    (re.compile(r"\b([Bb]earer)(\s+)(?!\*\*\*\*)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2" + MASK),
     (
         re.compile(
             r"\b(Basic)(\s+)(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[a-z][A-Z]))[A-Za-z0-9+/]{8,}={0,2}"
@@ -61,7 +122,7 @@ _PATTERNS: Final[list[tuple[re.Pattern[str], str]]] = [
     # OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-...
     (re.compile(r"\b(sk-(?:proj-|ant-|live-|test-)?)[A-Za-z0-9_-]{12,}"), r"\1" + MASK),
     # Stripe, GitHub, Slack, Google, Hugging Face.
-    (re.compile(r"\b((?:rk|pk)_(?:live|test)_)[A-Za-z0-9]{10,}"), r"\1" + MASK),
+    (re.compile(r"\b((?:rk|pk|sk)_(?:live|test)_)[A-Za-z0-9]{10,}"), r"\1" + MASK),
     (re.compile(r"\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}"), r"\1" + MASK),
     (re.compile(r"\b(xox[abposr]-)[A-Za-z0-9-]{10,}"), r"\1" + MASK),
     (re.compile(r"\b(AIza)[0-9A-Za-z_-]{30,}"), r"\1" + MASK),
@@ -72,29 +133,44 @@ _PATTERNS: Final[list[tuple[re.Pattern[str], str]]] = [
         re.compile(r"(?i)(aws_?secret_?(?:access_?)?key[\"']?\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
         r"\1" + MASK,
     ),
-    # key=value / "key": "value" pairs whose key names a secret (not numbers: max_tokens=512).
+    # Command-line arguments: --password X, --api-key=X, -p is too ambiguous to touch.
     (
         re.compile(
-            r"(?i)(\b[\w.-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|"
-            r"access[_-]?key|private[_-]?key|authorization|cookie|credential)[\w.-]*[\"']?"
-            r"\s*[=:]\s*[\"']?)(?![\"'\s,;&)}\]]|\d+(?:\.\d+)?\b|\*\*\*\*)"
-            r"(?:Bearer\s+|Basic\s+)?[^\s\"',;&)}\]]+"
+            rf"(?i)(?<![\w-])(--?[\w-]*(?:{_SECRET_WORD}|pass|pw|dsn)[\w-]*)(=|[ \t]+)"
+            rf"(?![\"']?\*\*\*\*)(?!-)[\"']?{_VALUE_END}"
         ),
-        r"\1" + MASK,
+        lambda m: m.group(1) + m.group(2) + MASK,
+    ),
+    # "passwd X" (the way passwd(1) and config dumps write it).
+    (re.compile(r"(?i)\b(passwd)([ \t]+)(?!\*\*\*\*)(?![=:])" + _VALUE_END), r"\1\2" + MASK),
+    # name=value / "name": "value" pairs whose name says secret.
+    (
+        re.compile(
+            rf"(?i)(?P<name>\b[\w.-]*(?:{_SECRET_WORD})[\w.-]*(?:\\?[\"'])?|"
+            r"\b(?:[\w.-]*[_-])?(?:pass|pw|dsn)(?:\\?[\"'])?)"
+            r"(?P<sep>\s*[=:]\s*(?:\\?[\"'])?)(?![\"'\s,;&)}\]\\])"
+            rf"(?P<value>(?:Bearer\s+|Basic\s+)?{_VALUE_END})"
+        ),
+        _pair,
     ),
 ]
 
-_QUICK = re.compile(
-    r"sk-|eyJ|://|bearer|basic|token|AKIA|ASIA|AIDA|AROA|gh[pousr]_|github_pat_|xox|"
-    r"AIza|hf_|_live_|_test_|PRIVATE KEY|passw|pwd|secret|key|authoriz|cookie|credential",
-    re.IGNORECASE,
-)
-"""A cheap first look: text without any of these cannot hold a masked pattern."""
+_QUICK_WORDS: Final = (
+    "sk-", "sk_", "eyj", "://", "bearer", "basic", "token", "akia", "asia", "aida", "aroa",
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "aiza", "hf_", "_live_",
+    "_test_", "private key", "mii", "mhc", "b3blbnnzac1", "pass", "pw", "dsn", "secret", "key",
+    "authoriz", "cookie", "credential",
+)  # fmt: skip
+"""A cheap first look (plain substring searches run at memory speed; a regex alternation
+would not): text without any of these cannot hold a masked pattern."""
 
 
 def mask(text: str) -> str:
     """``text`` with every secret-looking value replaced by ``****`` (prefixes kept)."""
-    if not text or _QUICK.search(text) is None:
+    if not text:
+        return text
+    low = text.lower()
+    if not any(word in low for word in _QUICK_WORDS):
         return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -106,36 +182,53 @@ def is_secret_name(name: str) -> bool:
     return _SECRET_NAME.search(name) is not None
 
 
+_ARG_NAME = re.compile(rf"(?i)^--?[\w-]*(?:{_SECRET_WORD}|pass|pw|dsn)[\w-]*$")
+"""A list item such as ``--password`` whose next item is the secret."""
+
+
 def mask_fields(value: Any) -> Any:
-    """A copy of a decoded JSON value with secrets masked (see the module docstring).
+    """A copy of a decoded JSON value with secrets masked (see the module docstring), at any
+    depth (no recursion: a value nested a million levels deep is masked too).
 
     Non-JSON values (anything but dict, list, tuple, str) are returned as they are.
     """
-    return _mask_value(value, secret=False, depth=0)
-
-
-_MAX_DEPTH: Final = 200
-"""Deeper values are returned unmasked rather than recursing without end (they are shown
-truncated anyway)."""
-
-
-def _mask_value(value: Any, *, secret: bool, depth: int) -> Any:
     if isinstance(value, str):
-        return MASK if secret and value else mask(value)
-    if depth > _MAX_DEPTH:
+        return mask(value)
+    if not isinstance(value, dict | list | tuple):
         return value
-    if isinstance(value, dict):
-        return {
-            k: _mask_value(
-                v, secret=secret or (isinstance(k, str) and is_secret_name(k)), depth=depth + 1
-            )
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_mask_value(v, secret=secret, depth=depth + 1) for v in value]
-    return value
+    root: list[Any] = [None]
+    # (source value, target container, key in the target, secret?)
+    stack: list[tuple[Any, Any, Any, bool]] = [(value, root, 0, False)]
+    while stack:
+        src, dst, key, secret = stack.pop()
+        if isinstance(src, str):
+            dst[key] = MASK if secret and src else mask(src)
+        elif isinstance(src, dict):
+            out: dict[Any, Any] = {}
+            dst[key] = out
+            for k, v in src.items():
+                out[k] = None
+                stack.append((v, out, k, secret or (isinstance(k, str) and is_secret_name(k))))
+        elif isinstance(src, list | tuple):
+            items: list[Any] = [None] * len(src)
+            dst[key] = items
+            after_flag = False
+            for i, v in enumerate(src):
+                stack.append((v, items, i, secret or after_flag))
+                after_flag = isinstance(v, str) and _ARG_NAME.match(v) is not None
+        else:
+            dst[key] = src
+    return root[0]
 
 
 def mask_env(env: dict[str, str]) -> dict[str, str]:
     """Environment variables with secret values masked: by name, then by value pattern."""
     return {k: (MASK if is_secret_name(k) and v else mask(v)) for k, v in env.items()}
+
+
+def is_masked(value: str) -> bool:
+    """Whether a value is a mask (``***``, ``****``...) rather than a real value."""
+    return bool(value) and set(value) == {"*"}
+
+
+__all__ = ["MASK", "is_masked", "is_secret_name", "mask", "mask_env", "mask_fields"]

@@ -24,9 +24,15 @@ from typing import Any
 from agenttui.ingest import sources
 from agenttui.ingest.records import parse_time
 from agenttui.model.traces import TraceIndex
+from agenttui.safeopen import open_regular
 
-MAX_CAPTURE_BYTES = 64 << 20
+MAX_CAPTURE_BYTES = 16 << 20
 """Larger capture files are listed with a problem instead of being read."""
+MAX_DEPTH = 64
+"""Captures nested deeper than this are listed with a problem instead of being used."""
+MAX_FIELD_CHARS = 64 << 10
+"""Longer ``error``/``traceback`` texts are cut to their last characters (the end of a
+traceback holds the error) and the capture says so."""
 LINK_WINDOW_S = 120.0
 """A capture without request id links to a failed trace with its query this close in time."""
 _STAMP_RE = re.compile(r"failed_(\d{10,16})")
@@ -45,6 +51,8 @@ class Capture:
     timestamp: float | None = None
     """Epoch seconds: the capture's ``timestamp``, else its file name's stamp, else its mtime."""
     failed_tool: str | None = None
+    written_by: str | None = None
+    """The capture's ``written_by`` marker (the demo agent writes one)."""
     problem: str | None = None
     """Why it cannot be fully used (not JSON, missing fields...), or None."""
     stat_key: tuple[int, int] = (0, 0)
@@ -63,6 +71,20 @@ class Capture:
     def input(self) -> dict[str, Any]:
         """The request to send to a replay target: ``{"query", "request_id", "context"}``."""
         return {"query": self.query, "request_id": self.request_id, "context": self.context}
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether a decoded JSON value nests deeper than :data:`MAX_DEPTH` (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
 
 
 def _loads(raw: bytes) -> Any:
@@ -88,24 +110,33 @@ def load(path: str) -> Capture:
     """Read one capture file; every problem is recorded on the result, nothing raises."""
     cap = Capture(path)
     try:
-        st = os.stat(path)
-        cap.stat_key = (st.st_mtime_ns, st.st_size)
-        cap.timestamp = st.st_mtime
-        if st.st_size > MAX_CAPTURE_BYTES:
-            cap.problem = f"too large ({st.st_size:,} bytes) to read"
-            return cap
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
+            st = os.fstat(f.fileno())
+            cap.stat_key = (st.st_mtime_ns, st.st_size)
+            cap.timestamp = st.st_mtime
+            if st.st_size > MAX_CAPTURE_BYTES:
+                cap.problem = f"too large ({st.st_size:,} bytes; limit {MAX_CAPTURE_BYTES:,})"
+                return cap
             raw = f.read(MAX_CAPTURE_BYTES + 1)
     except OSError as exc:
         cap.problem = f"cannot read: {exc.strerror or exc}"
+        return cap
+    if len(raw) > MAX_CAPTURE_BYTES:
+        cap.problem = f"too large (over {MAX_CAPTURE_BYTES:,} bytes)"
         return cap
     stamp = _STAMP_RE.match(cap.name)
     if stamp:
         cap.timestamp = parse_time(int(stamp.group(1))) or cap.timestamp
     try:
         obj = _loads(raw)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        cap.problem = f"nested deeper than {MAX_DEPTH} levels"
+        return cap
+    except ValueError as exc:
         cap.problem = f"not valid JSON: {str(exc).splitlines()[0][:200]}"
+        return cap
+    if _too_deep(obj):
+        cap.problem = f"nested deeper than {MAX_DEPTH} levels"
         return cap
     if not isinstance(obj, dict):
         cap.problem = f"not a JSON object (a {type(obj).__name__})"
@@ -117,6 +148,13 @@ def load(path: str) -> Capture:
     cap.request_id = _text_field(obj, "request_id", problems) or None
     cap.error = _text_field(obj, "error", problems)
     cap.traceback = _text_field(obj, "traceback", problems, required=False)
+    for name in ("error", "traceback"):
+        value = getattr(cap, name)
+        if value is not None and len(value) > MAX_FIELD_CHARS:
+            setattr(cap, name, "…" + value[-MAX_FIELD_CHARS:])
+            problems.append(f'"{name}" cut to its last {MAX_FIELD_CHARS:,} characters')
+    marker = obj.get("written_by")
+    cap.written_by = marker if isinstance(marker, str) else None
     context = obj.get("context")
     if isinstance(context, dict):
         cap.context = context

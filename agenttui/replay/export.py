@@ -3,8 +3,9 @@ replay target and asserts that it does not fail.
 
 The file stands alone (it does not import agenttui), so it can live in the agent's repository.
 Every value from the capture is written as a Python literal with :func:`repr`, never spliced
-into code. Environment overrides whose names look secret are read from the test's environment
-instead of being written into the file.
+into code. Nothing secret is written: the input and the error are masked
+(:mod:`agenttui.output.secrets`), and environment overrides whose name or value looks secret are
+read from the test's environment instead. The file is created 0600, never over another file.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import os
 import re
 import sys
 
+from agenttui.output.secrets import is_secret_name, mask, mask_fields
 from agenttui.replay.captures import Capture
-from agenttui.replay.runner import _SECRET_NAME_RE, Settings, child_env
+from agenttui.replay.environment import child_env
+from agenttui.replay.settings import Settings
 
 _HEADER = '''"""Regression test exported by agenttui from a production failure capture.
 
@@ -120,14 +123,14 @@ def render(capture: Capture, settings: Settings) -> str:
 
     env, cwd, _applied = child_env(capture, settings)
     overrides = {k: v for k, v in env.items() if os.environ.get(k) != v}
-    secret = sorted(k for k in overrides if _SECRET_NAME_RE.search(k))
+    secret = sorted(k for k in overrides if is_secret_name(k) or mask(overrides[k]) != overrides[k])
     plain = {k: overrides[k] for k in sorted(overrides) if k not in secret}
     unset = sorted(k for k in os.environ if k not in env)
     target = settings.target
-    input_json = json.dumps(capture.input(), ensure_ascii=True, default=str)
+    input_json = json.dumps(mask_fields(capture.input()), ensure_ascii=True, default=str)
     source = _HEADER.format(
         capture=_comment(capture.path),
-        error=_comment(capture.error),
+        error=_comment(mask(capture.error or "")),
         target=_comment(target.describe()),
         input_json=repr(input_json),
         env=repr(plain),
@@ -168,7 +171,8 @@ def write(capture: Capture, settings: Settings, path: str) -> str:
         OSError: It cannot be written.
     """
     source = render(capture, settings)
-    with open(path, "x", encoding="utf-8") as f:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(source)
     return path
 

@@ -20,8 +20,8 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from agenttui.doctor.checks import Settings as DoctorSettings
-from agenttui.doctor.checks import settings_for_tui
+from agenttui.doctor.settings import Settings as DoctorSettings
+from agenttui.doctor.settings import settings_for_tui
 from agenttui.ingest import sources
 from agenttui.replay.options import ReplayOptions
 from agenttui.session import Progress, Session
@@ -30,6 +30,7 @@ from agenttui.ui.format import safe, set_show_secrets
 from agenttui.ui.health import HealthMonitor
 from agenttui.ui.messages import (
     CapturesChanged,
+    HealthChecked,
     IndexChanged,
     LogsChanged,
     ScanProgress,
@@ -159,8 +160,10 @@ class AgentTUI(TriageActions, App[None]):
 
     @on(LogsChanged)
     def _logs_changed(self, message: LogsChanged) -> None:
-        """Lines arrived: refresh within ``1 / REFRESH_HZ`` seconds (one repaint per batch)."""
+        """Lines arrived: refresh within ``1 / REFRESH_HZ`` seconds (one repaint per batch);
+        look for a new capture now (a failure and its capture are written together)."""
         self._schedule_refresh()
+        self.captures.poke()
 
     @on(CapturesChanged)
     def _captures_changed(self, message: CapturesChanged) -> None:
@@ -171,6 +174,11 @@ class AgentTUI(TriageActions, App[None]):
             return
         main.trace_list.marked = frozenset(message.by_request)
         main.trace_list.refresh()
+
+    @on(HealthChecked)
+    def _health_checked(self, message: HealthChecked) -> None:
+        if self.health is not None:
+            self.health.received(message)
 
     @on(ShowList)
     def _show_list(self, message: ShowList) -> None:
@@ -254,8 +262,11 @@ class AgentTUI(TriageActions, App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
-        """However the app ends, let the ingest thread end too."""
+        """However the app ends, let the ingest thread end too, and kill every replay."""
         self.stop_event.set()
+        from agenttui.replay.process import kill_all
+
+        kill_all()
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -295,7 +306,7 @@ class AgentTUI(TriageActions, App[None]):
 
     def action_replay(self) -> None:
         """Replay the capture of the selected (or open) trace."""
-        from agenttui.ui.screens.captures_screen import ReplayScreen
+        from agenttui.ui.screens.replay_screen import ReplayScreen
 
         capture = self.captures.capture_for(self.selected_request_id())
         if capture is None:

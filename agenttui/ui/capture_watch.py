@@ -8,6 +8,7 @@ traces in the list. Off the per-line ingest path entirely.
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from agenttui.replay.captures import Capture, CaptureStore
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from textual.app import App
 
 REFRESH_S = 2.0
+POKE_S = 0.25
+"""Shortest gap between two scans asked for by arriving lines."""
 
 
 class CaptureWatcher:
@@ -35,11 +38,20 @@ class CaptureWatcher:
         self.by_request: dict[str, Capture] = {}
         """Request id -> its newest capture (UI thread)."""
         self._seen = (-1, -1)
+        self._poked = 0.0
 
     def start(self) -> None:
         """Scan now and then every :data:`REFRESH_S` seconds."""
         self._launch()
         self.app.set_interval(REFRESH_S, self._launch)
+
+    def poke(self) -> None:
+        """Lines arrived: scan now (at most every :data:`POKE_S` seconds), so that a new
+        failure's capture mark appears with the failure rather than on the next tick."""
+        now = time.monotonic()
+        if now - self._poked >= POKE_S:
+            self._poked = now
+            self._launch()
 
     def _launch(self) -> None:
         self.app.run_worker(

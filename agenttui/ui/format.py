@@ -11,8 +11,6 @@ import math
 from datetime import UTC, datetime
 from typing import Final
 
-from rich.text import Text
-
 from agenttui.output import secrets
 from agenttui.output.sanitize import clean, shorten
 
@@ -57,11 +55,6 @@ def safe(text: object, *, multiline: bool = False) -> str:
         except (RecursionError, ValueError):
             text = "(value nested too deeply to show)"
     return clean(text if _reveal_secrets else secrets.mask(text), multiline=multiline)
-
-
-def safe_text(text: object, style: str = "", *, multiline: bool = False) -> Text:
-    """Untrusted log text as a :class:`Text` (never parsed as markup)."""
-    return Text(safe(text, multiline=multiline), style=style, end="")
 
 
 def one_line(text: object, width: int) -> str:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agenttui.doctor.checks import settings_for_tui
+from agenttui.doctor.settings import settings_for_tui
 from agenttui.replay.options import ReplayOptions
 from agenttui.session import Session
+
+if TYPE_CHECKING:
+    from agenttui.ui.app import AgentTUI
 
 
 def run_tui(
@@ -16,35 +23,62 @@ def run_tui(
     title: str | None = None,
     replay: ReplayOptions | None = None,
     show_secrets: bool = False,
+    health_urls: list[str] | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the exit code.
+
+    ``health_urls`` (``--health-url``) override the doctor's health endpoints.
 
     Raises:
         agenttui.ingest.sources.SourceError: A path cannot be read (before the screen switches).
     """
     session = Session(paths)  # checks the paths before the screen switches
+    from agenttui.replay.process import kill_all
     from agenttui.ui.app import AgentTUI
 
     try:
-        AgentTUI(
+        app = AgentTUI(
             session,
             title=title,
-            doctor=settings_for_tui(),
+            doctor=settings_for_tui(health_urls),
             replay=replay,
             show_secrets=show_secrets,
-        ).run()
+        )
+        with _replays_die_on_signals(app):
+            app.run()
     finally:
+        kill_all()  # nothing a replay started outlives agenttui
         session.close()
-    return 0
+    return app.return_code or 0
 
 
-def run_demo(replay: ReplayOptions | None = None) -> int:
-    """Start the demo agent's traffic in a temporary directory and show it."""
-    from agenttui.demo.traffic import start_traffic, stop_traffic
+@contextlib.contextmanager
+def _replays_die_on_signals(app: AgentTUI) -> Iterator[None]:
+    """SIGTERM and SIGHUP (an SSH drop) kill every replay at once, then end the app."""
+    from agenttui.replay.process import kill_all
+
+    def handler(signum: int, _frame: object) -> None:
+        kill_all()
+        app.exit(return_code=128 + signum)
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+
+def run_demo(replay: ReplayOptions | None = None, health_urls: list[str] | None = None) -> int:
+    """Start the demo agent's traffic in a temporary directory and show it; the doctor polls
+    the demo agent's own ``/health`` (unless ``health_urls`` name other endpoints)."""
+    from agenttui.demo.process import health_url, start_traffic, stop_traffic
 
     with tempfile.TemporaryDirectory(prefix="agenttui-demo-") as tmp:
         proc = start_traffic(Path(tmp))
         try:
-            return run_tui([tmp], title="agenttui --demo", replay=replay)
+            demo_health = health_url(Path(tmp))
+            urls = health_urls or ([demo_health] if demo_health else None)
+            return run_tui([tmp], title="agenttui --demo", replay=replay, health_urls=urls)
         finally:
             stop_traffic(proc)

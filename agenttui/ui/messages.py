@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from agenttui.doctor.results import Checkup
 from agenttui.replay.captures import Capture
 from agenttui.session import Progress
 
@@ -63,3 +64,19 @@ class ShowList(Message):
         super().__init__()
         self.query = query
         self.request_id = request_id
+
+
+class HealthChecked(Message):
+    """The health monitor finished a run of the checks (``checkup``) or a poll of the health
+    endpoints (``checkup`` None)."""
+
+    def __init__(self, checkup: Checkup | None = None) -> None:
+        """A finished run's checkup, or None after a poll of the endpoints."""
+        super().__init__()
+        self.checkup = checkup
+
+    def can_replace(self, message: Message) -> bool:
+        """A pending poll is covered by any newer news; a pending run only by a newer run."""
+        return isinstance(message, HealthChecked) and (
+            message.checkup is None or self.checkup is not None
+        )

@@ -7,21 +7,18 @@ A mixin for :class:`agenttui.ui.app.AgentTUI`, so that the app file only gains i
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
-from pathlib import Path
+import json
 from typing import TYPE_CHECKING, ClassVar, cast
 
-import orjson
 from textual import work
 from textual.binding import Binding, BindingType
 
 from agenttui.model.triage import newest_failure
-from agenttui.ui.format import short_id
+from agenttui.ui.format import safe, short_id
 from agenttui.ui.protocols import ShowsRequest
 
 if TYPE_CHECKING:
+    from agenttui.output.incident import ReplayHook
     from agenttui.ui.app import AgentTUI
 
 
@@ -95,8 +92,16 @@ class TriageActions:
         if rid is None:
             app.notify("No trace selected.", markup=False)
             return
-        app.copy_to_clipboard(rid)
+        # Never a control character over OSC 52: pasted into a shell, a newline runs.
+        app.copy_to_clipboard(safe(rid))
         app.notify(f"Copied {short_id(rid, 24)} (OSC 52).", markup=False, timeout=3)
+
+    def _verdicts(self) -> ReplayHook:
+        """The replay verdicts of a request's capture, for incident notes and copies."""
+        from agenttui.replay.history import verdict_hook
+
+        captures = self._app().captures
+        return verdict_hook(captures.options.history_dir(), captures.capture_for)
 
     def action_copy_json(self) -> None:
         """``y``: copy the whole trace as JSON, events included, secrets masked."""
@@ -115,7 +120,7 @@ class TriageActions:
             trace = app.session.index.traces.get(rid)
         if trace is None:
             return
-        text = orjson.dumps(incident_dict(app.session, trace)).decode()
+        text = clipboard_json(incident_dict(app.session, trace, self._verdicts()))
         app.call_from_thread(app.copy_to_clipboard, text)
         app.call_from_thread(
             app.notify,
@@ -141,26 +146,20 @@ class TriageActions:
             trace = app.session.index.traces.get(rid)
         if trace is None:
             return
-        text = incident_markdown(app.session, trace)
-        name = "incident-" + re.sub(r"[^A-Za-z0-9_.-]", "_", rid)[:80] + ".md"
-        for folder in (Path.cwd(), Path(tempfile.gettempdir())):
-            path = folder / name
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(text)
-            except OSError:
-                continue
+        text = incident_markdown(app.session, trace, self._verdicts())
+        from agenttui.ingest.sources import watch_roots
+        from agenttui.output.incident import NoteError, write_note
+
+        specs = [s for s in app.session.specs if s.kind != "stdin"]
+        try:
+            path = write_note(text, rid, app.captures.options.history_dir(), watch_roots(specs))
+        except NoteError as exc:
             app.call_from_thread(
-                app.notify, f"Incident note written to {path}", markup=False, timeout=6
+                app.notify, safe(str(exc)), severity="error", markup=False, timeout=10
             )
             return
         app.call_from_thread(
-            app.notify,
-            "Could not write the incident note (the working "
-            "directory and the temporary directory refused it).",
-            severity="error",
-            markup=False,
+            app.notify, safe(f"Incident note written to {path}"), markup=False, timeout=8
         )
 
     def action_trace_step(self, step: int) -> None:
@@ -183,4 +182,10 @@ class TriageActions:
         app.switch_screen(TraceScreen(app.session, rid))
 
 
-__all__ = ["TRIAGE_BINDINGS", "TriageActions"]
+def clipboard_json(value: object) -> str:
+    """JSON for the clipboard: pure printable ASCII (every other character escaped, DEL too),
+    so that nothing in it can act on a terminal or a shell it is pasted into."""
+    return json.dumps(value, ensure_ascii=True, default=str).replace("\x7f", "\\u007f")
+
+
+__all__ = ["TRIAGE_BINDINGS", "TriageActions", "clipboard_json"]

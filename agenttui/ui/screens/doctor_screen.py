@@ -1,11 +1,12 @@
-"""The Doctor screen: the production checklist, the agent processes and the 429/timeout
-pressure, refreshed every few seconds by the app's :class:`~agenttui.ui.health.HealthMonitor`.
+"""The Doctor screen: the production checklist, the agent's health endpoints, the agent
+processes and the 429/timeout pressure, refreshed every few seconds by the app's
+:class:`~agenttui.ui.health.HealthMonitor` (the screen subscribes to it while open).
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -16,12 +17,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from agenttui.doctor import checks as doctor
-from agenttui.output.sanitize import clean as safe
+from agenttui.doctor.output import MARKS, endpoint_summary
+from agenttui.doctor.results import Checkup, Pressure
+from agenttui.doctor.units import age, size
+from agenttui.output.sanitize import clean
 from agenttui.ui.format import clock
-
-if TYPE_CHECKING:
-    from agenttui.ui.health import HealthMonitor
+from agenttui.ui.health import SCREEN_SECONDS, HealthMonitor, health_label
 
 STATUS_STYLE = {"ok": "green", "warn": "bold yellow", "fail": "bold red"}
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -37,7 +38,7 @@ def sparkline(values: list[int], peak: int) -> str:
     return "".join(out)
 
 
-def checks_table(report: doctor.Report) -> Table:
+def checks_table(report: Checkup) -> Table:
     """The checks, worst first: status, name, reason (and the fix under it)."""
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(no_wrap=True, width=6)
@@ -45,19 +46,19 @@ def checks_table(report: doctor.Report) -> Table:
     table.add_column(ratio=1, overflow="fold")
     for c in report.ordered():
         style = STATUS_STYLE[c.status]
-        cell = Text(safe(c.reason), end="")
+        cell = Text(clean(c.reason), end="")
         if c.fix and c.status != "ok":
             cell.append("\nfix: ", style="bold")
-            cell.append(safe(c.fix), style="italic")
+            cell.append(clean(c.fix), style="italic")
         table.add_row(
-            Text(f"{doctor.MARKS[c.status]} {c.status}", style=style),
-            Text(safe(c.name), style="bold" if c.status != "ok" else ""),
+            Text(f"{MARKS[c.status]} {c.status}", style=style),
+            Text(clean(c.name), style="bold" if c.status != "ok" else ""),
             cell,
         )
     return table
 
 
-def processes_table(report: doctor.Report) -> Table:
+def processes_table(report: Checkup) -> Table:
     """The agent processes: RSS, CPU, threads, open files, uptime, children."""
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
     for name in ("pid", "name", "user", "RSS", "CPU", "thr", "files", "up", "kids"):
@@ -72,19 +73,19 @@ def processes_table(report: doctor.Report) -> Table:
         files = f"{p.open_files}/{p.fd_limit}" if p.fd_limit else str(p.open_files)
         table.add_row(
             Text(str(p.pid)),
-            Text(safe(p.name)),
-            Text(safe(p.user)),
-            Text(doctor.size(p.rss)),
+            Text(clean(p.name)),
+            Text(clean(p.user)),
+            Text(size(p.rss)),
             Text(f"{p.cpu_pct:.1f}%"),
             Text(str(p.threads)),
             Text(files),
-            Text(doctor.age(p.uptime_s)),
+            Text(age(p.uptime_s)),
             Text(str(p.children)),
         )
     return table
 
 
-def pressure_text(p: doctor.Pressure) -> Text:
+def pressure_text(p: Pressure) -> Text:
     """429s and timeouts per minute as two sparklines with totals."""
     text = Text(end="")
     if p.end is None:
@@ -111,6 +112,33 @@ def pressure_text(p: doctor.Pressure) -> Text:
     return text
 
 
+def endpoints_text(report: Checkup) -> Text:
+    """Each health endpoint's overall answer, then the flips to unhealthy (newest last)."""
+    word, worst = endpoint_summary(report.endpoints)
+    text = Text(end="")
+    text.append("Health endpoints", style="bold underline")
+    text.append("  ")
+    text.append(word, style=STATUS_STYLE[worst])
+    for probe in report.endpoints:
+        style = STATUS_STYLE[
+            "fail" if probe.verdict == "fail" else "warn" if probe.verdict == "warn" else "ok"
+        ]
+        text.append("\n")
+        text.append(clean(probe.label), style="bold")
+        text.append("  ")
+        text.append(clean(probe.reason), style=style)
+    several = len(report.endpoints) > 1
+    older = len(report.flips) - 5 + report.flips_dropped
+    if older > 0:
+        text.append(f"\n{older} earlier flips not shown", style="dim")
+    for flip in report.flips[-5:]:
+        text.append("\n")
+        text.append(f"⚑ {clean(flip.describe(several))}", style="bold yellow")
+        text.append(f" ({clean(flip.now)})", style="dim")
+    text.append("\n")
+    return text
+
+
 class DoctorScreen(Screen[None]):
     """The checks with status colours, reason and fix; the agent; the log pressure."""
 
@@ -121,6 +149,7 @@ class DoctorScreen(Screen[None]):
 
     DEFAULT_CSS = """
     DoctorScreen #doctor-note { height: 1; padding: 0 1; background: $panel; }
+    DoctorScreen #doctor-endpoints { height: auto; }
     DoctorScreen #doctor-body { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     """
 
@@ -128,12 +157,13 @@ class DoctorScreen(Screen[None]):
         """Show the reports of ``monitor``."""
         super().__init__()
         self.monitor = monitor
-        self.shown: doctor.Report | None = None
+        self.shown: Checkup | None = None
 
     def compose(self) -> ComposeResult:
         """The note line, the scrolling body and the footer."""
         yield Static(id="doctor-note")
         with VerticalScroll(id="doctor-body"):
+            yield Static(id="doctor-endpoints")
             yield Static(Text("running the checks…", style="dim"), id="doctor-report")
             yield Static(id="doctor-agent")
             yield Static(id="doctor-pressure")
@@ -141,9 +171,7 @@ class DoctorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Show the last report at once, run now, then every few seconds."""
-        from agenttui.ui.health import SCREEN_SECONDS
-
-        self.monitor.screen = self
+        self.monitor.subscribe(self.show)
         self.query_one("#doctor-body").focus()
         if self.monitor.report is not None:
             self.show(self.monitor.report)
@@ -155,22 +183,19 @@ class DoctorScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         """Stop receiving reports."""
-        if self.monitor.screen is self:
-            self.monitor.screen = None
+        self.monitor.unsubscribe(self.show)
 
     def _note(self) -> None:
-        from agenttui.ui.health import SCREEN_SECONDS
-
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append("Doctor", style="bold")
         report = self.shown
         if report is None:
             text.append("  running the checks…", style="dim")
         else:
-            counts = report.counts()
-            worst = "fail" if counts["fail"] else "warn" if counts["warn"] else "ok"
+            label = health_label(report, report.endpoints)
+            summary, worst = label if label is not None else (report.summary(), "ok")
             text.append("  health: ")
-            text.append(report.summary(), style=STATUS_STYLE[worst])
+            text.append(summary, style=STATUS_STYLE[worst])
             age = max(0, int(time.time() - report.finished_at))
             text.append(
                 f"  checked {age}s ago in {report.elapsed_s:.1f}s, every {SCREEN_SECONDS:g}s",
@@ -180,10 +205,12 @@ class DoctorScreen(Screen[None]):
                 text.append("  running…", style="dim italic")
         self.query_one("#doctor-note", Static).update(text)
 
-    def show(self, report: doctor.Report) -> None:
+    def show(self, report: Checkup) -> None:
         """Replace the body with ``report``."""
         self.shown = report
         self.query_one("#doctor-report", Static).update(checks_table(report))
+        if report.endpoints:
+            self.query_one("#doctor-endpoints", Static).update(endpoints_text(report))
         parts: list[RenderableType] = []
         if self.monitor.watcher is not None:
             parts.append(Text("\nAgent processes", style="bold underline"))

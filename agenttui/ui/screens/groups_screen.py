@@ -4,6 +4,7 @@ with their failure class, explanation and fix."""
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,9 +16,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from agenttui.doctor.results import Flip
 from agenttui.model.triage import ErrorGroup, cold_starts, error_groups, latest_time
 from agenttui.session import Session
 from agenttui.ui.format import clock, count, one_line, safe, stamp
+from agenttui.ui.health import health_flips
 from agenttui.ui.messages import ShowList
 
 REFRESH_SECONDS = 2.0
@@ -33,6 +36,22 @@ def spark(values: list[int] | list[float]) -> str:
     return "".join(_BARS[0 if v <= 0 else max(1, math.ceil(v / top * 8))] for v in values)
 
 
+def failures_since(groups: list[ErrorGroup], at: float) -> tuple[int, int]:
+    """(failures at or after ``at``, groups whose first failure is at or after it)."""
+    failures = sum(len(g.times) - bisect_left(g.times, at) for g in groups)
+    started = sum(1 for g in groups if g.first_seen is not None and g.first_seen >= at)
+    return failures, started
+
+
+def flip_note(flip: Flip, groups: list[ErrorGroup], several: bool = False) -> str:
+    """``tools went unhealthy at 08:31:50; 41 failures since (2 new groups)``."""
+    failures, started = failures_since(groups, flip.at)
+    note = f"{flip.describe(several)}; {failures} failure{'s' if failures != 1 else ''} since"
+    if started:
+        note += f" ({started} new group{'s' if started != 1 else ''})"
+    return note
+
+
 class ErrorGroupsScreen(Screen[None]):
     """The failure groups of the session; enter opens a group's newest trace."""
 
@@ -45,6 +64,8 @@ class ErrorGroupsScreen(Screen[None]):
     DEFAULT_CSS = """
     ErrorGroupsScreen #groups-note { height: 1; padding: 0 1; background: $panel;
                                      color: $text-muted; }
+    ErrorGroupsScreen #groups-health { height: auto; max-height: 3; padding: 0 1;
+                                       color: $warning; display: none; }
     ErrorGroupsScreen #groups { height: 1fr; min-height: 5; }
     ErrorGroupsScreen #group-detail-box { height: 45%; border-top: solid $primary-muted;
                                           border-title-align: left; }
@@ -72,6 +93,7 @@ class ErrorGroupsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Note, table, detail of the selected group, footer."""
         yield Static(Text("Computing error groups…", end=""), id="groups-note")
+        yield Static(id="groups-health")
         table: DataTable[Text] = DataTable(id="groups", cursor_type="row", zebra_stripes=True)
         yield table
         with VerticalScroll(id="group-detail-box"):
@@ -95,6 +117,7 @@ class ErrorGroupsScreen(Screen[None]):
         table.focus()
         self.compute()
         self.set_interval(REFRESH_SECONDS, self.compute)
+        self.set_interval(REFRESH_SECONDS, self._show_flips)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="error-groups")
     def compute(self) -> None:
@@ -125,6 +148,7 @@ class ErrorGroupsScreen(Screen[None]):
         )
         note.append("  enter: newest trace · f: filter the list · c/y: copy", style="dim")
         self.query_one("#groups-note", Static).update(note)
+        self._show_flips()
         table = self.query_one("#groups", DataTable)
         row = table.cursor_row
         table.clear()
@@ -150,6 +174,21 @@ class ErrorGroupsScreen(Screen[None]):
                 Text("No failures in the logs so far.", style="green", end="")
             )
 
+    def _show_flips(self) -> None:
+        """The health endpoint's last flips to unhealthy and the failures since each."""
+        flips = health_flips(self.app)
+        box = self.query_one("#groups-health", Static)
+        box.display = bool(flips)
+        if not flips:
+            return
+        several = len({f.endpoint for f in flips}) > 1
+        text = Text(end="")
+        for i, flip in enumerate(flips[-2:]):
+            text.append("\n" if i else "")
+            text.append("⚑ ", style="bold yellow")
+            text.append(safe(flip_note(flip, self.groups, several)))
+        box.update(text)
+
     @on(DataTable.RowHighlighted, "#groups")
     def _highlighted(self, message: DataTable.RowHighlighted) -> None:
         self._detail(message.cursor_row)
@@ -169,6 +208,11 @@ class ErrorGroupsScreen(Screen[None]):
         tools = ", ".join(f"{t or '(request)'} ×{n}" for t, n in g.tools.most_common())
         text.append("\ntools: ", style="dim")
         text.append(safe(tools))
+        after = [
+            f for f in health_flips(self.app) if g.first_seen is not None and g.first_seen >= f.at
+        ]
+        if after:
+            text.append(f"\nstarted after {safe(after[-1].describe())}", style="bold yellow")
         text.append("\n\nclass: ", style="bold")
         text.append(g.cls.title, style="bold yellow")
         text.append(f"  ({safe(g.evidence)})", style="dim")

@@ -14,9 +14,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from agenttui.model.triage import LiveStats, ToolWindow, live_stats
+from agenttui.doctor.results import Flip
+from agenttui.model.live import LiveStats, ToolWindow, live_stats
 from agenttui.session import Session
 from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
+from agenttui.ui.health import health_flips
 
 REFRESH_SECONDS = 2.0
 WINDOW_S = 15 * 60.0
@@ -35,6 +37,20 @@ def tool_line(w: ToolWindow, width: int = 48) -> Text:
     return text
 
 
+def flip_marks(flips: list[Flip], start: float, end: float, width: int) -> tuple[str, int]:
+    """A row of ``width`` cells with ``▲`` where health checks went unhealthy within
+    ``[start, end]`` (aligned with the sparklines above it); (row, flips outside the window)."""
+    cells = [" "] * max(0, width)
+    outside = 0
+    span = end - start
+    for flip in flips:
+        if span <= 0 or not start <= flip.at <= end or not cells:
+            outside += 1
+            continue
+        cells[min(len(cells) - 1, int((flip.at - start) / span * len(cells)))] = "▲"
+    return "".join(cells), outside
+
+
 class StatsScreen(Screen[None]):
     """Moving-window statistics, refreshed every two seconds."""
 
@@ -47,6 +63,8 @@ class StatsScreen(Screen[None]):
     StatsScreen .label { width: 50; height: 1; padding: 0 1; }
     StatsScreen .row { height: 1; }
     StatsScreen Sparkline { width: 1fr; height: 1; }
+    StatsScreen #health-flips { display: none; }
+    StatsScreen #flips-marks { width: 1fr; height: 1; color: $warning; }
     StatsScreen #rate-errors > Sparkline > .sparkline--max-color { color: $error; }
     StatsScreen #rate-errors > Sparkline > .sparkline--min-color { color: $error 30%; }
     StatsScreen #tools-box { height: auto; max-height: 50%; border-top: solid $primary-muted;
@@ -80,6 +98,9 @@ class StatsScreen(Screen[None]):
         with Horizontal(classes="row", id="rate-errors"):
             yield Static(classes="label", id="errors-label")
             yield Sparkline([], id="errors-spark")
+        with Horizontal(classes="row", id="health-flips"):
+            yield Static(classes="label", id="flips-label")
+            yield Static(id="flips-marks")
         with VerticalScroll(id="tools-box"):
             yield Static(classes="label", id="tools-heading")
         table: DataTable[Text] = DataTable(id="slowest", cursor_type="row", zebra_stripes=True)
@@ -142,8 +163,27 @@ class StatsScreen(Screen[None]):
         )
         self.query_one("#events-spark", Sparkline).data = s.events_per_s
         self.query_one("#errors-spark", Sparkline).data = s.errors_per_s
+        self._show_flips(s)
         self._show_tools(s.tools)
         self._show_slowest(s)
+
+    def _show_flips(self, s: LiveStats) -> None:
+        """Mark the health endpoint's flips to unhealthy under the error rate."""
+        flips = health_flips(self.app)
+        row = self.query_one("#health-flips")
+        row.display = bool(flips)
+        if not flips:
+            return
+        marks = self.query_one("#flips-marks", Static)
+        cells, outside = flip_marks(flips, s.start, s.end, marks.size.width or BUCKETS)
+        last = flips[-1]
+        label = Text(no_wrap=True, overflow="ellipsis", end="")
+        label.append("health     ", style="bold yellow")
+        label.append(safe(f"▲ {last.what()} unhealthy {clock(last.at)}"), style="yellow")
+        if outside:
+            label.append(f" ({outside} outside)", style="dim")
+        self.query_one("#flips-label", Static).update(label)
+        marks.update(Text(cells, style="bold yellow", end=""))
 
     def _show_tools(self, tools: list[ToolWindow]) -> None:
         box = self.query_one("#tools-box", VerticalScroll)

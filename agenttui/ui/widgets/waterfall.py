@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from agenttui.model.steps import depths
 from agenttui.model.traces import Span
 from agenttui.ui.format import STATUS_MARK, duration, one_line
 
@@ -63,6 +64,8 @@ class Waterfall(ScrollView, can_focus=True):
         """An empty waterfall (see :meth:`set_spans`)."""
         super().__init__(id=id)
         self.spans: list[Span] = []
+        self._depths: list[int] = []
+        """How deep each span sits under the agent steps around it (names indented)."""
         self.cursor = 0
         self._t0 = 0.0
         self._t1 = 0.0
@@ -70,6 +73,7 @@ class Waterfall(ScrollView, can_focus=True):
     def set_spans(self, spans: list[Span], start: float | None, end: float | None) -> None:
         """Show ``spans`` on the time axis from ``start`` to ``end`` (epoch seconds)."""
         self.spans = spans
+        self._depths = depths(spans)
         starts = [s.start for s in spans if s.start is not None]
         t0 = start if start is not None else (min(starts) if starts else 0.0)
         ends = [s.start + (s.duration_ms or 0.0) / 1000 for s in spans if s.start is not None]
@@ -139,7 +143,8 @@ class Waterfall(ScrollView, can_focus=True):
         index = row - 1
         if index >= len(self.spans):
             return Strip.blank(width, base)
-        return self._row(self.spans[index], index == self.cursor, width, base)
+        depth = self._depths[index] if index < len(self._depths) else 0
+        return self._row(self.spans[index], index == self.cursor, width, base, depth)
 
     def _axis(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("waterfall--axis", partial=True)
@@ -153,7 +158,13 @@ class Waterfall(ScrollView, can_focus=True):
         )
         return Strip([Segment(text, style)]).adjust_cell_length(width, base)
 
-    def _row(self, span: Span, is_cursor: bool, width: int, base: Style) -> Strip:
+    @staticmethod
+    def _span_label(tool: str, depth: int) -> str:
+        """The span's name, indented one cell per step it runs in (at most four)."""
+        indent = " " * min(depth, 4)
+        return indent + one_line(tool, NAME_WIDTH - len(indent))
+
+    def _row(self, span: Span, is_cursor: bool, width: int, base: Style, depth: int = 0) -> Strip:
         get = self.get_component_rich_style
         row_style = base
         if is_cursor:
@@ -188,7 +199,7 @@ class Waterfall(ScrollView, can_focus=True):
         took = "running" if span.status == "running" else duration(span.duration_ms)
         mark = STATUS_MARK[span.status]
         segments = [
-            Segment(set_cell_size(one_line(span.tool, NAME_WIDTH), NAME_WIDTH), row_style),
+            Segment(set_cell_size(self._span_label(span.tool, depth), NAME_WIDTH), row_style),
             Segment(" ", row_style),
             Segment("·" * offset, dim),
             Segment(char * cells, status_style),
