@@ -168,6 +168,9 @@ def test_python_json_oddities_give_the_same_records() -> None:
     ):
         check(text.encode())
     check(b'{"event": "x", "request_id": "\xff\xfe"}')
+    deep = b'{"event": "x", "request_id": "r", "params": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    check(deep)
+    check(b'{"a":' * 10_000 + b"1" + b"}" * 10_000)
 
 
 def test_other_shapes_keep_their_own_decoder() -> None:

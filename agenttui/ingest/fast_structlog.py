@@ -74,7 +74,8 @@ class _Line(msgspec.Struct, gc=False):
 
 
 _decode: Final = msgspec.json.Decoder(_Line).decode
-_Error: Final = (msgspec.DecodeError, msgspec.ValidationError)
+_Error: Final = (msgspec.MsgspecError, RecursionError)
+"""What typed decoding raises on a line it cannot take (nesting too deep included)."""
 _new_record = tuple.__new__
 
 
