@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+import re
 from typing import Any
 
 import structlog
@@ -45,7 +47,16 @@ odd_values = st.one_of(
     st.dictionaries(st.sampled_from(["message", "type", "x"]), texts, max_size=2),
     texts,
 )
-events = st.one_of(st.sampled_from(sorted(EVENT_KINDS)), texts)
+events = st.one_of(
+    st.sampled_from(sorted(EVENT_KINDS)),
+    texts,
+    st.builds(  # a message carrying arguments after the event name
+        lambda name, sep, arg: f"{name}{sep}{arg}",
+        st.sampled_from(sorted(EVENT_KINDS)),
+        st.sampled_from([" ", ": ", ", ", "\n", ""]),
+        texts,
+    ),
+)
 iso_times = st.builds(
     lambda s, us, z: (
         f"2025-03-14T{s // 3600 % 24:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
@@ -96,6 +107,8 @@ OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "elapsed": durations,
     "error": st.one_of(texts, st.just("Traceback ...\n  x\nValueError: bad\n")),
     "exception": st.one_of(dict_tracebacks, texts),
+    "exc_info": st.one_of(texts, st.just("Traceback ...\nKeyError: 'k'")),
+    "exc_text": texts,
     "msg": texts,
     "message": texts,
     "levelname": levels,
@@ -171,6 +184,19 @@ def test_python_json_oddities_give_the_same_records() -> None:
     deep = b'{"event": "x", "request_id": "r", "params": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
     check(deep)
     check(b'{"a":' * 10_000 + b"1" + b"}" * 10_000)
+
+
+def test_the_struct_declares_every_field_normalise_reads() -> None:
+    """A field that ``records.normalise`` learns to read must be declared in the struct too,
+    or typed decoding would silently skip it."""
+    source = inspect.getsource(records.normalise) + inspect.getsource(records._duration)
+    read = set(re.findall(r'get\("([^"]+)"\)', source))
+    constants = re.findall(r"_first\(d, ([A-Z_]+)", source)
+    for name in [*constants, "DURATION_MS_KEYS", "DURATION_S_KEYS"]:
+        read.update(getattr(records, name))
+    declared = set(fast_structlog._Line.__struct_encode_fields__)
+    assert read, "no field names found in normalise"
+    assert read <= declared, sorted(read - declared)
 
 
 def test_other_shapes_keep_their_own_decoder() -> None:

@@ -18,7 +18,7 @@ lines).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 import orjson
@@ -28,6 +28,7 @@ from agenttui.ingest.records import (
     SUMMARY_TEXT_LIMIT,
     Kind,
     Record,
+    _first_word_kind,
     error_summary,
     parse_time,
 )
@@ -69,6 +70,8 @@ class _Line(msgspec.Struct, gc=False):
     elapsed: float | None = None
     error: str | None = None
     exception: msgspec.Raw = msgspec.Raw()
+    exc_info: msgspec.Raw = msgspec.Raw()
+    exc_text: msgspec.Raw = msgspec.Raw()
     """Raw JSON, empty when absent."""
     query: str | None = None
 
@@ -77,6 +80,16 @@ _decode: Final = msgspec.json.Decoder(_Line).decode
 _Error: Final = (msgspec.MsgspecError, RecursionError)
 """What typed decoding raises on a line it cannot take (nesting too deep included)."""
 _new_record = tuple.__new__
+
+
+def _raw_error(d: _Line) -> Any:
+    """The first of ``exception`` / ``exc_info`` / ``exc_text`` that is there and not null."""
+    for raw in (d.exception, d.exc_info, d.exc_text):
+        if raw:
+            value = orjson.loads(raw)
+            if value is not None:
+                return value
+    return None
 
 
 def decode_records(lines: Iterable[bytes]) -> list[Record]:
@@ -95,7 +108,11 @@ def decode_records(lines: Iterable[bytes]) -> list[Record]:
             message = d.msg
             if message is None:
                 message = d.message
-        kind = _OTHER if message is None else kinds_get(message, _OTHER)
+        if message is None:
+            kind = _OTHER
+        else:
+            found = kinds_get(message)
+            kind = _first_word_kind(message) if found is None else found
 
         level = d.level
         if level is None:
@@ -151,14 +168,14 @@ def decode_records(lines: Iterable[bytes]) -> list[Record]:
             continue
 
         error = d.error
-        if error is None and d.exception:
+        if error is not None:
+            error = error_summary(error)
+        elif d.exception or d.exc_info or d.exc_text:
             try:
-                error = error_summary(orjson.loads(d.exception))
+                error = error_summary(_raw_error(d))
             except orjson.JSONDecodeError:
                 append(generic_decode_record(line))
                 continue
-        elif error is not None:
-            error = error_summary(error)
         if error is not None:
             error = error[:SUMMARY_TEXT_LIMIT]
             if kind is _TOOL_OK:
