@@ -35,9 +35,9 @@ READS_LOGS = frozenset({"traces", "stats", "watch", "report", "formats"})
 
 _EPILOG = """\
 commands (for scripts; see 'agenttui COMMAND --help'):
-  traces PATH... --json [--filter QUERY]
-                          one JSON object per trace, ordered by start (QUERY: see README)
-  stats PATH... --json    totals and per-tool latency percentiles
+  traces PATH... [--json] [--filter QUERY]
+                          a table of the traces, oldest first (--json: one object per line)
+  stats PATH... [--json]  totals and per-tool calls, running, errors, latency percentiles
   watch PATH... --jsonl   follow the logs, print a JSON line each time a trace changes
   doctor [--json] [--health-url URL]
                           run the production checklist (env, binaries, hosts, memory,
@@ -48,6 +48,8 @@ commands (for scripts; see 'agenttui COMMAND --help'):
                           incident note of one trace in Markdown (--json: the whole trace)
   formats PATH... [--json]
                           the log shape detected for each input, and why
+Without PATH agenttui finds the logs ([logs] paths in agenttui.toml, $AGENTTUI_LOGS, ./logs,
+./*.log, /var/log/<agent>/, container logs, journald) and asks when it finds several.
 PATH can be '-' (standard input, e.g. 'kubectl logs -f deploy/agent | agenttui -') and
 rotated logs compressed with gzip or bzip2 (read once); field names: [mapping] in agenttui.toml
 """
@@ -114,11 +116,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.paths:
                 raise UsageError("--demo takes no PATH")
             return launch.run_demo(_replay_options(opts, demo=True), health_urls=opts.health_url)
+        replay = _replay_options(opts)
         if not opts.paths:
-            raise UsageError("give at least one PATH (or --demo); see 'agenttui --help'")
+            return launch.run_found(
+                opts.config,
+                replay=replay,
+                show_secrets=opts.show_secrets,
+                health_urls=opts.health_url,
+            )
         return launch.run_tui(
             opts.paths,
-            replay=_replay_options(opts),
+            replay=replay,
             show_secrets=opts.show_secrets,
             health_urls=opts.health_url,
         )

@@ -205,6 +205,29 @@ class Session:
             lf.shape is not None and lf.shape.host_key is not None for lf in files
         )
 
+    def line_number(self, loc: int, budget: int = 1 << 30) -> int | None:
+        """The 1-based line number of the event at ``loc`` in its file (counts the newlines
+        before it: call from a thread). None when the file is gone or the event lies more than
+        ``budget`` bytes in."""
+        file_id, offset = unpack_loc(loc)
+        if not 0 <= file_id < len(self.table.files) or offset > budget:
+            return None
+        fd = self.table.files[file_id].fd
+        if fd is None:
+            return None
+        lines = 1
+        pos = 0
+        while pos < offset:
+            try:
+                chunk = os.pread(fd, min(1 << 20, offset - pos), pos)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            lines += chunk.count(b"\n")
+            pos += len(chunk)
+        return lines
+
     def source_of(self, loc: int) -> str:
         """Where the event at ``loc`` ran: its host (when its shape names one), else its file."""
         file_id, _offset = unpack_loc(loc)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from agenttui import cli, config
@@ -249,7 +249,7 @@ def test_fixed_command_gets_input_on_stdin(tmp_path: Path, cap: Capture) -> None
     """,
     )
     result = replay.replay(cap, settings(target))
-    assert result.verdict == replay.FIXED and result.exit_code == 0
+    assert result.verdict == replay.NOT_REPRODUCED and result.exit_code == 0
     assert result.answer.startswith("answer to look up news req-abc123def456")
     assert result.error is None
     assert "+error: (none: it succeeded)" in result.diff
@@ -372,7 +372,7 @@ def test_grandchildren_left_behind_are_killed(tmp_path: Path, cap: Capture) -> N
     """,
     )
     result = replay.replay(cap, settings(target))
-    assert result.verdict == replay.FIXED
+    assert result.verdict == replay.NOT_REPRODUCED
     assert wait_gone(pid_file) == []
 
 
@@ -391,7 +391,7 @@ def test_flood_is_bounded_and_counted(tmp_path: Path, cap: Capture) -> None:
     """,
     )
     result = replay.replay(cap, settings(target, timeout=20))
-    assert result.verdict == replay.FIXED
+    assert result.verdict == replay.NOT_REPRODUCED
     assert len(result.stdout) == replay.MAX_OUTPUT
     assert result.stdout_dropped == 100 * (1 << 20) - replay.MAX_OUTPUT
     assert result.stderr_dropped == 20 * (1 << 20) - replay.MAX_OUTPUT
@@ -412,7 +412,7 @@ def test_hostile_query_never_reaches_a_shell(tmp_path: Path) -> None:
     """,
     )
     result = replay.replay(c, settings(target))
-    assert result.verdict == replay.FIXED
+    assert result.verdict == replay.NOT_REPRODUCED
     assert result.answer.split() == [str(len(query)), "True"]
     assert not marker.exists()
 
@@ -512,7 +512,7 @@ def test_callable_target_runs_in_a_child(
     )
     monkeypatch.chdir(tmp_path)
     out = replay.replay(cap, settings(replay.make_target("callable", "myagent:ok", "t")))
-    assert out.verdict == replay.FIXED
+    assert out.verdict == replay.NOT_REPRODUCED
     answer = json.loads(out.answer)
     assert answer["pid"] != os.getpid() and answer["rid"] == "req-abc123def456"
     fails = replay.replay(cap, settings(replay.make_target("callable", "myagent:fails", "t")))
@@ -567,7 +567,7 @@ def test_http_target_verdicts(server: str, cap: Capture) -> None:
         return replay.replay(cap, settings(target, timeout=timeout))
 
     ok = run("ok")
-    assert ok.verdict == replay.FIXED and ok.http_status == 200, ok.error
+    assert ok.verdict == replay.NOT_REPRODUCED and ok.http_status == 200, ok.error
     assert json.loads(ok.answer) == {"answer": "LOOK UP NEWS"}
     repro = run("repro")
     assert repro.verdict == replay.REPRODUCED and repro.http_status == 500
@@ -599,7 +599,9 @@ def test_history_is_saved_under_the_state_dir(
     assert path.is_relative_to(root) and "sk-secret" not in path.read_text()
     (path.parent / "20000101T000000.000000Z-broken.json").write_text("{")
     entries = history.load(root, cap)
-    assert entries[0]["verdict"] == "fixed" and entries[0]["input"]["query"] == "look up news"
+    assert (
+        entries[0]["verdict"] == "not reproduced" and entries[0]["input"]["query"] == "look up news"
+    )
     assert entries[0]["settings"]["env"] == {"API_TOKEN": "****"}
     assert "problem" in entries[1]  # listed, not dropped
     assert not list((tmp_path / "caps").glob("replays"))  # never next to the captures
@@ -667,7 +669,7 @@ def test_replay_command_exit_zero_when_fixed(
         ]
     )
     out = capsys.readouterr().out
-    assert code == 0 and out.startswith("fixed")
+    assert code == 0 and out.startswith("not reproduced")
 
 
 def test_export_test_runs_with_pytest(tmp_path: Path) -> None:
@@ -728,3 +730,16 @@ def test_export_test_demo_default_and_callable(tmp_path: Path) -> None:
 def test_settings_replace_keeps_frozen(cap: Capture) -> None:
     s = settings(Target("command", ("true",)))
     assert replace(s, timeout=1).timeout == 1
+
+
+def test_silent_success_is_fixed_only_without_a_named_failing_step(
+    tmp_path: Path, cap: Capture
+) -> None:
+    """A target that logs nothing cannot show that the failing tool ran: not reproduced, with
+    the reason; a capture that names no failing step is fixed by the request succeeding."""
+    target = script(tmp_path, "quiet", "print('fine')\n")
+    named = replay.replay(cap, settings(target))
+    assert named.verdict == replay.NOT_REPRODUCED
+    assert named.reason == "the replay logged no tool calls: it cannot show that web_search ran"
+    unnamed = captures.load(str(write_capture(tmp_path / "u", failed_tool=None)))
+    assert replay.replay(unnamed, settings(target)).verdict == replay.FIXED

@@ -69,7 +69,7 @@ def _run(cap: captures.Capture, target: Target) -> replay.Result:
         ([("web_search", "ok")], replay.NOT_REPRODUCED, "the failing step did not run"),
         ([("call_llm", "error")], replay.NOT_REPRODUCED, "the failing step did not succeed"),
         ([("call_llm", "error"), ("call_llm", "ok")], replay.FIXED, ""),
-        ([], replay.FIXED, "the replay logged no tool calls"),
+        ([], replay.NOT_REPRODUCED, "the replay logged no tool calls"),
     ],
 )
 def test_fixed_only_when_the_failing_step_ran_and_succeeded(

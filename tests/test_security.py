@@ -25,6 +25,7 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 
 from agenttui import cli, config
+from agenttui.ingest import sources
 from agenttui.output.secrets import mask_fields
 from agenttui.replay import captures, history
 from agenttui.replay import runner as replay
@@ -306,7 +307,7 @@ def test_fifo_capture_history_and_config_never_block(tmp_path: Path) -> None:
     fifo = _fifo(tmp_path / "caps" / "failed_1.json")
     cap = in_thread(lambda: captures.load(str(fifo)), 3)
     assert cap.problem is not None and "not a regular file (a FIFO" in cap.problem
-    store = captures.CaptureStore([captures.sources.Spec(str(tmp_path / "caps"), "dir")])
+    store = captures.CaptureStore([sources.Spec(str(tmp_path / "caps"), "dir")])
     in_thread(store.refresh, 3)
     assert store.all()[0].problem is not None
 

@@ -172,8 +172,12 @@ def test_tool_stats() -> None:
         ev("tool_call_failed", "r", 9, tool="s", call_id="f", error="x", duration_ms=1000),
         ev("tool_call_start", "r", 9, tool="s", call_id="open"),
     ]
-    stats = build(*events).tool_stats()["s"]
-    assert (stats.calls, stats.errors, stats.max_ms) == (5, 1, 1000)
+    index = build(*events)
+    stats = index.tool_stats()["s"]
+    # Every call counts, the open one included; percentiles are over the 5 completed calls.
+    assert (stats.calls, stats.running, stats.completed) == (6, 1, 5)
+    assert stats.calls == sum(t.tool_calls for t in index.traces.values())
+    assert (stats.errors, stats.max_ms) == (1, 1000)
     assert stats.p50_ms == 300
     assert stats.p95_ms == pytest.approx(880.0)
 

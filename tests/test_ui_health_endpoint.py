@@ -80,7 +80,7 @@ async def test_endpoint_in_header_doctor_stats_and_groups(
         assert isinstance(app.screen, StatsScreen)
         await wait_for(pilot, lambda: "tools unhealthy" in screen_text(app))
         assert "▲" in screen_text(app)
-        await pilot.press("escape", "g")
+        await pilot.press("escape", "E")
         assert isinstance(app.screen, ErrorGroupsScreen)
         stamp = time.strftime("%H:%M:%S", time.gmtime(flips[-1].at))
         await wait_for(

@@ -138,7 +138,11 @@ async def test_next_failure_and_traceback(logs: Path) -> None:
         assert "ConnectionRefusedError: [Errno 111] Connection refused" in text
         assert "The above exception was the direct cause" in text
         assert "ConnectionError: upstream refused" in text
-        assert text.index("ConnectionRefusedError") < text.index("ConnectionError: upstream")
+        traceback = text[text.index("Traceback (most recent call last):") :]
+        assert traceback.index("ConnectionRefusedError") < traceback.index(
+            "ConnectionError: upstream"
+        )
+        assert "line " in text.splitlines()[0]  # a line number, not a byte offset
         await pilot.press("escape")
         assert isinstance(app.screen, TraceScreen)
         # Enter on the failed event in the events table shows the same traceback.
@@ -209,10 +213,11 @@ async def test_help_tools_unattributed_and_quit(logs: Path) -> None:
         await wait_for(pilot, lambda: panel.row_count == len(stats))
         for name, s in stats.items():
             row = [c.plain for c in panel.get_row(name)]
-            rate = 100 * s.errors / s.calls
+            rate = 100 * s.errors / s.completed
             assert row == [
                 name,
                 str(s.calls),
+                str(s.running) if s.running else "·",
                 str(s.errors),
                 f"{rate:.1f}%",
                 duration(s.p50_ms),

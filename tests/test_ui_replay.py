@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 from textual.widgets import DataTable
@@ -12,6 +13,7 @@ from agenttui.replay.options import ReplayOptions
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.captures_screen import CapturesScreen, ReplayScreen
+from agenttui.ui.widgets.trace_list import TraceList
 from tests.test_ui_pilot import SIZE, ready, screen_text, wait_for
 
 ERROR = "RuntimeError: missing environment variable SEARCH_API_KEY"
@@ -178,5 +180,10 @@ async def test_a_new_failure_is_marked_with_its_capture_at_once(tmp_path: Path) 
                     )
                     + "\n"
                 )  # fmt: skip
-            await wait_for(pilot, lambda rid=rid: rid in tl.marked, timeout=3)
+            await wait_for(pilot, partial(_is_marked, tl, rid), timeout=3)
             assert time.monotonic() - t0 < 0.7, n
+
+
+def _is_marked(trace_list: TraceList, request_id: str) -> bool:
+    """Whether the list shows ``request_id`` with its capture mark (read at call time)."""
+    return request_id in trace_list.marked

@@ -54,7 +54,7 @@ async def test_copies_hold_no_control_characters(tmp_path: Path) -> None:
     (logs / "agent.log").write_text(_lines(EVIL_ID, error="E: \x1b[2J boom\x9b"))
     app = AgentTUI(Session([str(logs)]))
     copied: list[str] = []
-    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
         await pilot.press("c")
@@ -70,12 +70,12 @@ async def test_canary_of_every_shape_on_no_screen_note_or_copy(tmp_path: Path) -
     logs = tmp_path / "logs"
     logs.mkdir()
     blob = "\n".join(text for _n, text, _c in SHAPES)
-    extra = {"secrets": blob, "nested": [[[{"detail": blob}]]]}
+    extra: dict[str, object] = {"secrets": blob, "nested": [[[{"detail": blob}]]]}
     (logs / "agent.log").write_text(_lines("req-c", error=blob, extra=extra))
     os.environ["AGENTTUI_STATE_DIR"] = str(tmp_path / "state")
     app = AgentTUI(Session([str(logs)]))
     copied: list[str] = []
-    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
     seen: list[str] = []
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot, app)

@@ -60,7 +60,7 @@ async def test_error_groups_screen_lists_every_demo_class_and_opens_a_trace() ->
     app = _sample_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
-        await pilot.press("g")
+        await pilot.press("E")
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorGroupsScreen))
         screen = app.screen
         assert isinstance(screen, ErrorGroupsScreen)

@@ -60,6 +60,12 @@ def describe(session: Session) -> list[dict[str, Any]]:
                     f"{reason}; {skipped} metrics or profiles batch(es) skipped{more} (no events)"
                 )
         out.append(entry)
+    from agenttui.ingest.sniff import skipped_in
+
+    for spec in session.specs:  # what a directory holds that is not read, and why
+        if spec.kind == "dir":
+            for path, why in skipped_in(spec.text):
+                out.append({"path": sources.display_path(path), "shape": "skipped", "reason": why})
     return out
 
 

@@ -195,16 +195,24 @@ def _walk(root: str, *, captures: bool = False, depth: int = 0) -> Iterator[str]
         entries = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:
         return
+    from agenttui.ingest.sniff import skip_dir, walk_check
+
     for entry in entries:
         if entry.name.startswith("."):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                if depth < _MAX_DEPTH:
+                # Code, dependencies and caches are not searched (see ingest.sniff).
+                if depth < _MAX_DEPTH and skip_dir(entry.path, entry.name) is None:
                     yield from _walk(entry.path, captures=captures, depth=depth + 1)
             elif captures and is_capture(entry.path):
                 yield entry.path  # FIFOs and sockets too: listed with a problem, never read
-            elif not captures and entry.is_file() and _is_log(entry.path):
+            elif (
+                not captures
+                and entry.is_file()
+                and _is_log(entry.path)
+                and walk_check(entry.path) is None
+            ):
                 yield entry.path
         except OSError:
             continue

@@ -368,11 +368,19 @@ class ToolStats:
     """Calls, errors and latency percentiles of one tool."""
 
     calls: int
+    """Every call seen, in flight included (the sum of the traces' ``tool_calls``)."""
     errors: int
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
     max_ms: float | None
+    running: int = 0
+    """Calls started and not ended yet; the percentiles are over the other, completed calls."""
+
+    @property
+    def completed(self) -> int:
+        """Calls that ended (success or failure)."""
+        return self.calls - self.running
 
 
 def percentile(sorted_values: list[float] | array[float], q: float) -> float | None:
@@ -421,6 +429,9 @@ class TraceIndex:
         """Whether to freeze a trace when its terminal event arrives."""
         self._durations: dict[int, array[float]] = {}
         self._calls: dict[int, int] = {}
+        """Completed calls per tool id."""
+        self._started: dict[int, int] = {}
+        """Every span per tool id (started, or ended without a start)."""
         self._errors: dict[int, int] = {}
         self._dropped: dict[int, Counter[float]] = {}
         self._status = {"ok": 0, "error": 0, "running": 0}
@@ -507,6 +518,7 @@ class TraceIndex:
         index = len(spans) // _FIELDS
         ts = rec.ts
         spans.extend((tool_id, RUNNING, NAN if ts is None else ts, NAN, -1, len(live.locs) - 1))
+        self._started[tool_id] = self._started.get(tool_id, 0) + 1
         entry = (rec.call_id, tool_id, index)
         if live.open is None:
             live.open = [entry]
@@ -523,6 +535,7 @@ class TraceIndex:
             # An end without a start: keep it as a span of its own.
             index = len(spans) // _FIELDS
             spans.extend((tool_id, RUNNING, NAN, NAN, -1, len(live.locs) - 1))
+            self._started[tool_id] = self._started.get(tool_id, 0) + 1
             t.flags |= _ORPHANS
         base = index * _FIELDS
         start = spans[base + 2]
@@ -612,18 +625,22 @@ class TraceIndex:
         return dict(self._status)
 
     def tool_stats(self) -> dict[str, ToolStats]:
-        """Per tool: completed calls, errors and latency percentiles over completed calls."""
+        """Per tool: every call (in flight included), those running, errors, and latency
+        percentiles over the completed calls."""
         self._apply_dropped()
         names = self.tools.names
         by_name: dict[str, list[int]] = {}
-        for tool_id in self._calls:
-            by_name.setdefault(names[tool_id], []).append(tool_id)
+        for tool_id, started in self._started.items():
+            if started > 0:
+                by_name.setdefault(names[tool_id], []).append(tool_id)
         out: dict[str, ToolStats] = {}
         for name in sorted(by_name):
             ids = by_name[name]
             values = sorted(v for i in ids for v in self._durations.get(i, ()))
+            calls = sum(self._started[i] for i in ids)
             out[name] = ToolStats(
-                calls=sum(self._calls[i] for i in ids),
+                calls=calls,
+                running=calls - sum(self._calls.get(i, 0) for i in ids),
                 errors=sum(self._errors.get(i, 0) for i in ids),
                 p50_ms=percentile(values, 50),
                 p95_ms=percentile(values, 95),
@@ -659,6 +676,8 @@ class TraceIndex:
         self.errors.merge(other.errors)
         for tool_id, count in other._calls.items():
             self._calls[tool_id] = self._calls.get(tool_id, 0) + count
+        for tool_id, count in other._started.items():
+            self._started[tool_id] = self._started.get(tool_id, 0) + count
         for tool_id, count in other._errors.items():
             self._errors[tool_id] = self._errors.get(tool_id, 0) + count
         for tool_id, durations in other._durations.items():
@@ -693,6 +712,7 @@ class TraceIndex:
 
     def _forget_tool_stats(self, t: Trace) -> None:
         for tool_id, status, _start, duration, _error in t.span_rows():
+            self._started[tool_id] -= 1
             if status == RUNNING:
                 continue
             self._calls[tool_id] -= 1

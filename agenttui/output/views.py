@@ -10,14 +10,17 @@ from agenttui.model.traces import Trace, TraceIndex
 
 
 def iso(ts: float | None) -> str | None:
-    """Epoch seconds as ISO 8601 UTC with milliseconds (``2026-11-26T08:24:50.123Z``)."""
+    """Epoch seconds as ISO 8601 UTC with the log's precision: microseconds when the time has
+    them (``2026-11-26T08:24:50.123456Z``), else milliseconds (``2026-11-26T08:24:50.123Z``)."""
     if ts is None:
         return None
     try:
-        dt = datetime.fromtimestamp(ts, UTC)
+        dt = datetime.fromtimestamp(ts, UTC)  # rounded to the nearest microsecond
     except (OverflowError, OSError, ValueError):
         return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    us = dt.microsecond
+    fraction = f"{us // 1000:03d}" if us % 1000 == 0 else f"{us:06d}"
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
 
 
 def _ms(value: float | None) -> float | None:
@@ -73,6 +76,7 @@ def stats_dict(index: TraceIndex) -> dict[str, Any]:
         "tools": {
             name: {
                 "calls": s.calls,
+                "running": s.running,
                 "errors": s.errors,
                 "p50_ms": _ms(s.p50_ms),
                 "p95_ms": _ms(s.p95_ms),

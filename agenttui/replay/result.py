@@ -276,6 +276,8 @@ def _check_failing_step(capture: Capture, result: Result) -> None:
         return
     trace = result.trace
     if not trace.spans and not trace.events:
+        # Success without evidence is not a fix: the on-call engineer would stop looking.
+        result.verdict = NOT_REPRODUCED
         result.reason = f"the replay logged no tool calls: it cannot show that {tool} ran"
         return
     calls = [sp for sp in trace.spans if sp.tool == tool]

@@ -40,6 +40,30 @@ from agenttui.ui.screens.main_screen import MainScreen
 from agenttui.ui.triage_actions import TRIAGE_BINDINGS, TriageActions
 from agenttui.ui.widgets.header import Totals
 
+PALETTE: tuple[tuple[str, str, str], ...] = (
+    ("Newest failure", "Open the newest failed trace: error, class, fix (!)", "newest_failure"),
+    ("Next failure", "Jump to the next failed trace in the list (e)", "next_failure"),
+    ("Error groups", "Failures grouped by signature, with class and fix (E)", "groups"),
+    ("Live stats", "Rates and per-tool p50/p95/p99 over 15 minutes (s)", "stats"),
+    ("Tool statistics", "Calls, errors, p50/p95/p99/max per tool (t)", "tools"),
+    ("Filter traces", "Words, status:error tool:X dur>5s... (/)", "search"),
+    (
+        "Unattributed / raw lines",
+        "Events without request id and non-JSON lines (u)",
+        "unattributed",
+    ),
+    ("Failure captures", "The failed_*.json captures (C)", "captures"),
+    ("Replay", "Replay the selected trace's capture locally (r)", "replay"),
+    ("Copy request id", "Copy the selected request id (c)", "copy_id"),
+    ("Copy trace JSON", "Copy the selected trace as JSON (y)", "copy_json"),
+    ("Incident note", "Write a Markdown incident note of the trace (i)", "incident_note"),
+    ("Bookmarks", "List the bookmarked traces (B; m bookmarks, b jumps)", "bookmarks"),
+    ("Doctor", "Environment, hosts, memory, agent process, 429s (d)", "doctor"),
+    ("Help", "List the keys (?)", "help"),
+    ("Quit", "Quit agenttui (q)", "quit"),
+)
+"""Command palette entries: title, description, app action (``action_<name>``)."""
+
 REFRESH_HZ = 10
 """How often the list and the header may repaint."""
 
@@ -53,6 +77,7 @@ class AgentTUI(TriageActions, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        Binding("slash", "search", "Filter", show=False),
         *TRIAGE_BINDINGS,
         Binding("d", "doctor", "Doctor", show=False),
         Binding("C", "captures", "Captures", show=False),
@@ -297,6 +322,10 @@ class AgentTUI(TriageActions, App[None]):
         """Show the unattributed / raw lines."""
         self.show_main().action_unattributed()
 
+    def action_bookmarks(self) -> None:
+        """Go to the list and show the bookmarked traces only."""
+        self.show_main().action_bookmarks()
+
     def action_captures(self) -> None:
         """Show the failure captures."""
         from agenttui.ui.screens.captures_screen import CapturesScreen
@@ -326,27 +355,14 @@ class AgentTUI(TriageActions, App[None]):
         self.push_screen(DoctorScreen(self.health))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The app's actions in the command palette (ctrl+p)."""
-        yield SystemCommand(
-            "Next failure", "Jump to the next failed trace (e)", self.action_next_failure
-        )
-        yield SystemCommand(
-            "Search traces", "Filter by request id, query or error (/)", self.action_search
-        )
-        yield SystemCommand(
-            "Tool statistics", "Calls, errors, p50/p95/p99/max per tool (t)", self.action_tools
-        )
-        yield SystemCommand(
-            "Unattributed / raw lines",
-            "Events without request id and non-JSON lines (u)",
-            self.action_unattributed,
-        )
-        yield SystemCommand(
-            "Doctor", "Environment, hosts, memory, agent process, 429s (d)", self.action_doctor
-        )
-        yield SystemCommand("Help", "List the keys (?)", self.action_help)
-        yield SystemCommand("Quit", "Quit agenttui (q)", self.exit_cleanly)
-        yield from super().get_system_commands(screen)
+        """The actions of the help screen in the command palette (ctrl+p), once each."""
+        for title, help, action in PALETTE:
+            callback = self.exit_cleanly if action == "quit" else getattr(self, f"action_{action}")
+            yield SystemCommand(title, help, callback)
+        ours = {title.lower() for title, _, _ in PALETTE}
+        for command in super().get_system_commands(screen):
+            if command.title.lower() not in ours and command.title.lower() != "keys":
+                yield command
 
     def exit_cleanly(self) -> None:
         """Stop the worker and exit (for the command palette)."""

@@ -82,3 +82,29 @@ def run_demo(replay: ReplayOptions | None = None, health_urls: list[str] | None 
             return run_tui([tmp], title="agenttui --demo", replay=replay, health_urls=urls)
         finally:
             stop_traffic(proc)
+
+
+def run_found(
+    config_file: str | None,
+    *,
+    replay: ReplayOptions | None = None,
+    show_secrets: bool = False,
+    health_urls: list[str] | None = None,
+) -> int:
+    """No PATH: find the logs (:mod:`agenttui.ingest.discover`); open the one found, or let the
+    user pick (several) or point agenttui at them (none); then the dashboard."""
+    from agenttui.ingest.discover import Discovery, discover, journal_snapshot
+    from agenttui.ui.first_contact import choose
+    from agenttui.ui.screens.picker_screen import open_paths
+
+    def look() -> Discovery:
+        return discover(config_file=config_file)
+
+    found = look()
+    paths = open_paths(found) or choose(found, look)
+    if not paths:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="agenttui-journal-") as tmp:
+        if "journald" in paths:  # a snapshot of the last hour (journald is not tailed)
+            paths = [journal_snapshot(tmp) if p == "journald" else p for p in paths]
+        return run_tui(paths, replay=replay, show_secrets=show_secrets, health_urls=health_urls)

@@ -19,6 +19,8 @@ from agenttui.ui.format import masked_fields, safe, unmasked
 _JSON = JSONHighlighter()
 LOCALS_WIDTH = 70
 """Longest rendering of one frame's locals."""
+LOCALS_LINES = 3
+"""Lines shown of a local whose value spans several."""
 
 
 def pretty_json(data: Any) -> Text:
@@ -91,10 +93,7 @@ def _one_exception(out: Text, exc: dict[str, Any]) -> None:
                 out.append(f"    {safe(line.strip())}\n")
             local_vars = frame.get("locals")
             if isinstance(local_vars, dict) and local_vars:
-                pairs = ", ".join(f"{safe(k)}={safe(v)}" for k, v in local_vars.items())
-                if len(pairs) > LOCALS_WIDTH:
-                    pairs = pairs[: LOCALS_WIDTH - 1] + "…"
-                out.append(f"      {pairs}\n", style="dim")
+                _locals(out, local_vars)
     exc_type = safe(exc.get("exc_type", "Exception"))
     value = exc.get("exc_value")
     out.append(exc_type, style="bold red")
@@ -102,6 +101,50 @@ def _one_exception(out: Text, exc: dict[str, Any]) -> None:
         out.append(": ", style="red")
         out.append(safe(value, multiline=True), style="red")
     out.append("\n")
+
+
+def _locals(out: Text, local_vars: dict[Any, Any]) -> None:
+    """A frame's locals on one line (cut); values that span several lines follow it with their
+    real line breaks (the first :data:`LOCALS_LINES`; control characters still made visible)."""
+    multi = {k: v for k, v in local_vars.items() if isinstance(v, str) and "\n" in v.strip()}
+    pairs = ", ".join(f"{safe(k)}={safe(v)}" for k, v in local_vars.items() if k not in multi)
+    if len(pairs) > LOCALS_WIDTH:
+        pairs = pairs[: LOCALS_WIDTH - 1] + "…"
+    if pairs:
+        out.append(f"      {pairs}\n", style="dim")
+    for key, value in multi.items():
+        lines = safe(value, multiline=True).strip("\n").split("\n")
+        out.append(f"      {safe(key)}=\n", style="dim")
+        for line in lines[:LOCALS_LINES]:
+            out.append(f"        {line}\n", style="dim")
+        if len(lines) > LOCALS_LINES:
+            out.append(
+                f"        … {len(lines) - LOCALS_LINES} more lines (event JSON below)\n",
+                style="dim italic",
+            )
+
+
+def multiline_values(data: Any, limit: int = 20) -> list[tuple[str, str]]:
+    """String values of a JSON object that hold line breaks: ``(path, text)``, secrets masked
+    and control characters made visible, line breaks kept."""
+    data = masked_fields(data)
+    found: list[tuple[str, str]] = []
+
+    def walk(value: Any, path: str, depth: int) -> None:
+        if len(found) >= limit or depth > 8:
+            return
+        if isinstance(value, str):
+            if "\n" in value.strip():
+                found.append((path, clean(value, multiline=True)))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k), depth + 1)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]", depth + 1)
+
+    walk(data, "", 0)
+    return found
 
 
 def event_title(event: Event) -> str:

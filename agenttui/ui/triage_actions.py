@@ -1,4 +1,4 @@
-"""App-wide triage actions: newest failure (``!``), error groups (``g``), live stats (``s``),
+"""App-wide triage actions: newest failure (``!``), error groups (``E``), live stats (``s``),
 copy via OSC 52 (``c`` request id, ``y`` trace JSON), incident note (``i``), and ``n`` / ``N`` on
 the trace screen.
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 TRIAGE_BINDINGS: list[BindingType] = [
     Binding("exclamation_mark", "newest_failure", "Newest failure", show=False),
-    Binding("g", "groups", "Errors", show=False),
+    Binding("E", "groups", "Errors", show=False),
     Binding("s", "stats", "Stats", show=False),
     Binding("c", "copy_id", "Copy id", show=False),
     Binding("y", "copy_json", "Copy JSON", show=False),
@@ -59,7 +59,7 @@ class TriageActions:
         app.push_screen(TraceScreen(app.session, rid))
 
     def action_groups(self) -> None:
-        """``g``: the error groups."""
+        """``E``: the error groups."""
         app = self._app()
         from agenttui.ui.screens.groups_screen import ErrorGroupsScreen
 

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey
 
 from agenttui.doctor.results import Flip
 from agenttui.model.triage import ErrorGroup, cold_starts, error_groups, latest_time
@@ -22,8 +23,26 @@ from agenttui.session import Session
 from agenttui.ui.format import clock, count, one_line, safe, stamp
 from agenttui.ui.health import health_flips
 from agenttui.ui.messages import ShowList
+from agenttui.ui.widgets.nav_table import NavTable
 
 REFRESH_SECONDS = 2.0
+WIDE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("15m", 4),
+    ("count", 6),
+    ("class", 14),
+    ("tools", 12),
+    ("last", 8),
+    ("trend", 12),
+)
+NARROW_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("15m", 4),
+    ("count", 5),
+    ("class", 12),
+    ("tools", 10),
+    ("trend", 6),
+)
+"""Below :data:`WIDE_FROM` cells the signature keeps room: no ``last``, a shorter trend."""
+WIDE_FROM = 110
 SPARK_BUCKETS = 12
 _BARS = " ▁▂▃▄▅▆▇█"
 
@@ -56,9 +75,11 @@ class ErrorGroupsScreen(Screen[None]):
     """The failure groups of the session; enter opens a group's newest trace."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,g", "back", "Back"),
+        Binding("escape,E", "back", "Back"),
         Binding("enter", "open", "Newest trace", show=False),
         Binding("f", "filter", "Filter list"),
+        Binding("n", "step(1)", "Next group", show=False),
+        Binding("N", "step(-1)", "Previous group", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -89,13 +110,13 @@ class ErrorGroupsScreen(Screen[None]):
         self.groups: list[ErrorGroup] = []
         self._span = (0.0, 0.0)
         self._seen = (-1, -1)
+        self._columns = WIDE_COLUMNS
 
     def compose(self) -> ComposeResult:
         """Note, table, detail of the selected group, footer."""
         yield Static(Text("Computing error groups…", end=""), id="groups-note")
         yield Static(id="groups-health")
-        table: DataTable[Text] = DataTable(id="groups", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield NavTable(id="groups", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="group-detail-box"):
             yield Static(id="group-detail")
         yield Footer()
@@ -103,15 +124,8 @@ class ErrorGroupsScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, first computation, refresh timer."""
         table = self.query_one("#groups", DataTable)
-        for name, width in (
-            ("15m", 4),
-            ("count", 6),
-            ("class", 14),
-            ("tools", 12),
-            ("last", 8),
-            ("trend", SPARK_BUCKETS),
-            ("signature", None),
-        ):
+        self._columns = WIDE_COLUMNS if self.app.size.width >= WIDE_FROM else NARROW_COLUMNS
+        for name, width in (*self._columns, ("signature", self._signature_width())):
             table.add_column(name, key=name, width=width)
         self.query_one("#group-detail-box").border_title = "group"
         table.focus()
@@ -142,27 +156,38 @@ class ErrorGroupsScreen(Screen[None]):
         total = sum(g.count for g in message.groups)
         recent = sum(g.recent for g in message.groups)
         note = Text(no_wrap=True, overflow="ellipsis", end="")
-        note.append(
-            f"{count(len(message.groups))} error groups, {count(total)} failures "
-            f"({count(recent)} in the last 15 min before {clock(message.end)} UTC)"
-        )
+        if message.groups and message.end:
+            note.append(
+                f"{count(len(message.groups))} error groups, {count(total)} failures "
+                f"({count(recent)} in the last 15 min before {clock(message.end)} UTC)"
+            )
+        else:
+            note.append(f"{count(len(message.groups))} error groups, {count(total)} failures")
         note.append("  enter: newest trace · f: filter the list · c/y: copy", style="dim")
         self.query_one("#groups-note", Static).update(note)
         self._show_flips()
         table = self.query_one("#groups", DataTable)
         row = table.cursor_row
         table.clear()
-        # The fixed columns take 56 cells, plus 2 of padding per column and the gutter.
-        sig_width = max(10, self.size.width - 74)
+        sig_width = self._signature_width()
+        table.columns[ColumnKey("signature")].width = sig_width
+        widths = dict(self._columns)
         for i, g in enumerate(message.groups):
             tools = ", ".join(t or "(request)" for t, _ in g.tools.most_common())
+            cells = {
+                "15m": Text(
+                    count(g.recent), justify="right", style="bold red" if g.recent else "dim"
+                ),
+                "count": Text(count(g.count), justify="right"),
+                "class": Text(one_line(g.cls.key, widths["class"]), style="bold"),
+                "tools": Text(one_line(tools, widths["tools"])),
+                "last": Text(clock(g.last_seen), style="dim"),
+                "trend": Text(
+                    spark(g.histogram(message.start, message.end, widths["trend"])), style="red"
+                ),
+            }
             table.add_row(
-                Text(count(g.recent), justify="right", style="bold red" if g.recent else "dim"),
-                Text(count(g.count), justify="right"),
-                Text(one_line(g.cls.key, 14), style="bold"),
-                Text(one_line(tools, 12)),
-                Text(clock(g.last_seen), style="dim"),
-                Text(spark(g.histogram(message.start, message.end, SPARK_BUCKETS)), style="red"),
+                *(cells[name] for name, _ in self._columns),
                 Text(one_line(g.signature, sig_width)),
                 key=str(i),
             )
@@ -199,10 +224,15 @@ class ErrorGroupsScreen(Screen[None]):
         g = self.groups[row]
         text = Text(end="")
         text.append(safe(g.signature), style="bold red")
-        text.append("\nexample: ", style="dim")
-        text.append(safe(g.example))
+        text.append("\nclass: ", style="bold")
+        text.append(g.cls.title, style="bold yellow")
+        text.append(f"  ({safe(g.evidence)})", style="dim")
+        text.append("\nfix: ", style="bold green")
+        text.append(g.cls.fix)
+        text.append("\n")
+        text.append(g.cls.explanation, style="dim")
         text.append(
-            f"\n{count(g.count)} failures in {count(len(g.request_ids))} requests, "
+            f"\n\n{count(g.count)} failures in {count(len(g.request_ids))} requests, "
             f"first {stamp(g.first_seen)}, last {stamp(g.last_seen)}"
         )
         tools = ", ".join(f"{t or '(request)'} ×{n}" for t, n in g.tools.most_common())
@@ -213,15 +243,25 @@ class ErrorGroupsScreen(Screen[None]):
         ]
         if after:
             text.append(f"\nstarted after {safe(after[-1].describe())}", style="bold yellow")
-        text.append("\n\nclass: ", style="bold")
-        text.append(g.cls.title, style="bold yellow")
-        text.append(f"  ({safe(g.evidence)})", style="dim")
-        text.append("\n")
-        text.append(g.cls.explanation)
-        text.append("\nfix: ", style="bold green")
-        text.append(g.cls.fix)
+        text.append("\nexample: ", style="dim")
+        text.append(safe(g.example))
         self.query_one("#group-detail", Static).update(text)
         self.query_one("#group-detail-box").border_title = f"group {row + 1}/{len(self.groups)}"
+
+    def on_resize(self) -> None:
+        """Lay the rows out again for the new width."""
+        self._seen = (-1, -1)
+        self.compute()
+
+    def _signature_width(self) -> int:
+        """What the fixed columns leave of the screen's width (2 cells of padding per column
+        and the scrollbar)."""
+        used = sum(w for _, w in self._columns) + 2 * (len(self._columns) + 1) + 2
+        return max(10, (self.size.width or self.app.size.width) - used)
+
+    def action_step(self, step: int) -> None:
+        """``n`` / ``N``: the next / previous group."""
+        self.query_one("#groups", NavTable).action_step(step)
 
     def selected_group(self) -> ErrorGroup | None:
         """The group under the cursor."""

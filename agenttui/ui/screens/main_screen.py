@@ -11,19 +11,14 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.widgets.input import Selection
 
+from agenttui.model.listing import Predicate, SortKey, filter_keys
 from agenttui.model.query import QueryError, compile_filter
 from agenttui.session import Session
 from agenttui.ui.format import count, safe
 from agenttui.ui.widgets.header import StatsHeader
-from agenttui.ui.widgets.trace_list import (
-    SYNC_FILTER_LIMIT,
-    Predicate,
-    SortKey,
-    TraceList,
-    TraceListHeading,
-    filter_keys,
-)
+from agenttui.ui.widgets.trace_list import SYNC_FILTER_LIMIT, TraceList, TraceListHeading
 
 
 class MainScreen(Screen[None]):
@@ -31,15 +26,17 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("exclamation_mark", "app.newest_failure", "Newest failure"),
-        Binding("g", "app.groups", "Errors"),
-        Binding("slash", "search", "Search"),
-        Binding("colon", "search", "Search", show=False),
+        Binding("E", "app.groups", "Errors"),
+        Binding("slash", "search", "Filter"),
+        Binding("colon", "search", "Filter", show=False),
         Binding("n", "next_match(1)", "Next match", show=False),
         Binding("N", "next_match(-1)", "Previous match", show=False),
         Binding("m", "bookmark", "Bookmark", show=False),
-        Binding("e", "next_failure", "Next error"),
-        Binding("t", "tools", "Tools"),
-        Binding("u", "unattributed", "Raw lines"),
+        Binding("b", "next_bookmark(1)", "Next bookmark", show=False),
+        Binding("B", "bookmarks", "List bookmarks", show=False),
+        Binding("e", "next_failure", "Next error", show=False),
+        Binding("t", "tools", "Tools", show=False),
+        Binding("u", "unattributed", "Raw lines", show=False),
         Binding("escape", "clear_search", "Clear", show=False),
     ]
 
@@ -93,6 +90,7 @@ class MainScreen(Screen[None]):
         yield TraceListHeading(trace_list, id="heading")
         yield trace_list
         yield Input(
+            select_on_focus=False,
             placeholder='filter: words, "a phrase", status:error tool:NAME dur>5s '
             "since:15m class:timeout (enter: keep, esc: clear)",
             id="search",
@@ -102,7 +100,10 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Focus the list."""
+        """Focus the list; its empty state says what is watched."""
+        self.trace_list.empty_text = (
+            f"Watching {self._sources}: no request traces yet. u: raw lines · ?: help"
+        )
         self.trace_list.focus()
         self.update_status()
         self.ready = True
@@ -136,10 +137,11 @@ class MainScreen(Screen[None]):
     # ---------------------------------------------------------------- search
 
     def action_search(self) -> None:
-        """Show and focus the search input."""
+        """Show and focus the filter input, holding the current filter, cursor at its end."""
         search = self.query_one("#search", Input)
         search.add_class("-visible")
         search.focus()
+        search.selection = Selection.cursor(len(search.value))
 
     def search_for(self, query: str) -> None:
         """Show the search input holding ``query``, filter by it, focus the list."""
@@ -200,7 +202,9 @@ class MainScreen(Screen[None]):
     ) -> None:
         """Filter a large list in a thread."""
         self.post_message(
-            self.Filtered(needle, filter_keys(self.session, keys, predicate or needle), predicate)
+            self.Filtered(
+                needle, filter_keys(self.session.read, keys, predicate or needle), predicate
+            )
         )
 
     @on(Filtered)
@@ -224,6 +228,26 @@ class MainScreen(Screen[None]):
             self.notify(
                 "Bookmarked (*)." if state else "Bookmark removed.", markup=False, timeout=2
             )
+
+    def action_next_bookmark(self, step: int) -> None:
+        """``b``: the next bookmarked trace (wraps)."""
+        if not self.trace_list.next_bookmark(step):
+            self.notify("No bookmark in the list (m bookmarks a trace).", markup=False)
+
+    def action_bookmarks(self) -> None:
+        """``B``: list the bookmarked traces only (esc shows all again)."""
+        tl = self.trace_list
+        if not tl.bookmarks:
+            self.notify("No bookmark yet (m bookmarks a trace).", markup=False)
+            return
+        marks = frozenset(tl.bookmarks)
+        search = self.query_one("#search", Input)
+        search.add_class("-visible")
+        self._pending_needle = None
+        with search.prevent(Input.Changed):
+            search.value = ""
+        tl.set_filter("bookmarks", predicate=lambda _index, trace: trace.request_id in marks)
+        tl.focus()
 
     def action_next_failure(self) -> None:
         """Jump to the next failed trace (wraps around)."""

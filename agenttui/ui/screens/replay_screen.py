@@ -312,7 +312,7 @@ class ReplayScreen(Screen[None]):
             text.append(one_line(result.error[:SHOWN], 500), style="red")
         elif result.answer:
             text.append("\nanswer: ", style="bold green")
-            text.append(one_line(result.answer[:SHOWN], 500))
+            text.append(one_line(result.answer[:SHOWN].strip(), 500))
         if result.stdout_dropped or result.stderr_dropped:
             text.append(
                 f"\noutput cut: {result.stdout_dropped:,} bytes of stdout and "

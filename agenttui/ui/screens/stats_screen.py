@@ -19,6 +19,7 @@ from agenttui.model.live import LiveStats, ToolWindow, live_stats
 from agenttui.session import Session
 from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
 from agenttui.ui.health import health_flips
+from agenttui.ui.widgets.nav_table import NavTable
 
 REFRESH_SECONDS = 2.0
 WINDOW_S = 15 * 60.0
@@ -56,6 +57,8 @@ class StatsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,s", "back", "Back"),
+        Binding("n", "step(1)", "Next", show=False),
+        Binding("N", "step(-1)", "Previous", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -103,7 +106,7 @@ class StatsScreen(Screen[None]):
             yield Static(id="flips-marks")
         with VerticalScroll(id="tools-box"):
             yield Static(classes="label", id="tools-heading")
-        table: DataTable[Text] = DataTable(id="slowest", cursor_type="row", zebra_stripes=True)
+        table = NavTable(id="slowest", cursor_type="row", zebra_stripes=True)
         yield table
         yield Footer()
 
@@ -143,11 +146,14 @@ class StatsScreen(Screen[None]):
         s = self.stats = message.stats
         span = s.end - s.start
         note = Text(no_wrap=True, overflow="ellipsis", end="")
-        note.append(
-            f"window {clock(s.start)}–{clock(s.end)} UTC ({duration(span * 1000)}, "
-            f"newest line = now), {BUCKETS} buckets of {duration(s.bucket_s * 1000)}: "
-            f"{count(s.requests)} requests, {count(s.failed)} failed"
-        )
+        if not s.end and not s.requests:
+            note.append("No timed request or tool call in the logs yet: nothing to chart.")
+        else:
+            note.append(
+                f"window {clock(s.start)}–{clock(s.end)} UTC ({duration(span * 1000)}, "
+                f"newest line = now), {BUCKETS} buckets of {duration(s.bucket_s * 1000)}: "
+                f"{count(s.requests)} requests, {count(s.failed)} failed"
+            )
         self.query_one("#stats-note", Static).update(note)
         peak_events = max(s.events_per_s, default=0.0)
         peak_errors = max(s.errors_per_s, default=0.0)
@@ -246,6 +252,10 @@ class StatsScreen(Screen[None]):
         from agenttui.ui.screens.trace_screen import TraceScreen
 
         self.app.push_screen(TraceScreen(self.session, rid))
+
+    def action_step(self, step: int) -> None:
+        """``n`` / ``N``: next / previous row of the slowest requests."""
+        self.query_one("#slowest", NavTable).action_step(step)
 
     def action_back(self) -> None:
         """Back."""

@@ -10,13 +10,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from agenttui.model.traces import ToolStats
 from agenttui.session import Session
+from agenttui.ui.messages import ShowList
 from agenttui.ui.widgets.tool_panel import ToolPanel
 
 REFRESH_SECONDS = 2.0
+
+
+def tool_query(name: str) -> str:
+    """The list filter for one tool: ``tool:NAME`` (quoted when it holds spaces)."""
+    if any(c.isspace() for c in name) or '"' in name:
+        return 'tool:"' + name.replace('"', "") + '"'
+    return f"tool:{name}"
 
 
 class ToolsScreen(Screen[None]):
@@ -24,6 +32,9 @@ class ToolsScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,t", "back", "Back"),
+        Binding("enter", "filter", "Filter list to tool"),
+        Binding("n", "step(1)", "Next", show=False),
+        Binding("N", "step(-1)", "Previous", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -47,7 +58,8 @@ class ToolsScreen(Screen[None]):
         """A note, the table and the footer."""
         yield Static(
             Text(
-                "Completed tool calls by tool, worst error rate first. Refreshed every 2 s.", end=""
+                "Tool calls, worst error rate first. enter: filter the list to that tool.",
+                end="",
             ),
             id="tools-note",
         )
@@ -70,6 +82,24 @@ class ToolsScreen(Screen[None]):
     @on(StatsReady)
     def _show(self, message: StatsReady) -> None:
         self.query_one(ToolPanel).show(message.stats)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, _message: DataTable.RowSelected) -> None:
+        self.action_filter()
+
+    def action_filter(self) -> None:
+        """``enter``: back to the list, filtered to the highlighted tool's traces."""
+        panel = self.query_one(ToolPanel)
+        if not panel.row_count:
+            return
+        name = panel.coordinate_to_cell_key(panel.cursor_coordinate).row_key.value
+        if name is None:
+            return
+        self.post_message(ShowList(query=tool_query(name)))
+
+    def action_step(self, step: int) -> None:
+        """``n`` / ``N``: next / previous tool."""
+        self.query_one(ToolPanel).action_step(step)
 
     def action_back(self) -> None:
         """Back to the list."""

@@ -27,6 +27,7 @@ from agenttui.ui.format import (
     stamp,
 )
 from agenttui.ui.messages import IndexChanged
+from agenttui.ui.widgets.nav_table import NavTable
 from agenttui.ui.widgets.root_cause import RootCause
 from agenttui.ui.widgets.waterfall import Waterfall
 
@@ -137,21 +138,27 @@ class TraceScreen(Screen[None]):
         self._by_span: list[Event] = []
         self._shown_events = -1
         self._query: str | None = None
-        self._sources = session.has_sources()
-        """Whether events come from several files or hosts: then a source column shows."""
+        self._sources = False
+        """Whether this trace's events come from several files or hosts: then a source column
+        shows (never a column that says the same on every row)."""
 
     def compose(self) -> ComposeResult:
         """Summary, waterfall, events table, footer."""
         yield Static(id="summary")
         yield RootCause(self.session, self.request_id, id="rootcause")
         yield Waterfall(id="waterfall")
-        table: DataTable[Text] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield NavTable(id="events", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         """Fill in what the index knows, then read the events."""
+        self._add_columns()
+        self.refresh_trace()
+        self.query_one(Waterfall).focus()
+
+    def _add_columns(self) -> None:
         table = self.query_one("#events", DataTable)
+        table.clear(columns=True)
         columns: list[tuple[str, int | None]] = [
             ("time", 12),
             ("event", 18),
@@ -163,8 +170,6 @@ class TraceScreen(Screen[None]):
             columns.insert(1, ("source", SOURCE_WIDTH))
         for name, width in columns:
             table.add_column(name, key=name, width=width)
-        self.refresh_trace()
-        self.query_one(Waterfall).focus()
 
     def _trace(self) -> Trace | None:
         return self.session.index.traces.get(self.request_id)
@@ -232,6 +237,10 @@ class TraceScreen(Screen[None]):
                 break
         table = self.query_one("#events", DataTable)
         row = table.cursor_row
+        sources = len({event.source for event in message.events}) > 1
+        if sources != self._sources:
+            self._sources = sources
+            self._add_columns()
         table.clear()
         table.border_title = f"events ({len(message.events)})"
         error_width = max(20, table.size.width - 59 - (SOURCE_WIDTH + 2) * self._sources)
@@ -280,7 +289,7 @@ class TraceScreen(Screen[None]):
     def _push_event(self, event: Event) -> None:
         from agenttui.ui.screens.event_screen import EventScreen
 
-        self.app.push_screen(EventScreen(event))
+        self.app.push_screen(EventScreen(event, self.session.line_number))
 
     def action_back(self) -> None:
         """Back to the list."""

@@ -16,6 +16,7 @@ from agenttui.model.events import Event
 from agenttui.session import Session
 from agenttui.ui.format import clock_ms, count, masked_fields, one_line, safe
 from agenttui.ui.render import event_title
+from agenttui.ui.widgets.nav_table import NavTable
 
 LIMIT = 2000
 """Newest lines shown."""
@@ -49,7 +50,7 @@ class UnattributedScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.events: list[Event] = []
-        self.table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        self.table: DataTable[Text] = NavTable(cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         """Note, table, footer."""
@@ -125,7 +126,7 @@ class UnattributedScreen(Screen[None]):
         if key is not None and int(key) < len(self.events):
             from agenttui.ui.screens.event_screen import EventScreen
 
-            self.app.push_screen(EventScreen(self.events[int(key)]))
+            self.app.push_screen(EventScreen(self.events[int(key)], self.session.line_number))
 
     def action_reload(self) -> None:
         """Read again."""

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from agenttui.model.traces import ToolStats
 from agenttui.ui.format import count, duration, safe
+from agenttui.ui.widgets.nav_table import NavTable
 
-COLUMNS = ("tool", "calls", "errors", "err %", "p50", "p95", "p99", "max")
+COLUMNS = ("tool", "calls", "running", "errors", "err %", "p50", "p95", "p99", "max")
 
 
-class ToolPanel(DataTable[Text]):
+class ToolPanel(NavTable):
     """A table with one row per tool, worst error rate first."""
 
     DEFAULT_CSS = """
@@ -39,14 +39,15 @@ class ToolPanel(DataTable[Text]):
         self.clear()
         order = sorted(
             stats.items(),
-            key=lambda kv: (-(kv[1].errors / kv[1].calls if kv[1].calls else 0), kv[0]),
+            key=lambda kv: (-(kv[1].errors / kv[1].completed if kv[1].completed else 0), kv[0]),
         )
         for name, s in order:
-            rate = 100 * s.errors / s.calls if s.calls else 0.0
+            rate = 100 * s.errors / s.completed if s.completed else 0.0
             bad = "bold red" if s.errors else ""
             self.add_row(
                 Text(safe(name)),
                 Text(count(s.calls), justify="right"),
+                Text(count(s.running) if s.running else "·", justify="right", style="yellow"),
                 Text(count(s.errors), style=bad, justify="right"),
                 Text(f"{rate:.1f}%", style=bad, justify="right"),
                 Text(duration(s.p50_ms), justify="right"),

@@ -29,6 +29,8 @@ class Waterfall(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("g,home", "first", "First call", show=False),
+        Binding("G,end", "last", "Last call", show=False),
         Binding("enter", "select", "Open call"),
     ]
 
@@ -95,6 +97,14 @@ class Waterfall(ScrollView, can_focus=True):
     def action_cursor_down(self) -> None:
         """Next span."""
         self._move(self.cursor + 1)
+
+    def action_first(self) -> None:
+        """The first span."""
+        self._move(0)
+
+    def action_last(self) -> None:
+        """The last span."""
+        self._move(len(self.spans) - 1)
 
     def action_select(self) -> None:
         """Open the span under the cursor."""
