@@ -17,7 +17,7 @@ from agenttui.model import bulk
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
-import make_corpus  # noqa: E402
+import make_corpus  # type: ignore[import-not-found]  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -143,7 +143,8 @@ def structlog_lines(draw: st.DrawFn) -> bytes:
         d["level"] = draw(levels)
     if draw(st.integers(0, 9)):
         d["timestamp"] = draw(times)
-    return RENDER(None, "info", d).encode()
+    out = RENDER(None, "info", d)
+    return out.encode() if isinstance(out, str) else out
 
 
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow], deadline=None)
