@@ -8,6 +8,7 @@ import math
 import re
 from typing import Any
 
+import pytest
 import structlog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -198,6 +199,41 @@ def test_the_struct_declares_every_field_normalise_reads() -> None:
     declared = set(fast_structlog._Line.__struct_encode_fields__)
     assert read, "no field names found in normalise"
     assert read <= declared, sorted(read - declared)
+
+
+def test_what_structlog_writes_takes_the_typed_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ordinary lines, failures with ``dict_tracebacks`` included, never need the generic
+    decoder (else the typed path would only be a detour)."""
+    logger = structlog.wrap_logger(
+        structlog.ReturnLogger(),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    lines = [
+        logger.info("request_start", request_id="r", query="q"),
+        logger.info("tool_call_start", request_id="r", tool="t", call_id="c", params={"a": [1]}),
+        logger.info("tool_call_success", request_id="r", tool="t", call_id="c", duration_ms=1.5),
+    ]
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        lines.append(logger.exception("tool_call_failed", request_id="r", tool="t", call_id="c"))
+    lines.append(logger.error("request_failed", request_id="r", error="ValueError: boom"))
+    raw = [line.encode() if isinstance(line, str) else line for line in lines]
+    expected = [records.decode_record(line) for line in raw]
+
+    def no_fallback(line: bytes) -> Record:
+        raise AssertionError(f"fell back to the generic decoder: {line[:80]!r}")
+
+    monkeypatch.setattr(fast_structlog, "generic_decode_record", no_fallback)
+    got = fast_structlog.decode_records(raw)
+    assert got == expected
+    assert got[3].error == "ValueError: boom"
+    assert got[3].kind == records.Kind.TOOL_FAIL
 
 
 def test_other_shapes_keep_their_own_decoder() -> None:

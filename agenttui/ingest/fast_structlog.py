@@ -86,7 +86,7 @@ def _raw_error(d: _Line) -> Any:
     """The first of ``exception`` / ``exc_info`` / ``exc_text`` that is there and not null."""
     for raw in (d.exception, d.exc_info, d.exc_text):
         if raw:
-            value = orjson.loads(raw)
+            value = orjson.loads(memoryview(raw))
             if value is not None:
                 return value
     return None
@@ -129,11 +129,9 @@ def decode_records(lines: Iterable[bytes]) -> list[Record]:
                 ts = d.ts
                 if ts is None:
                     ts = d.at_timestamp
-        if ts is not None:
-            if ts.__class__ is float and not -_MAX_EXACT_INT < ts < _MAX_EXACT_INT:
-                append(generic_decode_record(line))
-                continue
-            ts = parse_time(ts)
+        if ts.__class__ is float and not -_MAX_EXACT_INT < ts < _MAX_EXACT_INT:
+            append(generic_decode_record(line))
+            continue
 
         rid = d.request_id
         if rid is None:
@@ -186,6 +184,8 @@ def decode_records(lines: Iterable[bytes]) -> list[Record]:
         query = d.query
         if query is not None:
             query = query[:SUMMARY_TEXT_LIMIT]
+        if ts is not None:  # last: parse_time's cache must see what the generic path sees
+            ts = parse_time(ts)
         append(
             _new_record(
                 Record, (kind, ts, level, message, rid, tool, call_id, duration, error, query)
