@@ -158,6 +158,9 @@ class Run:
     """Peak of the summed RSS of the process and its children, sampled every 10 ms (bytes)."""
     wait4_maxrss: int
     """ru_maxrss reported by wait4 for this child (bytes)."""
+    cpu_s: float
+    """User + system CPU seconds of the process and the children it waited for (wait4): less
+    sensitive than wall time to other load on a shared machine."""
     stdout: str
     stderr: str
     timed_out: bool = False
@@ -212,6 +215,7 @@ def measure(
             wall,
             peak,
             (rusage.ru_maxrss * 1024) if rusage else 0,
+            (rusage.ru_utime + rusage.ru_stime) if rusage else 0.0,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             timed_out,
@@ -266,7 +270,8 @@ def step_stats(log: Path, repeats: int, res: Results) -> Run | None:
     for i in range(repeats):
         r = measure(agenttui_cmd("stats", str(log), "--json"), timeout=600, cwd=ROOT)
         print(
-            f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s peak_rss={mb(r.peak_rss)} "
+            f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s cpu={r.cpu_s:.2f}s "
+            f"peak_rss={mb(r.peak_rss)} "
             f"wait4_maxrss={mb(r.wait4_maxrss)}"
         )
         if r.rc != 0:
@@ -275,6 +280,7 @@ def step_stats(log: Path, repeats: int, res: Results) -> Run | None:
         runs.append(r)
     best = median_run(runs)
     res.row(f"stats: wall time (median of {repeats})", f"{best.wall_s:.2f} s")
+    res.row("stats: CPU time, process tree (that run)", f"{best.cpu_s:.2f} s")
     res.row("stats: peak RSS, process tree (10 ms samples)", mb(best.peak_rss))
     res.row("stats: ru_maxrss (wait4, this child)", mb(best.wait4_maxrss))
     try:
@@ -357,7 +363,8 @@ def step_lnav(log: Path, repeats: int, res: Results) -> Run | None:
             r = measure(cmd, timeout=900, env=env)
             counts = _parse_lnav_table(r.stdout)
             print(
-                f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s peak_rss={mb(r.peak_rss)} "
+                f"  run {i + 1}: rc={r.rc} wall={r.wall_s:.2f}s cpu={r.cpu_s:.2f}s "
+                f"peak_rss={mb(r.peak_rss)} "
                 f"wait4_maxrss={mb(r.wait4_maxrss)} counts={counts}"
             )
             if r.rc != 0 or not counts:
@@ -781,9 +788,11 @@ def main(argv: list[str] | None = None) -> int:
         if theirs is not None:
             res.row("lnav: wall time (median)", "", f"{theirs.wall_s:.2f} s")
             res.row("lnav: peak RSS, process tree", "", mb(theirs.peak_rss))
+            res.row("lnav: CPU time (that run)", "", f"{theirs.cpu_s:.2f} s")
         if ours is not None and theirs is not None:
             tr = ours.wall_s / theirs.wall_s
             rr = ours.peak_rss / theirs.peak_rss if theirs.peak_rss else float("nan")
+            cr = ours.cpu_s / theirs.cpu_s if theirs.cpu_s else float("nan")
             res.row(
                 "index time",
                 f"{ours.wall_s:.2f} s",
@@ -791,6 +800,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{tr:.2f}x",
                 "<= 0.25x lnav",
                 tr <= 0.25,
+            )
+            res.row(
+                "CPU time (both cores together)",
+                f"{ours.cpu_s:.2f} s",
+                f"{theirs.cpu_s:.2f} s",
+                f"{cr:.2f}x",
             )
             res.row(
                 "peak RSS",

@@ -18,7 +18,7 @@ from itertools import pairwise
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, Final
 
-from agenttui.ingest import shapes, sources
+from agenttui.ingest import fast_structlog, shapes, sources
 from agenttui.model.traces import OFFSET_BITS, TraceIndex
 
 PARALLEL_MIN_BYTES: Final = 48 << 20
@@ -111,7 +111,7 @@ def index_range(
         add = index.add
         base = file_id << OFFSET_BITS
         reader = shapes.get(shape, mapping)
-        decode_record = reader.decode_record
+        decode_many = fast_structlog.batch_decoder(reader.decode_record)
         while True:
             chunk = sources.read_lines(table, lf, end=end)
             if chunk is None:
@@ -121,8 +121,8 @@ def index_range(
                     for k, rec in enumerate(reader.records(line.removesuffix(b"\r"))):
                         add(rec, base | (offset + k))
                 continue
-            for offset, line in zip(chunk.offsets, chunk.lines, strict=True):
-                add(decode_record(line), base | offset)
+            for offset, rec in zip(chunk.offsets, decode_many(chunk.lines), strict=True):
+                add(rec, base | offset)
         index.freeze_all()
         return index
     finally:
