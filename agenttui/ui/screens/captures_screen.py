@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import ColumnKey
 
 from agenttui.replay import history
 from agenttui.replay.captures import Capture
@@ -57,6 +58,8 @@ class CapturesScreen(Screen[None]):
         self._generation = -1
         self._verdicts: dict[str, str] = {}
         self.captures: list[Capture] = []
+        self._widths = _widths(80)
+        """Cells of the error and query columns: the rest of the screen's width."""
 
     def compose(self) -> ComposeResult:
         """Title, table, footer."""
@@ -68,15 +71,29 @@ class CapturesScreen(Screen[None]):
     def on_mount(self) -> None:
         """Fill the table; keep it up to date."""
         table = self.query_one(DataTable)
+        self._widths = _widths(self.size.width)
+        error, query = self._widths
         table.add_column("time UTC", key="time", width=8)
         table.add_column("request", key="rid", width=12)
         table.add_column("last replay", key="verdict", width=12)
-        table.add_column("error (or the capture's problem)", key="error", width=34)
-        table.add_column("query", key="query", width=40)
+        table.add_column("error (or the capture's problem)", key="error", width=error)
+        table.add_column("query", key="query", width=query)
         self._reload()
         self.set_interval(1.0, self._reload)
         self._read_verdicts()
         table.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Give the error and query columns the new width, cut again with an ellipsis."""
+        widths = _widths(event.size.width)
+        if widths == self._widths:
+            return
+        self._widths = widths
+        table = self.query_one(DataTable)
+        for key, width in zip(("error", "query"), widths, strict=True):
+            table.columns[ColumnKey(key)].width = width
+        self._generation = -1
+        self._reload()
 
     def on_screen_resume(self) -> None:
         """Back from a replay: its verdict is in the history now."""
@@ -105,6 +122,7 @@ class CapturesScreen(Screen[None]):
         table = self.query_one(DataTable)
         selected = self.selected
         table.clear()
+        error_w, query_w = self._widths
         for cap in caps:
             verdict = self._verdicts.get(cap.path, "")
             table.add_row(
@@ -112,11 +130,11 @@ class CapturesScreen(Screen[None]):
                 Text(short_id(cap.request_id or "-")),
                 Text(verdict, style=VERDICT_STYLE.get(verdict, "")),
                 (
-                    Text("⚠ " + one_line(cap.problem[:SHOWN], 200), style="bold yellow")
+                    Text("⚠ " + one_line(cap.problem[:SHOWN], error_w - 2), style="bold yellow")
                     if cap.problem
-                    else Text(one_line((cap.error or "")[:SHOWN], 200), style="red")
+                    else Text(one_line((cap.error or "")[:SHOWN], error_w), style="red")
                 ),
-                Text(one_line((cap.query or "")[:SHOWN], 200)),
+                Text(one_line((cap.query or "")[:SHOWN], query_w)),
                 key=cap.path,
             )
         if selected is not None:
@@ -128,7 +146,7 @@ class CapturesScreen(Screen[None]):
         title = Text(f"failure captures: {len(caps)}", style="bold", end="")
         if problems:
             title.append(f"  ({problems} with a problem)", style="yellow")
-        title.append("   r: replay against the local agent · enter: open · esc: back", style="dim")
+        title.append("   r: replay · enter: open · esc: back", style="dim")
         self.query_one("#captures-title", Static).update(title)
 
     @property
@@ -161,3 +179,11 @@ class CapturesScreen(Screen[None]):
 
 
 __all__ = ["CapturesScreen", "ReplayScreen"]
+
+
+def _widths(width: int) -> tuple[int, int]:
+    """The error and query columns' cells for a screen ``width`` cells wide: what the fixed
+    columns, the cell padding (2 a column) and the scrollbar leave, 55% of it to the error."""
+    rest = max(20, width - (8 + 12 + 12) - 5 * 2 - 2)
+    error = rest * 55 // 100
+    return error, rest - error
