@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,10 +89,7 @@ def run_demo(
     traffic process and both temporary directories go however the TUI ends."""
     from agenttui.demo.process import health_url, start_traffic, stop_traffic
 
-    with (
-        tempfile.TemporaryDirectory(prefix="agenttui-demo-") as tmp,
-        tempfile.TemporaryDirectory(prefix="agenttui-demo-work-") as work,
-    ):
+    with _scratch("agenttui-demo-") as tmp, _scratch("agenttui-demo-work-") as work:
         # The demo agent's scratch files go to a directory removed with the demo's.
         proc = start_traffic(Path(tmp), env={"AGENT_WORKDIR": work})
         hook = shutdown.register(lambda: stop_traffic(proc))
@@ -131,8 +129,9 @@ def run_found(
     paths = open_paths(found) or choose(found, look)
     if not paths:
         return 0
-    with tempfile.TemporaryDirectory(prefix="agenttui-journal-") as tmp:
+    with contextlib.ExitStack() as stack:
         if "journald" in paths:  # a snapshot of the last hour (journald is not tailed)
+            tmp = stack.enter_context(_scratch("agenttui-journal-"))
             paths = [journal_snapshot(tmp) if p == "journald" else p for p in paths]
         return run_tui(
             paths,
@@ -141,3 +140,20 @@ def run_found(
             health_urls=health_urls,
             max_memory=max_memory,
         )
+
+
+@contextlib.contextmanager
+def _scratch(prefix: str) -> Iterator[str]:
+    """A private temporary directory, removed on the way out however agenttui ends (a signal's
+    deadline included: the removal is a shutdown hook too)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+
+    def remove() -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    shutdown.register(remove)
+    try:
+        yield path
+    finally:
+        shutdown.unregister(remove)
+        remove()
