@@ -244,6 +244,8 @@ async def test_footer_shows_help_and_quit_at_80_columns(logs: Path) -> None:
     app = AgentTUI(Session([str(logs)]))
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
+        # The footer paints after the list: wait for its first frame, then read it.
+        await wait_for(pilot, lambda: screen_text(app).splitlines()[-1].strip() != "")
         footer = screen_text(app).splitlines()[-1]
         assert "? Help" in footer and "q Quit" in footer
         heading = screen_text(app).splitlines()[2]

@@ -1,11 +1,8 @@
-"""Traces: records grouped by request id, tool calls paired into spans, statistics.
+"""The trace index: records grouped by request id, tool calls paired into spans, statistics.
 
-Memory design: a trace keeps a compact summary, never its events. While it receives events its
-spans are six floats each in one ``array('d')``; once it has ended they are frozen with the rest
-of the trace into one ``bytes`` value (24 bytes a span, see :class:`Trace`). Tool names and error
-texts are stored once in string tables and referred to by number; each event is remembered only
-by its location (file id and byte offset, packed into one 64-bit integer), so the full events can
-be parsed again when the trace is opened.
+Memory design: a trace keeps a compact summary, never its events (see :mod:`agenttui.model.trace`):
+each event is remembered only by its location, so the full events can be parsed again when the
+trace is opened.
 """
 
 from __future__ import annotations
@@ -13,19 +10,37 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import struct
-import sys
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Final, NamedTuple
+from typing import Final
 
 from agenttui.ingest.records import ERROR_LEVELS, Kind, Record
 from agenttui.model.retention import DroppedFailures
+from agenttui.model.trace import (  # the one trace; re-exported: callers import them here
+    _ERROR_LEVEL,
+    _FIELDS,
+    _ORPHANS,
+    _STATUS_NAMES,
+    _TERMINAL_MASK,
+    _WARN_LEVEL,
+    _WARN_LEVELS,
+    FAILED,
+    NAN,
+    OFFSET_BITS,
+    OFFSET_MASK,
+    OK,
+    RUNNING,
+    Span,
+    Strings,
+    Trace,
+    _Live,
+    pack_loc,
+    unpack_loc,
+)
 
-NAN: Final = math.nan
 DURATIONS_KEPT: Final = 1 << 18
 """Durations kept per tool (2 MB); past it they are a uniform sample of all (reservoir), so
 the percentiles are estimates, the call and error counts and the maximum exact."""
@@ -33,17 +48,6 @@ UNATTRIBUTED_KEPT: Final = 1 << 20
 """Locations of unattributed events kept (the newest; 8 MB at most twice this)."""
 _random = random.Random(13)
 
-#: Bits of a location that hold the byte offset; the rest hold the file id.
-OFFSET_BITS: Final = 40
-OFFSET_MASK: Final = (1 << OFFSET_BITS) - 1
-
-# Span status codes inside the packed array.
-RUNNING: Final = 0
-OK: Final = 1
-FAILED: Final = 2
-_STATUS_NAMES: Final = ("running", "ok", "error")
-
-_FIELDS: Final = 6  # tool id, status, start, duration ms, error id, event number
 
 _RAW: Final = Kind.RAW
 _REQUEST_START: Final = Kind.REQUEST_START
@@ -55,321 +59,6 @@ _REQUEST_FAIL: Final = Kind.REQUEST_FAIL
 
 RebuildFn = Callable[[Iterable[int]], Iterator[tuple[int, Record]]]
 """Re-reads the records at the given locations, in order (see ``TraceIndex.absorb``)."""
-
-
-def pack_loc(file_id: int, offset: int) -> int:
-    """Pack a file id and a byte offset into one integer."""
-    return (file_id << OFFSET_BITS) | offset
-
-
-def unpack_loc(loc: int) -> tuple[int, int]:
-    """Split a packed location into (file id, byte offset)."""
-    return loc >> OFFSET_BITS, loc & OFFSET_MASK
-
-
-class Span(NamedTuple):
-    """One tool call: a start paired with its end (or still running)."""
-
-    tool: str
-    status: str
-    """``ok``, ``error`` or ``running``."""
-    start: float | None
-    """Epoch seconds of the start event."""
-    duration_ms: float | None
-    error: str | None
-    loc: int | None = None
-    """Location of the event that opened the span (its start, or its end when it had none)."""
-
-
-class Strings:
-    """A table of strings referred to by number (tool names, error texts).
-
-    Numbers start at ``base``: indexes built in parallel use disjoint bases so that merging
-    them never renumbers the packed spans (a text may then have two numbers; both resolve).
-    """
-
-    __slots__ = ("_ids", "_next", "names")
-
-    def __init__(self, base: int = 0) -> None:
-        self._ids: dict[str, int] = {}
-        self.names: dict[int, str] = {}
-        self._next = base
-
-    def id(self, text: str) -> int:
-        """The number of ``text``, adding it when new."""
-        found = self._ids.get(text)
-        if found is None:
-            text = sys.intern(text) if len(text) < 64 else text
-            found = self._ids[text] = self._next
-            self.names[found] = text
-            self._next += 1
-        return found
-
-    def __getitem__(self, number: int) -> str:
-        return self.names[number]
-
-    def merge(self, other: Strings) -> None:
-        """Take in the numbers of a table with a disjoint base."""
-        self.names.update(other.names)
-        for text, number in other._ids.items():
-            self._ids.setdefault(text, number)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
-class _Live:
-    """The growing part of a trace that is still receiving events."""
-
-    __slots__ = ("duration_ms", "end", "last", "locs", "open", "spans")
-
-    def __init__(self) -> None:
-        self.last = NAN
-        self.end = NAN
-        self.duration_ms = NAN
-        self.locs = array("Q")
-        self.spans = array("d")
-        """Six floats per span: tool id, status, start (epoch s), duration ms, error id, and the
-        number of the span's first event among the trace's events (``locs``)."""
-        self.open: list[tuple[str | None, int, int]] | None = None
-        """Open spans: (call id, tool id, span index)."""
-
-
-_HEAD: Final = struct.Struct("<ddd")  # last, end, duration_ms
-_SPAN: Final = struct.Struct("<IfdII")
-"""tool id << 2 | status, start offset ms, duration, error id + 1, event number."""
-_LOC: Final = struct.Struct("<Q")
-
-# Bits of Trace.flags.
-_TERMINAL_MASK: Final = 3
-_ERROR_LEVEL: Final = 4
-_ORPHANS: Final = 8
-_WARN_LEVEL: Final = 16
-_WARN_LEVELS: Final = frozenset({"warning", "warn"})
-
-
-class Trace:
-    """Compact summary of one request.
-
-    While a trace receives events its growing parts live in a small object; once it has ended
-    (and has no open tool call) they are frozen into one ``bytes`` value: a header, each event's
-    location, and 24 bytes per span (:data:`_SPAN`). A late event thaws it again.
-    """
-
-    __slots__ = (
-        "data",
-        "error_id",
-        "events",
-        "flags",
-        "query",
-        "request_id",
-        "start",
-        "tool_errors",
-    )
-
-    def __init__(self, request_id: str) -> None:
-        self.request_id = request_id
-        self.start = NAN
-        """Earliest timestamp (epoch seconds), NaN when no event had one."""
-        self.flags = 0
-        """Terminal state (RUNNING / OK / FAILED) in the low bits, plus flag bits."""
-        self.events = 0
-        self.tool_errors = 0
-        self.error_id = -1
-        self.query: str | None = None
-        self.data: _Live | bytes = _Live()
-
-    # ------------------------------------------------------------ representation
-
-    def thaw(self) -> _Live:
-        """The growing representation (unfreezing the trace if needed)."""
-        data = self.data
-        if data.__class__ is not bytes:
-            return data  # type: ignore[return-value]
-        blob: bytes = data
-        live = _Live()
-        live.last, live.end, live.duration_ms = _HEAD.unpack_from(blob)
-        cut = _HEAD.size + 8 * self.events
-        live.locs.frombytes(blob[_HEAD.size : cut])
-        spans = live.spans
-        start = self.start
-        opened: list[tuple[str | None, int, int]] = []
-        for i, (code, offset, duration, error, event) in enumerate(_SPAN.iter_unpack(blob[cut:])):
-            status = code & 3
-            spans.extend((code >> 2, status, start + offset / 1000.0, duration, error - 1, event))
-            if status == RUNNING:
-                opened.append((None, code >> 2, i))
-        live.open = opened or None
-        self.data = live
-        return live
-
-    def freeze(self) -> None:
-        """Pack the growing parts into one bytes value (no-op while a tool call is open)."""
-        live = self.data
-        if live.__class__ is bytes or live.open:  # type: ignore[union-attr]
-            return
-        assert isinstance(live, _Live)
-        s = live.spans
-        start = self.start
-        pack = _SPAN.pack
-        parts = [_HEAD.pack(live.last, live.end, live.duration_ms), live.locs.tobytes()]
-        for base in range(0, len(s), _FIELDS):
-            parts.append(
-                pack(
-                    (int(s[base]) << 2) | int(s[base + 1]),
-                    (s[base + 2] - start) * 1000.0,
-                    s[base + 3],
-                    int(s[base + 4]) + 1,
-                    int(s[base + 5]),
-                )
-            )
-        self.data = b"".join(parts)
-
-    def span_rows(self) -> list[tuple[int, int, float, float, int]]:
-        """Spans as (tool id, status, start, duration ms, error id), NaN where unknown."""
-        data = self.data
-        if data.__class__ is bytes:
-            blob: bytes = data
-            start = self.start
-            cut = _HEAD.size + 8 * self.events
-            return [
-                (code >> 2, code & 3, start + offset / 1000.0, duration, error - 1)
-                for code, offset, duration, error, _event in _SPAN.iter_unpack(blob[cut:])
-            ]
-        s = data.spans  # type: ignore[union-attr]
-        return [
-            (int(s[b]), int(s[b + 1]), s[b + 2], s[b + 3], int(s[b + 4]))
-            for b in range(0, len(s), _FIELDS)
-        ]
-
-    def span_event_numbers(self) -> list[int]:
-        """For each span (as :meth:`span_rows`), the number of its first event in ``locs``."""
-        data = self.data
-        if data.__class__ is bytes:
-            cut = _HEAD.size + 8 * self.events
-            return [row[4] for row in _SPAN.iter_unpack(data[cut:])]
-        s = data.spans  # type: ignore[union-attr]
-        return [int(s[b + 5]) for b in range(0, len(s), _FIELDS)]
-
-    def _head(self) -> tuple[float, float, float]:
-        data = self.data
-        if data.__class__ is bytes:
-            return _HEAD.unpack_from(data)
-        return data.last, data.end, data.duration_ms  # type: ignore[union-attr]
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _restore,
-            (
-                self.request_id,
-                self.start,
-                self.flags,
-                self.events,
-                self.tool_errors,
-                self.error_id,
-                self.query,
-                self.data,
-            ),
-        )
-
-    # ------------------------------------------------------------ reading
-
-    @property
-    def locs(self) -> array[int]:
-        """Location of every event, in the order read."""
-        data = self.data
-        if data.__class__ is bytes:
-            out = array("Q")
-            out.frombytes(data[_HEAD.size : _HEAD.size + 8 * self.events])
-            return out
-        return data.locs  # type: ignore[union-attr]
-
-    @property
-    def last(self) -> float:
-        """Latest timestamp seen (NaN when none)."""
-        return self._head()[0]
-
-    @property
-    def end(self) -> float:
-        """Timestamp of the terminal event (NaN when none)."""
-        return self._head()[1]
-
-    @property
-    def duration_ms(self) -> float:
-        """Explicit duration of the terminal event (NaN when none)."""
-        return self._head()[2]
-
-    @property
-    def terminal(self) -> int:
-        """RUNNING until a terminal event: then OK or FAILED."""
-        return self.flags & _TERMINAL_MASK
-
-    @property
-    def error_level(self) -> bool:
-        """Whether an error-level event was seen."""
-        return bool(self.flags & _ERROR_LEVEL)
-
-    @property
-    def warn_level(self) -> bool:
-        """Whether a warning-level event was seen."""
-        return bool(self.flags & _WARN_LEVEL)
-
-    @property
-    def tool_calls(self) -> int:
-        """Number of tool spans."""
-        data = self.data
-        if data.__class__ is bytes:
-            return (len(data) - _HEAD.size - 8 * self.events) // _SPAN.size
-        return len(data.spans) // _FIELDS  # type: ignore[union-attr]
-
-    @property
-    def status(self) -> str:
-        """``ok``, ``error`` or ``running``."""
-        terminal = self.flags & _TERMINAL_MASK
-        if terminal == FAILED:
-            return "error"
-        if terminal == OK:
-            return "ok"
-        return "error" if self.flags & _ERROR_LEVEL else "running"
-
-    @property
-    def total_ms(self) -> float | None:
-        """The terminal event's explicit duration, else terminal minus first timestamp."""
-        if self.flags & _TERMINAL_MASK == RUNNING:
-            return None
-        _, end, duration = self._head()
-        if not math.isnan(duration):
-            return duration
-        if math.isnan(end) or math.isnan(self.start):
-            return None
-        return (end - self.start) * 1000.0
-
-    @property
-    def start_or_none(self) -> float | None:
-        """Start time, or None."""
-        return None if math.isnan(self.start) else self.start
-
-    @property
-    def end_or_none(self) -> float | None:
-        """End time, or None."""
-        end = self.end
-        return None if math.isnan(end) else end
-
-
-def _restore(
-    request_id: str,
-    start: float,
-    flags: int,
-    events: int,
-    tool_errors: int,
-    error_id: int,
-    query: str | None,
-    data: _Live | bytes,
-) -> Trace:
-    t = Trace.__new__(Trace)
-    t.request_id, t.start, t.flags, t.events = request_id, start, flags, events
-    t.tool_errors, t.error_id, t.query, t.data = tool_errors, error_id, query, data
-    return t
 
 
 @dataclass(slots=True)
@@ -820,3 +509,23 @@ def _pop_open(live: _Live, call_id: str | None, tool_id: int, any_tool: bool) ->
     if not opened:
         live.open = None
     return index
+
+
+__all__ = [
+    "DURATIONS_KEPT",
+    "FAILED",
+    "OFFSET_BITS",
+    "OFFSET_MASK",
+    "OK",
+    "RUNNING",
+    "UNATTRIBUTED_KEPT",
+    "RebuildFn",
+    "Span",
+    "Strings",
+    "ToolStats",
+    "Trace",
+    "TraceIndex",
+    "pack_loc",
+    "percentile",
+    "unpack_loc",
+]
