@@ -80,3 +80,24 @@ class HealthChecked(Message):
         return isinstance(message, HealthChecked) and (
             message.checkup is None or self.checkup is not None
         )
+
+
+class Notice(Message):
+    """Background work has something to tell the user (a toast); ``text`` is already safe."""
+
+    def __init__(self, text: str, *, severity: str = "information", timeout: float = 5) -> None:
+        """The toast's text, severity (``information``, ``warning``, ``error``) and seconds."""
+        super().__init__()
+        self.text = text
+        self.severity = severity
+        self.timeout = timeout
+
+
+class CopyReady(Message):
+    """Text a thread prepared for the clipboard (OSC 52), with the toast that says so."""
+
+    def __init__(self, text: str, notice: str) -> None:
+        """What to copy (printable characters only) and what to say."""
+        super().__init__()
+        self.text = text
+        self.notice = notice

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import work
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 
 from agenttui.model.triage import newest_failure
 from agenttui.ui.format import safe, short_id
+from agenttui.ui.messages import CopyReady, Notice
 from agenttui.ui.protocols import ShowsRequest
 
 if TYPE_CHECKING:
@@ -121,12 +123,8 @@ class TriageActions:
         if trace is None:
             return
         text = clipboard_json(incident_dict(app.session, trace, self._verdicts()))
-        app.call_from_thread(app.copy_to_clipboard, text)
-        app.call_from_thread(
-            app.notify,
-            f"Copied the trace as JSON ({len(text):,} bytes, OSC 52).",
-            markup=False,
-            timeout=3,
+        app.post_message(
+            CopyReady(text, f"Copied the trace as JSON ({len(text):,} bytes, OSC 52).")
         )
 
     def action_incident_note(self) -> None:
@@ -154,13 +152,24 @@ class TriageActions:
         try:
             path = write_note(text, rid, app.captures.options.history_dir(), watch_roots(specs))
         except NoteError as exc:
-            app.call_from_thread(
-                app.notify, safe(str(exc)), severity="error", markup=False, timeout=10
-            )
+            app.post_message(Notice(safe(str(exc)), severity="error", timeout=10))
             return
-        app.call_from_thread(
-            app.notify, safe(f"Incident note written to {path}"), markup=False, timeout=8
+        app.post_message(Notice(safe(f"Incident note written to {path}"), timeout=8))
+
+    def on_notice(self, message: Notice) -> None:
+        """A thread's toast (handled by name: this class is a mixin of the app)."""
+        self._app().notify(
+            message.text,
+            severity=cast(SeverityLevel, message.severity),
+            markup=False,
+            timeout=message.timeout,
         )
+
+    def on_copy_ready(self, message: CopyReady) -> None:
+        """A thread prepared text for the clipboard."""
+        app = self._app()
+        app.copy_to_clipboard(message.text)
+        app.notify(message.notice, markup=False, timeout=3)
 
     def action_trace_step(self, step: int) -> None:
         """``n`` / ``N`` on a trace: the next / previous trace of the list (its matches when
