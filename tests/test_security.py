@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -30,8 +29,9 @@ from agenttui.output.secrets import mask_fields
 from agenttui.replay import captures, history
 from agenttui.replay import runner as replay
 from agenttui.replay.captures import Capture
-from agenttui.replay.runner import Settings, Target
+from agenttui.replay.runner import Target
 from tests.secret_shapes import ENV_CANARIES, ENV_SHAPES, PEM_BODY
+from tests.test_replay import script, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CAPTURES = ROOT / "sample_logs" / "captures"
@@ -52,18 +52,6 @@ def write_capture(folder: Path, name: str = "failed_1795681909860.json", **field
     path = folder / name
     path.write_text(json.dumps(data))
     return path
-
-
-def script(tmp_path: Path, name: str, body: str) -> Target:
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(body))
-    return Target("command", (sys.executable, str(path)), setting="test")
-
-
-def settings(target: Target, **kw: Any) -> Settings:
-    kw.setdefault("timeout", 5.0)
-    kw.setdefault("kill_grace", 0.2)
-    return Settings(target=target, **kw)
 
 
 def alive(pids: list[int]) -> list[int]:
