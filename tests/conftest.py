@@ -26,6 +26,10 @@ def _private_state_dir(
     """Replay history and notes of a test go to a fresh state directory, never the user's."""
     if "AGENTTUI_STATE_DIR" not in os.environ:
         monkeypatch.setenv("AGENTTUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    # The demo agent replayed by tests keeps its scratch files in a test directory too,
+    # not in /tmp/agenttui-demo-<uid> where they would outlive the run.
+    if "AGENT_WORKDIR" not in os.environ:
+        monkeypatch.setenv("AGENT_WORKDIR", str(tmp_path_factory.mktemp("agent-work")))
 
 
 @pytest.fixture
