@@ -235,10 +235,54 @@ async def _tui_files(tmp: str, n: int, probes: int) -> dict[str, Any]:
 # ------------------------------------------------------------------ memory
 
 
-def step_memory(rate: int, seconds: float, budget: str) -> dict[str, Any]:
-    import firehose
-
+def step_memory(rate: int, seconds: float, budget: str, only: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {"step": "memory", "rate": rate, "seconds": seconds, "budget": budget}
+    out["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+    if only != "tui":
+        out.update(_memory_watch(rate, seconds, budget))
+    if only != "watch":
+        out["tui"] = _memory_tui(rate, seconds, budget)
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
+class Latencies:
+    """``watch`` latencies in a histogram of milliseconds (a 10-minute run prints millions of
+    lines), the largest of each 10-second window, and how many requests were printed ended."""
+
+    CAP_MS = 600_000
+
+    def __init__(self) -> None:
+        self.counts = [0] * (self.CAP_MS + 1)
+        self.n = 0
+        self.max = 0.0
+        self.windows: dict[int, float] = {}
+        self.ended = 0
+        self.start = time.time()
+
+    def add(self, seen_at: float, latency: float, ended: bool) -> None:
+        self.counts[min(self.CAP_MS, max(0, int(latency * 1000)))] += 1
+        self.n += 1
+        self.max = max(self.max, latency)
+        window = int((seen_at - self.start) // 10) * 10
+        self.windows[window] = max(self.windows.get(window, 0.0), latency)
+        self.ended += ended
+
+    def percentile(self, q: float) -> float:
+        """The q-th percentile in milliseconds (to the millisecond below)."""
+        rank = min(self.n - 1, int(self.n * q / 100))
+        seen = 0
+        for ms, count in enumerate(self.counts):
+            seen += count
+            if seen > rank:
+                return float(ms)
+        return float(self.CAP_MS)
+
+
+def _memory_watch(rate: int, seconds: float, budget: str) -> dict[str, Any]:
+    from datetime import datetime
+
+    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="agenttui-bench-mem-") as tmp:
         log = os.path.join(tmp, "agent.log")
         Path(log).touch()
@@ -247,7 +291,8 @@ def step_memory(rate: int, seconds: float, budget: str) -> dict[str, Any]:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        lat: list[float] = []
+        lat = Latencies()
+        times: dict[str, float] = {}  # the writer's times, parsed once per distinct string
 
         def collect() -> None:
             assert watch.stdout is not None
@@ -256,41 +301,74 @@ def step_memory(rate: int, seconds: float, budget: str) -> dict[str, Any]:
                     obj = json.loads(raw)
                     end = obj.get("end") or obj.get("start")
                     if end:
-                        from datetime import datetime
-
-                        ts = datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp()
-                        lat.append(obj["seen_at"] - ts)
+                        ts = times.get(end)
+                        if ts is None:
+                            if len(times) > 10_000:
+                                times.clear()
+                            ts = datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp()
+                            times[end] = ts
+                        lat.add(obj["seen_at"], obj["seen_at"] - ts, obj["status"] != "running")
 
         threading.Thread(target=collect, daemon=True).start()
         sampler = Sampler(watch.pid, every=0.2)
         sampler.start()
+        ps = psutil.Process(watch.pid)
         time.sleep(1.5)
+        cpu0 = sum(ps.cpu_times()[:2])
+        lat.start = time.time()
         writer = _spawn(
             [sys.executable, str(BENCH / "firehose.py"), "--writer", log, str(rate), str(seconds)],
             stdout=subprocess.PIPE,
         )
         written = int((writer.communicate()[0] or b"0").strip() or 0)
-        time.sleep(3)
+        wall = time.time() - lat.start
+        cpu = sum(ps.cpu_times()[:2]) - cpu0
+        requests = written // 6
+        # Until every request was printed ended (a watch behind must not hide its backlog).
+        last, still = lat.ended, time.monotonic()
+        while lat.ended < requests and time.monotonic() - still < 10:
+            time.sleep(0.5)
+            if lat.ended != last:
+                last, still = lat.ended, time.monotonic()
         sampler.stop.set()
         watch.send_signal(signal.SIGTERM)
         watch.wait(10)
-        lat.sort()
+        limit = _size(budget) * 1.1
         out["watch_written"] = written
+        out["watch_requests_printed_ended"] = [lat.ended, requests]
+        out["watch_cpu_pct"] = round(cpu / wall * 100, 1)
         out["watch_rss_mb_series"] = sampler.series
         out["watch_peak_rss_mb"] = round(sampler.peak / 1e6, 1)
-        if lat:
+        out["watch_rss_limit_mb"] = round(limit / 1e6, 1)
+        out["watch_rss_met"] = sampler.peak <= limit
+        if lat.n:
             out["watch_latency_ms_p50_p99_max"] = [
-                round(lat[len(lat) // 2] * 1000, 1),
-                round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 1),
-                round(lat[-1] * 1000, 1),
+                lat.percentile(50),
+                lat.percentile(99),
+                round(lat.max * 1000, 1),
             ]
-            out["watch_lines_printed"] = len(lat)
+            out["watch_latency_met"] = lat.percentile(99) <= 1000
+            out["watch_latency_ms_max_per_10s"] = [
+                round(v * 1000) for _k, v in sorted(lat.windows.items())
+            ]
+            out["watch_lines_printed"] = lat.n
+    return out
+
+
+def _memory_tui(rate: int, seconds: float, budget: str) -> dict[str, Any]:
+    import firehose
+
+    sampler = Sampler(os.getpid(), every=1.0)  # this process (the TUI) and the writer
+    sampler.start()
     tui = asyncio.run(firehose.run(rate, seconds, max_memory=_size(budget)))
-    out["tui"] = {
+    sampler.stop.set()
+    out = {
         k: tui.get(k)
         for k in (
             "written",
             "indexed",
+            "catch_up_s",
+            "max_lag_lines",
             "header_lines",
             "traces",
             "dropped",
@@ -299,11 +377,17 @@ def step_memory(rate: int, seconds: float, budget: str) -> dict[str, Any]:
             "key_p99_ms",
             "key_max_ms",
             "keys",
+            "keys_missed",
             "rss_mb",
             "rss_end_mb",
             "peak_rss_mb",
         )
     }
+    limit = _size(budget) * 1.1
+    out["peak_tree_rss_mb"] = round(sampler.peak / 1e6, 1)
+    out["tree_rss_limit_mb"] = round(limit / 1e6, 1)
+    out["tree_rss_met"] = sampler.peak <= limit
+    out["keys_met"] = (tui.get("key_p99_ms") or 1e9) <= 200
     return out
 
 
@@ -526,6 +610,9 @@ def main() -> None:
     p.add_argument("--rate", type=int, default=50_000)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--budget", default="256M")
+    p.add_argument(
+        "--only", choices=["watch", "tui"], default="", help="memory: run only this half"
+    )
     a = p.parse_args()
     try:
         steps = ["noterm", "signals", "bigline", "files", "memory"] if a.step == "all" else [a.step]
@@ -533,7 +620,7 @@ def main() -> None:
             if step == "files":
                 result: Any = step_files(a.files)
             elif step == "memory":
-                result = step_memory(a.rate, a.seconds, a.budget)
+                result = step_memory(a.rate, a.seconds, a.budget, a.only)
             elif step == "bigline":
                 result = step_bigline()
             elif step == "noterm":

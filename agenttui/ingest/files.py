@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 import threading
@@ -58,6 +59,8 @@ _OPEN_FLAGS: Final = (
 )
 """Read-only; never blocks on a pipe without a writer; never becomes a controlling tty."""
 _NO_FDS: Final = (errno.EMFILE, errno.ENFILE)
+_basename: Final = functools.lru_cache(maxsize=256)(os.path.basename)
+"""A file's name from its path (asked for each tool call ``watch`` prints)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -102,7 +105,7 @@ class LogFile:
     @property
     def name(self) -> str:
         """Short name for display."""
-        return self.label or os.path.basename(self.path) or self.path
+        return self.label or _basename(self.path) or self.path
 
 
 class FileTable(CopyTracking):

@@ -216,14 +216,47 @@ class Trace:
             for b in range(0, len(s), _FIELDS)
         ]
 
-    def span_event_numbers(self) -> list[int]:
-        """For each span (as :meth:`span_rows`), the number of its first event in ``locs``."""
+    def span_rows_at(self) -> list[tuple[int, int, float, float, int, int | None]]:
+        """:meth:`span_rows` with the location of each span's first event (None when it has
+        none), in one pass over the packed data."""
         data = self.data
+        events = self.events
         if data.__class__ is bytes:
-            cut = _HEAD.size + 8 * self.events
-            return [row[4] for row in _SPAN.iter_unpack(data[cut:])]
+            blob: bytes = data
+            start = self.start
+            cut = _HEAD.size + 8 * events
+            loc_at = _LOC.unpack_from
+            head = _HEAD.size
+            return [
+                (
+                    code >> 2,
+                    code & 3,
+                    start + offset / 1000.0,
+                    duration,
+                    error - 1,
+                    loc_at(blob, head + 8 * event)[0] if 0 <= event < events else None,
+                )
+                for code, offset, duration, error, event in _SPAN.iter_unpack(
+                    memoryview(blob)[cut:]
+                )
+            ]
         s = data.spans  # type: ignore[union-attr]
-        return [int(s[b + 5]) for b in range(0, len(s), _FIELDS)]
+        locs = data.locs  # type: ignore[union-attr]
+        n = len(locs)
+        out = []
+        for b in range(0, len(s), _FIELDS):
+            event = int(s[b + 5])
+            out.append(
+                (
+                    int(s[b]),
+                    int(s[b + 1]),
+                    s[b + 2],
+                    s[b + 3],
+                    int(s[b + 4]),
+                    locs[event] if 0 <= event < n else None,
+                )
+            )
+        return out
 
     def _head(self) -> tuple[float, float, float]:
         data = self.data
@@ -317,6 +350,23 @@ class Trace:
         if math.isnan(end) or math.isnan(self.start):
             return None
         return (end - self.start) * 1000.0
+
+    def times(self) -> tuple[float | None, float | None, float | None]:
+        """(:attr:`start_or_none`, :attr:`end_or_none`, :attr:`total_ms`) in one look at the
+        packed data."""
+        _last, end, duration = self._head()
+        start = self.start
+        total: float | None = None
+        if self.flags & _TERMINAL_MASK != RUNNING:
+            if duration == duration:
+                total = duration
+            elif end == end and start == start:
+                total = (end - start) * 1000.0
+        return (
+            None if start != start else start,
+            None if end != end else end,
+            total,
+        )
 
     @property
     def start_or_none(self) -> float | None:

@@ -343,21 +343,23 @@ class TraceIndex:
         """The trace's tool calls, in start order."""
         tools = self.tools.names
         errors = self.errors.names
-        locs = trace.locs
-        numbers = trace.span_event_numbers()
+        new = tuple.__new__  # Span(...) without its Python-level __new__: one per tool call
         out = [
-            Span(
-                tools[tool_id],
-                _STATUS_NAMES[status],
-                None if math.isnan(start) else start,
-                None if math.isnan(duration) else duration,
-                errors[error_id] if error_id >= 0 else None,
-                locs[number] if 0 <= number < len(locs) else None,
+            new(
+                Span,
+                (
+                    tools[tool_id],
+                    _STATUS_NAMES[status],
+                    None if start != start else start,  # NaN: unknown
+                    None if duration != duration else duration,
+                    errors[error_id] if error_id >= 0 else None,
+                    loc,
+                ),
             )
-            for (tool_id, status, start, duration, error_id), number in zip(
-                trace.span_rows(), numbers, strict=True
-            )
+            for tool_id, status, start, duration, error_id, loc in trace.span_rows_at()
         ]
+        if len(out) < 2:
+            return out
         if trace.flags & _ORPHANS:
             out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
         elif any(

@@ -2,25 +2,71 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from agenttui.model.traces import Trace, TraceIndex
 
 
 def iso(ts: float | None) -> str | None:
     """Epoch seconds as ISO 8601 UTC with the log's precision: microseconds when the time has
-    them (``2026-11-26T08:24:50.123456Z``), else milliseconds (``2026-11-26T08:24:50.123Z``)."""
+    them (``2026-11-26T08:24:50.123456Z``), else milliseconds (``2026-11-26T08:24:50.123Z``);
+    None for None and for a time no date can hold."""
+    # Rounded to the nearest microsecond, half to even, as datetime.fromtimestamp rounds
+    # (tests/test_watch.py checks them against each other); the date and time of the whole
+    # second are formatted once per second seen, as watch prints thousands of times a second.
     if ts is None:
         return None
+    if 0.0 <= ts < _YEAR_9999:  # x - int(x) is exact for such x
+        second = int(ts)
+        us = round((ts - second) * 1e6)
+        if us == 1_000_000:
+            us = 0
+            second += 1
+    else:
+        try:
+            fraction, whole = math.modf(ts)
+            us = round(fraction * 1e6)
+            second = int(whole)
+        except (OverflowError, ValueError):  # infinite, NaN
+            return None
+        if us >= 1_000_000:
+            us -= 1_000_000
+            second += 1
+        elif us < 0:
+            us += 1_000_000
+            second -= 1
+    prefix = _SECONDS.get(second)
+    if prefix is None:
+        prefix = _second(second)
+        if prefix is None:
+            return None
+    ms, rest = divmod(us, 1000)
+    if rest:
+        return prefix + _DIGITS[ms] + _DIGITS[rest] + "Z"
+    return prefix + _DIGITS[ms] + "Z"
+
+
+def _second(second: int) -> str | None:
+    """``YYYY-mm-ddTHH:MM:SS.`` of a whole second (remembered), None when out of range."""
     try:
-        dt = datetime.fromtimestamp(ts, UTC)  # rounded to the nearest microsecond
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
     except (OverflowError, OSError, ValueError):
         return None
-    us = dt.microsecond
-    fraction = f"{us // 1000:03d}" if us % 1000 == 0 else f"{us:06d}"
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+    if len(_SECONDS) >= _SECONDS_KEPT:
+        _SECONDS.clear()
+    _SECONDS[second] = prefix
+    return prefix
+
+
+_YEAR_9999: Final = 253402300799.0
+"""The last whole second of year 9999 (past it, no date)."""
+_SECONDS: dict[int, str] = {}
+"""The formatted date and time of recently seen whole seconds."""
+_SECONDS_KEPT: Final = 4096
+_DIGITS: Final = tuple(f"{n:03d}" for n in range(1000))
 
 
 def _ms(value: float | None) -> float | None:
@@ -39,30 +85,45 @@ def trace_dict(
             then has a ``source``.
     """
     tools: list[dict[str, Any]] = []
-    for s in index.spans(trace):
+    append = tools.append
+    for tool, status, start, duration, error, loc in index.spans(trace):
         obj: dict[str, Any] = {
-            "tool": s.tool,
-            "status": s.status,
-            "start": iso(s.start),
-            "duration_ms": _ms(s.duration_ms),
-            "error": s.error,
+            "tool": tool,
+            "status": status,
+            "start": iso(start),
+            "duration_ms": None if duration is None else round(duration, 3),
+            "error": error,
         }
         if source is not None:
-            obj["source"] = None if s.loc is None else source(s.loc)
-        tools.append(obj)
+            obj["source"] = None if loc is None else source(loc)
+        append(obj)
+    start, end, total_ms = trace.times()
     return {
         "request_id": trace.request_id,
         "status": trace.status,
-        "start": iso(trace.start_or_none),
-        "end": iso(trace.end_or_none),
-        "duration_ms": _ms(trace.total_ms),
+        "start": iso(start),
+        "end": iso(end),
+        "duration_ms": None if total_ms is None else round(total_ms, 3),
         "query": trace.query,
         "events": trace.events,
-        "tool_calls": trace.tool_calls,
+        "tool_calls": len(tools),
         "tool_errors": trace.tool_errors,
         "error": index.error_text(trace),
         "tools": tools,
     }
+
+
+def log_texts(obj: dict[str, Any]) -> str:
+    """The values of a :func:`trace_dict` object that come from the logs (request id, query,
+    errors, tool names, sources), one a line: the rest are numbers, statuses and times made
+    here, and no key names a secret, so when this text cannot hold a secret
+    (:func:`agenttui.output.secrets.may_hold_secrets`) masking would change nothing."""
+    parts = [obj["request_id"], obj["query"] or "", obj["error"] or ""]
+    for span in obj["tools"]:
+        parts.append(span["tool"])
+        parts.append(span["error"] or "")
+        parts.append(span.get("source") or "")
+    return "\n".join(parts)
 
 
 def stats_dict(index: TraceIndex) -> dict[str, Any]:
