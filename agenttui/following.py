@@ -16,6 +16,7 @@ from agenttui.ingest import sources
 from agenttui.ingest.grab import Grabber
 from agenttui.ingest.sources import FileTable, LogFile, Spec
 from agenttui.model.events import EventReader
+from agenttui.model.retention import recycle_due, recycle_file_ids
 from agenttui.model.traces import TraceIndex
 
 WATCH_DEBOUNCE_MS = 2
@@ -74,6 +75,8 @@ class Following:
         self._truncated_at = -STRAY_S
         self._swept_at = 0.0
         self._sweep_cost = 0.0
+        self._recycled_at = 0
+        """Generations made when file ids were last recycled."""
         self.follow_problem: str | None = None
         """Why following degraded (the file watcher failed), or None."""
 
@@ -99,7 +102,7 @@ class Following:
             found = [p for p in candidates if sources.matches(self.specs, p)]
         # Live generations, and recently retired ones whose file may show up under a new name
         # (renamed away before this path's event came).
-        recent = [lf for lf in table.files[-256:] if lf.retired and lf.ino and not lf.gone]
+        recent = [lf for lf in table.recent if lf.retired and lf.ino and not lf.gone]
         known = {(lf.dev, lf.ino): lf for lf in (*recent, *table.live()) if lf.ino and not lf.gone}
         seen: set[tuple[int, int]] = set()
         paths: list[str] = []
@@ -233,6 +236,9 @@ class Following:
         """
         before = self.index.lines
         table = self.table
+        if self.scanned and recycle_due(table, self.index, self._recycled_at):
+            self._recycled_at = table.created
+            recycle_file_ids(table, self.index, self._lock)
         if self._grabber is not None:
             for path, fd, dev, ino in self._grabber.take():
                 table.grabbed(path, fd, dev, ino)

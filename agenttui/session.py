@@ -18,7 +18,7 @@ from typing import Any
 from agenttui.following import Following
 from agenttui.ingest import fast_structlog, shapes, sources
 from agenttui.ingest.lines import salvage
-from agenttui.ingest.records import Record
+from agenttui.ingest.records import RAW_RECORD, Record
 from agenttui.ingest.sources import FileTable, LogFile, Spec
 from agenttui.model import bulk
 from agenttui.model.events import Event, EventReader
@@ -179,7 +179,7 @@ class Session(Following):
                     f"stdin: the oldest {dropped / (1 << 20):.0f} MB of input dropped "
                     f"(spool capped at {spool.SPOOL_MAX >> 20} MB)"
                 )
-        for extra in (self.table.fd_problem, self.follow_problem):
+        for extra in (self.table.fd_problem, self.table.ids_problem, self.follow_problem):
             if extra:
                 out.append(extra)
         return out
@@ -279,6 +279,8 @@ class Session(Following):
         locked: bool = True,
     ) -> bool:
         """Read the next chunk of complete lines of ``lf`` into ``index`` (default: ours)."""
+        if lf.id < 0:
+            return False  # no file id was left for it (reported)
         if lf.offset == 0 and lf.head is None and not lf.spooled and self._is_copy(lf):
             return False
         chunk = sources.read_lines(self.table, lf, end=end)
@@ -354,7 +356,14 @@ class Session(Following):
         """
         with self._lock:
             locs = list(trace.locs)
-        events = self.reader.read_many(locs)
+        rid = trace.request_id
+        events = [
+            # A line of another request where this one's was: its file is gone and the
+            # location now names other bytes (a recycled file id, a file rewritten after a
+            # truncation). Said so, never shown as this request's.
+            e if e.record.request_id is None or e.record.request_id == rid else _gone(e)
+            for e in self.reader.read_many(locs)
+        ]
         if (
             len({e.loc >> OFFSET_BITS for e in events}) > 1
             or any(e.source != e.file for e in events)
@@ -393,6 +402,11 @@ class Session(Following):
     def close(self) -> None:
         """Release file descriptors."""
         self.table.close()
+
+
+def _gone(event: Event) -> Event:
+    """``event`` as a line that is no longer there."""
+    return Event(event.loc, event.file, event.offset, None, None, RAW_RECORD, event.file)
 
 
 def _by_time(events: list[Event]) -> list[Event]:

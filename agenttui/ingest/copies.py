@@ -28,6 +28,7 @@ class CopyTracking:
     _current: dict[str, LogFile]
     _open: dict[int, LogFile]
     truncated: deque[LogFile]
+    recent: deque[LogFile]
     lock: Any
 
     def fd(self, lf: LogFile) -> int | None:
@@ -52,7 +53,7 @@ class CopyTracking:
             The generation it starts like (or None), and whether that generation's own file
             has been truncated since (then the copy holds its bytes and takes its place).
         """
-        if not self.truncated and not any(lf.head for lf in self.files[-256:]):
+        if not self.truncated and not any(lf.head for lf in self.recent):
             return None, False
         return self.copy_of_start(self.head_of(path))
 
@@ -69,7 +70,7 @@ class CopyTracking:
         if len(start) < MIN_COPY_HEAD:
             return None, False
         best: LogFile | None = None
-        for lf in (*self.files[-256:], *self.truncated):
+        for lf in (*self.recent, *self.truncated):
             head = lf.head
             if (
                 lf is not exclude

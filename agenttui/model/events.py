@@ -58,19 +58,21 @@ class EventReader:
 
     def __init__(self, table: FileTable, *, cache_size: int = 4096) -> None:
         self._table = table
-        self._cache: OrderedDict[int, Event] = OrderedDict()
+        self._cache: OrderedDict[int, tuple[object, Event]] = OrderedDict()
+        """Events by location, each with the table's entry for its file id when it was read:
+        an id given to a new generation (recycled) makes the old events misses."""
         self._cache_size = cache_size
         self._lines: OrderedDict[tuple[int, int], list[Decoded]] = OrderedDict()
         """Expanded multi-record lines (OTLP batches), by (file id, line start)."""
 
     def read(self, loc: int) -> Event:
         """The event at ``loc``."""
-        cached = self._cache.get(loc)
-        if cached is not None:
-            self._cache.move_to_end(loc)
-            return cached
         file_id, offset = unpack_loc(loc)
         lf = self._table.files[file_id] if 0 <= file_id < len(self._table.files) else None
+        cached = self._cache.get(loc)
+        if cached is not None and cached[0] is lf:
+            self._cache.move_to_end(loc)
+            return cached[1]
         name = lf.name if lf is not None else "?"
         shape = lf.shape if lf is not None else None
         if shape is not None and shape.multi:
@@ -84,7 +86,7 @@ class EventReader:
                     raw = raw[:-1]
                 data, rec = decode(raw) if shape is None else shape.decode(raw)
                 event = Event(loc, name, offset, raw, data, rec, _source(data, name, shape))
-        self._cache[loc] = event
+        self._cache[loc] = (lf, event)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return event

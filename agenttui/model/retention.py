@@ -1,8 +1,13 @@
-"""What stays of traces dropped from memory under the memory budget: their failures.
+"""What stays of traces dropped from memory under the memory budget (their failures), and the
+file ids the index no longer refers to.
 
 A dropped trace leaves the index (it is still in the log files), but its failures still count
 in the error groups: each (error, tool) keeps its number of occurrences and the times of the
 newest :data:`TIMES_KEPT` of them (for the "recent" count and the sparkline).
+
+Each generation of a log file (a delete and re-create makes one) has an id, and there are
+2**24 of them (:data:`agenttui.ingest.files.MAX_FILE_IDS`): :func:`recycle_file_ids` gives
+back those of deleted files that no location in the index refers to any more.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from agenttui.ingest.files import FileTable
     from agenttui.model.traces import Trace, TraceIndex
 
 TIMES_KEPT: Final = 1024
@@ -71,3 +78,47 @@ class DroppedFailures:
 
     def __len__(self) -> int:
         return sum(count[0] for count, _times in self._groups.values())
+
+
+RECYCLE_EVERY: Final = 4096
+"""New generations between two looks for file ids to recycle (more with a big index: the look
+walks every location held, so at most once per a quarter of the traces' count)."""
+
+
+def recycle_due(table: FileTable, index: TraceIndex, created_at_last: int) -> bool:
+    """Whether :func:`recycle_file_ids` should run (cheap): generations were made since it
+    last ran, and ids run short or many were made."""
+    made = table.created - created_at_last
+    if made and table.ids_left() <= table.max_ids // 16:
+        return True
+    return made >= max(RECYCLE_EVERY, len(index) // 4)
+
+
+def recycle_file_ids(table: FileTable, index: TraceIndex, lock: AbstractContextManager[Any]) -> int:
+    """Free the ids of deleted generations no location in ``index`` refers to.
+
+    When ids run short (under a sixteenth of them left) and that is not enough, the oldest
+    half of the traces (and of the unattributed events) is dropped from memory, as the memory
+    budget does, until enough are free: the header then says so; they are still in the files.
+
+    Args:
+        lock: Held while traces are dropped (readers take it).
+
+    Returns:
+        The number of ids freed.
+    """
+    freed = 0
+    while True:
+        candidates = table.recyclable()
+        if candidates:
+            held = index.file_ids()
+            unused = [i for i in candidates if i not in held]
+            table.free(unused)
+            freed += len(unused)
+        if table.ids_left() >= table.max_ids // 16 or not (index.traces or index.unattributed):
+            return freed
+        with lock:
+            index.drop_oldest(len(index) // 2)
+            half = (len(index.unattributed) + 1) // 2
+            del index.unattributed[:half]
+            index.unattributed_dropped += half

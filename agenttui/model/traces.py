@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import random
 from array import array
 from collections import Counter
@@ -319,6 +320,16 @@ class TraceIndex:
             self.changed.discard(rid)
         self.dropped += len(victims)
         return len(victims)
+
+    def file_ids(self) -> set[int]:
+        """The file id of every location the index holds (traces and unattributed events)."""
+        shift = OFFSET_BITS
+        ids: set[int] = set()
+        add_all = ids.update
+        for t in self.traces.values():
+            add_all(map(operator.rshift, t.locs, itertools.repeat(shift)))
+        add_all(map(operator.rshift, self.unattributed, itertools.repeat(shift)))
+        return ids
 
     def take_changes(self) -> set[str]:
         """Request ids changed since the previous call."""
