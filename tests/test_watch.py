@@ -27,6 +27,12 @@ class Sink(io.BytesIO):
         with self.lock:
             return super().write(b)
 
+    def ended(self) -> int:
+        """Lines printed with a request ended (cheap: counted in the bytes)."""
+        with self.lock:
+            data = self.getvalue()
+        return data.count(b'"status":"ok"') + data.count(b'"status":"error"')
+
     def objects(self) -> list[dict[str, Any]]:
         with self.lock:
             text = self.getvalue()
@@ -329,3 +335,35 @@ def test_log_texts_knows_every_field_of_a_trace(tmp_path: Path) -> None:
         "tools",
     }
     assert set(obj["tools"][0]) == {"tool", "status", "start", "duration_ms", "error", "source"}
+
+
+def test_watch_keeps_up_with_a_ci_sized_firehose(tmp_path: Path) -> None:
+    """20,000 lines/s for 2 s (``bench/bounded.py memory`` runs 50,000 lines/s for minutes):
+    every request is printed ended, about once, and soon after its last line was written."""
+    import subprocess
+    import sys
+    from datetime import datetime
+
+    root = Path(__file__).resolve().parent.parent
+    rate = ["20000", "2"]  # lines/s, seconds
+    log = tmp_path / "agent.log"
+    log.write_bytes(b"")
+    with watching([str(tmp_path)], max_memory=256 << 20) as sink:
+        writer = subprocess.run(
+            [sys.executable, str(root / "bench" / "firehose.py"), "--writer", str(log), *rate],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        requests = int(writer.stdout) // 6
+        wait_for(lambda: sum(o["status"] != "running" for o in sink.objects()) >= requests, 30)
+    objs = sink.objects()
+    ended = [o for o in objs if o["status"] != "running"]
+    assert len({o["request_id"] for o in ended}) == len(ended) == requests
+    assert len(objs) <= 2 * requests
+    latencies = sorted(
+        o["seen_at"] - datetime.fromisoformat(o["end"].replace("Z", "+00:00")).timestamp()
+        for o in ended
+    )
+    # Generous for a shared CI machine: a watch that falls behind is seconds late.
+    assert latencies[int(len(latencies) * 0.99)] < 2.0, latencies[-1]
