@@ -255,6 +255,7 @@ def test_family_strips_versions_not_generations() -> None:
     assert family("anthropic.claude-3-5-sonnet-20240620-v1:0") == "anthropic.claude-3-5-sonnet"
     assert family("gpt-4.1") == "gpt-4.1"
     assert family("claude-opus-4-1") == "claude-opus-4-1"
+    assert family("demo-planner-2024-09") == "demo-planner"
 
 
 def test_drift_is_found_and_blamed_on_the_new_version(index: TraceIndex) -> None:

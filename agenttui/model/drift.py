@@ -24,12 +24,13 @@ from typing import Final
 from agenttui.model.traces import TraceIndex
 
 _VERSION: Final = re.compile(
-    r"(?:-\d{4}-\d{2}-\d{2}|[-@]\d{8}|-\d{6}|[-@]\d{3,4}|-v\d+(?:\.\d+)*|:\d+"
+    r"(?:-\d{4}-\d{2}-\d{2}|-\d{4}-\d{2}|[-@]\d{8}|-\d{6}|[-@]\d{3,4}|-v\d+(?:\.\d+)*|:\d+"
     r"|[-:](?:latest|preview|exp))+$",
     re.IGNORECASE,
 )
-"""A version suffix: a date, a build number (``-002``, ``@001``), ``-v1``, ``:0``, ``latest``,
-``preview``; never a model generation (``gpt-4.1``, ``claude-opus-4-1`` keep their numbers)."""
+"""A version suffix: a date (also a year and a month), a build number (``-002``, ``@001``),
+``-v1``, ``:0``, ``latest``, ``preview``; never a model generation (``gpt-4.1``,
+``claude-opus-4-1`` keep their numbers)."""
 
 MIN_FAILED: Final = 2
 """Failed requests on the new version before it is blamed."""
