@@ -416,7 +416,7 @@ def model_of(d: dict[str, Any]) -> str | None:
     for key in MODEL_KEYS:
         value = d.get(key)
         if value.__class__ is str and value:
-            return value[:SUMMARY_TEXT_LIMIT]  # type: ignore[no-any-return]
+            return value[:SUMMARY_TEXT_LIMIT]
     return None
 
 

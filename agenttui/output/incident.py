@@ -16,6 +16,7 @@ from typing import Any
 
 from agenttui.ingest.records import Kind, format_traceback
 from agenttui.model.classify import Classification
+from agenttui.model.drift import drifted_requests
 from agenttui.model.events import Event
 from agenttui.model.traces import Trace
 from agenttui.model.triage import classify_trace, cold_starts
@@ -55,7 +56,8 @@ def explain(session: Session, trace: Trace, events: list[Event]) -> Classificati
     tb = traceback_plain(failing.exception) if failing is not None else None
     with session.read():
         cold = set(cold_starts(session.index))
-        return classify_trace(session.index, trace, tb, cold=cold)
+        drift = drifted_requests(session.index)
+        return classify_trace(session.index, trace, tb, cold=cold, drift=drift)
 
 
 def _event_json(event: Event) -> Any:

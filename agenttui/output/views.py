@@ -39,17 +39,21 @@ def trace_dict(
             then has a ``source``.
     """
     tools: list[dict[str, Any]] = []
+    llm_calls: list[dict[str, Any]] = []
     for s in index.spans(trace):
+        llm = s.kind == "llm"
         obj: dict[str, Any] = {
-            "tool": s.tool,
+            "model" if llm else "tool": s.tool,
             "status": s.status,
             "start": iso(s.start),
             "duration_ms": _ms(s.duration_ms),
-            "error": s.error,
         }
+        if llm:
+            obj["tokens"] = s.tokens
+        obj["error"] = s.error
         if source is not None:
             obj["source"] = None if s.loc is None else source(s.loc)
-        tools.append(obj)
+        (llm_calls if llm else tools).append(obj)
     return {
         "request_id": trace.request_id,
         "status": trace.status,
@@ -62,6 +66,9 @@ def trace_dict(
         "tool_errors": trace.tool_errors,
         "error": index.error_text(trace),
         "tools": tools,
+        "models": index.trace_models(trace),
+        "tokens": trace.total_tokens,
+        "llm_calls": llm_calls,
     }
 
 
@@ -84,5 +91,20 @@ def stats_dict(index: TraceIndex) -> dict[str, Any]:
                 "max_ms": _ms(s.max_ms),
             }
             for name, s in index.tool_stats().items()
+        },
+        "models": {
+            name: {
+                "calls": s.calls,
+                "running": s.running,
+                "errors": s.errors,
+                "p50_ms": _ms(s.p50_ms),
+                "p95_ms": _ms(s.p95_ms),
+                "p99_ms": _ms(s.p99_ms),
+                "max_ms": _ms(s.max_ms),
+                "tokens": s.tokens,
+                "first_seen": iso(s.first_seen),
+                "last_seen": iso(s.last_seen),
+            }
+            for name, s in index.model_stats().items()
         },
     }

@@ -64,7 +64,8 @@ def spans_text(
         mark = {"ok": "✓", "error": "✗"}.get(sp.status, "●")
         style = "red" if sp.status == "error" else ""
         text.append(f"{mark} ", style=style)
-        text.append(f"{one_line(sp.tool, 16):<16} ", style=style)
+        name = f"✦ {sp.tool}" if sp.kind == "llm" else sp.tool  # an LLM call: its model
+        text.append(f"{one_line(name, 16):<16} ", style=style)
         text.append(f"{duration(sp.duration_ms):>7}", style="dim")
         if sp.error:
             text.append(f"  {one_line(sp.error[:SHOWN], 200)}", style="red")
