@@ -289,6 +289,7 @@ def test_details_events_outside_spans_are_the_calls() -> None:
     ]
     assert [round(r.ts - 1_796_100_000, 3) for _, r in got if r.ts] == [0.814, 1.501, 5.097, 10.5]
     assert got[0][0]["gen_ai.usage.input_tokens"] == 310
+    assert traces_json(UNTRACED) == []  # no trace id, no request: calls of no trace
 
 
 def test_openinference_llm_spans_are_llm_calls() -> None:
@@ -453,3 +454,28 @@ def test_any_llm_span_gives_sane_records(op: str, values: dict[str, Any], root: 
     for rec in got:
         assert rec.tokens is None or (rec.kind in (Kind.LLM_OK, Kind.LLM_FAIL) and rec.tokens >= 0)
         assert rec.model is None or isinstance(rec.model, str)
+
+
+def test_trace_tokens_and_models_count_each_call_once() -> None:
+    """Through the index: spans alone, spans with their 1.30 events, and spans with their
+    details events in one file give each trace the same tokens and models (no call counted
+    twice); the answering version names the model, the asked alias only a call that failed."""
+    want = [
+        (["gpt-4o-2024-08-06"], 824, 2),
+        (["text-embedding-3-small", "gpt-4o"], 9, 2),
+        (["gpt-4o-2024-08-06"], 606, 1),
+        (["gpt-4o-2024-08-06"], 102, 1),
+        (["gpt-4o-2024-11-20"], 125, 1),
+        (["gpt-4o"], None, 1),
+        (["gpt-4o"], None, 1),
+        (["gpt-4o"], None, 1),
+    ]
+    for paths in ((CHAT,), (CHAT, EVENTS)):
+        got = traces_json(*paths)
+        assert [(t["models"], t["tokens"], len(t["llm_calls"])) for t in got] == want
+    latest = traces_json(LATEST)
+    assert [(t["models"], t["tokens"], len(t["llm_calls"])) for t in latest] == [
+        (["gpt-4o-2024-08-06"], 824, 2),
+        (["gpt-4o"], None, 1),
+        (["gpt-4o-2024-11-20"], 346, 1),
+    ]
