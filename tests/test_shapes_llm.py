@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -443,7 +444,7 @@ def test_any_llm_span_gives_sane_records(op: str, values: dict[str, Any], root: 
     attrs.update((k, wrap(v)) for k, v in values.items())
     line = (
         b'{"resourceSpans":[{"scopeSpans":[{"spans":['
-        + __import__("orjson").dumps(_span(f"{op} m", attrs, None if root else "00000000000000aa"))
+        + orjson.dumps(_span(f"{op} m", attrs, None if root else "00000000000000aa"))
         + b"]}]}]}"
     )
     got = [rec for _, rec in expand(line)]
