@@ -6,6 +6,7 @@ failures that start with the new version.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -353,3 +354,38 @@ def test_doctor_names_the_drift(story: Path) -> None:
     (row,) = [c for c in out["checks"] if c["name"] == "model versions"]
     assert row["status"] == "fail"
     assert row["detail"]["families"][0]["versions"] == [OLD, NEW]
+
+
+def test_one_and_two_workers_agree_on_llm_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agenttui.commands.stats import print_stats
+    from agenttui.commands.traces import print_traces
+    from agenttui.model import bulk
+
+    log = tmp_path / "agent.log"
+    llm_story.write(log, requests=300)
+
+    def outputs() -> tuple[bytes, bytes]:
+        stats, traces = io.BytesIO(), io.BytesIO()
+        assert print_stats([str(log)], stats) == 0
+        assert print_traces([str(log)], traces) == 0
+        return stats.getvalue(), traces.getvalue()
+
+    monkeypatch.setenv("AGENTTUI_WORKERS", "1")
+    one = outputs()
+    monkeypatch.setenv("AGENTTUI_WORKERS", "2")
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(bulk, "PIECE_BYTES", log.stat().st_size // 7)  # requests cut in two
+    started: list[int] = []
+    real_start = bulk.start_children
+
+    def start(*args: object) -> tuple[int, bulk.Children]:
+        own_end, children = real_start(*args)  # type: ignore[arg-type]
+        started.append(len(children.ranges))
+        return own_end, children
+
+    monkeypatch.setattr(bulk, "start_children", start)
+    assert outputs() == one
+    assert started and min(started) >= 2  # children really indexed pieces of the file
+    assert json.loads(one[0])["models"][NEW]["calls"] == 2 * (300 - 8)

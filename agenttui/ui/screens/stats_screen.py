@@ -19,7 +19,7 @@ from agenttui.doctor.results import Flip
 from agenttui.model.live import LiveStats, ToolWindow, live_stats
 from agenttui.model.traces import ModelStats
 from agenttui.session import Session
-from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
+from agenttui.ui.format import clock, count, duration, model_name, one_line, safe, short_id
 from agenttui.ui.health import health_flips
 from agenttui.ui.widgets.nav_table import NavTable
 
@@ -62,7 +62,7 @@ def model_lines(models: dict[str, ModelStats]) -> Text:
     text.append(MODEL_HEADING, style="bold")
     for name, m in sorted(models.items(), key=lambda item: item[1].first_seen or 0.0):
         text.append("\n")
-        text.append(f"{one_line(name, 17):<18}", style="bold")
+        text.append(f"{model_name(name, 17):<18}", style="bold")
         text.append(f"{count(m.calls):>6}")
         rate = 100 * m.errors / m.completed if m.completed else 0.0
         text.append(f" {rate:5.1f}%", style="bold red" if m.errors else "dim")

@@ -22,6 +22,7 @@ from agenttui.ui.format import (
     clock_ms,
     count,
     duration,
+    model_name,
     one_line,
     safe,
     stamp,
@@ -331,7 +332,7 @@ class TraceScreen(Screen[None]):
         return [
             Text(clock_ms(rec.ts), style="dim"),
             Text(one_line(rec.message or level, 18), style=style),
-            Text(one_line(rec.tool or rec.model or "", 12)),
+            Text(one_line(rec.tool, 12) if rec.tool else model_name(rec.model or "", 12)),
             Text(duration(rec.duration_ms) if rec.duration_ms is not None else "", justify="right"),
             Text(one_line(rec.error or "", error_width), style="red"),
         ]

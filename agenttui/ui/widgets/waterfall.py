@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from agenttui.model.steps import depths
 from agenttui.model.traces import Span
-from agenttui.ui.format import STATUS_MARK, duration, one_line
+from agenttui.ui.format import STATUS_MARK, duration, model_name, one_line
 
 NAME_WIDTH = 16
 DUR_WIDTH = 8
@@ -188,11 +188,7 @@ class Waterfall(ScrollView, can_focus=True):
         room = NAME_WIDTH - len(indent)
         if span.kind != "llm":
             return indent + one_line(span.tool, room)
-        # A model's version is at the end of its name: cut from the left to keep it.
-        model = one_line(span.tool, 10_000)
-        if len(model) > room - 2:
-            model = "…" + model[len(model) - (room - 3) :]
-        return indent + "✦ " + model
+        return indent + "✦ " + model_name(span.tool, room - 2)
 
     def _row(
         self,
