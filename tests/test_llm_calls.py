@@ -389,3 +389,18 @@ def test_one_and_two_workers_agree_on_llm_calls(
     assert outputs() == one
     assert started and min(started) >= 2  # children really indexed pieces of the file
     assert json.loads(one[0])["models"][NEW]["calls"] == 2 * (300 - 8)
+
+
+def test_drift_rates_say_when_older_traces_left_memory(index: TraceIndex) -> None:
+    index.drop_oldest(14)  # keeps req-3 .. req-16: two old-version requests
+    (drift,) = model_drift(index)
+    assert drift.before_rate is not None
+    assert "2 older ones dropped" in drift.summary()
+
+
+def test_incident_note_lists_llm_calls(story: Path) -> None:
+    note = _run("report", "req-4", str(story))
+    assert f"- LLM calls: 2, failed: 1, models: {OLD}, gpt-4o, tokens: 1,280" in note
+    assert "- failing LLM call: **gpt-4o**" in note
+    assert "## LLM calls" in note
+    assert f"- {OLD}: ok, 800 ms, 1,280 tokens" in note

@@ -365,6 +365,11 @@ _FINISH_KEYS: Final = (
     "finish_reasons",
     "gen_ai.response.finish_reasons",
 )
+_LLM_KEYS: Final = frozenset(
+    (*MODEL_KEYS, *_USAGE_KEYS, *_INPUT_KEYS, *_OUTPUT_KEYS, *_FINISH_KEYS, "total_tokens")
+)
+"""Every field an LLM call's model, tokens or finish reason is read from (a line with none of
+them skips that reading)."""
 _TOKENS_MAX: Final = (1 << 32) - 2
 """Most tokens one record may claim (a summary keeps them in 32 bits)."""
 
@@ -539,7 +544,10 @@ def normalise(d: dict[str, Any]) -> Record:
     query = get("query")
     if query is not None:
         query = (query if query.__class__ is str else _text(query))[:SUMMARY_TEXT_LIMIT]
-    kind, model, tokens, finish = llm_fields(d, kind, error)
+    if kind in LLM_KINDS or not _LLM_KEYS.isdisjoint(d):
+        kind, model, tokens, finish = llm_fields(d, kind, error)
+    else:
+        model = tokens = finish = None
     return _new_record(
         Record,
         (

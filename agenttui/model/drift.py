@@ -82,6 +82,8 @@ class Drift:
     """Failure rate of the requests on the new version (in memory)."""
     failed_ids: list[str] = field(default_factory=list)
     """The failed requests on the new version (when worse)."""
+    dropped: int = 0
+    """Older traces no longer in memory: the failure rates are over the others."""
 
     @property
     def new(self) -> Version:
@@ -104,6 +106,8 @@ class Drift:
                 f"; requests failing {100 * self.before_rate:.0f}% before, "
                 f"{100 * self.after_rate:.0f}% on {self.new.name}"
             )
+            if self.dropped:
+                line += f" (over the traces in memory; {self.dropped:,} older ones dropped)"
         return line
 
 
@@ -150,7 +154,7 @@ def model_drift(index: TraceIndex) -> list[Drift]:
             v.last_seen is not None and new.first_seen is not None and v.last_seen > new.first_seen
             for v in older
         )
-        drift = Drift(fam, versions, mixed)
+        drift = Drift(fam, versions, mixed, dropped=index.dropped)
         before_requests = sum(v.requests for v in older)
         if before_requests and new.requests:
             drift.before_rate = sum(v.failed for v in older) / before_requests
