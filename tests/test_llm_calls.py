@@ -404,3 +404,45 @@ def test_incident_note_lists_llm_calls(story: Path) -> None:
     assert "- failing LLM call: **gpt-4o**" in note
     assert "## LLM calls" in note
     assert f"- {OLD}: ok, 800 ms, 1,280 tokens" in note
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
+
+
+def test_overlapping_llm_calls_pair_by_call_id() -> None:
+    ix = TraceIndex()
+    lines = [
+        {"event": "llm_call_start", "request_id": "r", "model": "m", "call_id": "a", "ts": 10.0},
+        {"event": "llm_call_start", "request_id": "r", "model": "m", "call_id": "b", "ts": 10.01},
+        {"event": "llm_call_end", "request_id": "r", "model": "m", "call_id": "b", "ts": 10.05},
+        {"event": "llm_call_end", "request_id": "r", "model": "m", "call_id": "a", "ts": 10.1},
+    ]
+    for i, line in enumerate(lines):
+        ix.add(decode_record(orjson.dumps(line)), pack_loc(0, i))
+    spans = ix.spans(ix.traces["r"])
+    assert [round(s.duration_ms or 0) for s in spans] == [100, 40]
+
+
+def test_requests_that_only_name_the_alias_count_for_the_serving_version(tmp_path: Path) -> None:
+    # Calls that failed before any version answered (429, 500) name only "gpt-4o".
+    session = Session([str(FIXTURES / "otlp_openai_chat.json")])
+    session.scan()
+    with session.read() as ix:
+        (drift,) = model_drift(ix)
+    session.close()
+    assert [v.name for v in drift.versions] == [OLD, NEW]
+    assert [(v.requests, v.failed) for v in drift.versions] == [(4, 1), (4, 3)]
+    assert drift.worse
+
+
+def test_llm_calls_without_a_request_id_count_per_model() -> None:
+    # GenAI details events written with tracing off: calls of no request.
+    session = Session([str(FIXTURES / "otlp_openai_untraced.json")])
+    session.scan()
+    with session.read() as ix:
+        stats = ix.model_stats()
+        traces = len(ix)
+    session.close()
+    assert traces == 0
+    assert sum(s.calls for s in stats.values()) == 4
+    assert all(s.tokens > 0 for s in stats.values() if s.errors < s.calls)

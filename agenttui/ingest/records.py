@@ -12,7 +12,8 @@ Field names are detected without configuration, in this order of preference:
 * level: ``level`` / ``levelname`` / ``severity`` (names, or pino/bunyan numbers)
 * time: ``timestamp`` / ``time`` / ``ts`` / ``@timestamp`` as ISO 8601, or epoch s / ms / us / ns
 * request id: ``request_id`` / ``requestId`` / ``req_id`` / ``trace_id`` / ``correlation_id``
-* tool: ``tool`` / ``tool_name``; call id: ``call_id`` / ``tool_call_id``
+* tool: ``tool`` / ``tool_name``; call id: ``call_id`` / ``tool_call_id`` (an LLM call's: only
+  ``call_id``)
 * duration: ``duration_ms`` (milliseconds) or ``duration`` / ``elapsed`` (seconds)
 * error: ``error`` / ``exception`` (a string, or structlog ``dict_tracebacks`` output), else
   ``logging``'s ``exc_info`` / ``exc_text`` (python-json-logger, whatever ``rename_fields`` did)
@@ -546,6 +547,11 @@ def normalise(d: dict[str, Any]) -> Record:
         query = (query if query.__class__ is str else _text(query))[:SUMMARY_TEXT_LIMIT]
     if kind in LLM_KINDS or not _LLM_KEYS.isdisjoint(d):
         kind, model, tokens, finish = llm_fields(d, kind, error)
+        if call_id is None and kind in LLM_KINDS:
+            # An LLM call's own id pairs overlapping calls (a tool_call_id is not one).
+            call_id = get("call_id")
+            if call_id is not None and call_id.__class__ is not str:
+                call_id = _text(call_id)
     else:
         model = tokens = finish = None
     return _new_record(

@@ -5,7 +5,9 @@ Models are grouped into families by their name without its version (``gpt-4o-202
 ``claude-3-5-sonnet``). A family with two versions or more in the log is a drift: the newest
 version (by its first call) is the new one. Per version, the LLM calls, their errors and when it
 was first and last seen come from the index's per-model statistics (the whole log); the
-requests that used it and how many of those failed come from the traces in memory.
+requests that used it and how many of those failed come from the traces in memory. A request
+whose calls name only the family (``gpt-4o``: they failed before any version answered, a 429)
+counts for the version that was serving when it started.
 
 A drift is *worse* when the requests on the new version fail more often than those on the
 older ones (at least :data:`MIN_FAILED` of them, and by :data:`MIN_RISE` points): the failed
@@ -129,7 +131,7 @@ def model_drift(index: TraceIndex) -> list[Drift]:
             )
     if not several:
         return []
-    version_of = {v.name: (fam, v) for fam, vs in several.items() for v in vs}
+    version_of = {v.name: v for vs in several.values() for v in vs}
     names = index.models.names
     failed_on: dict[str, list[str]] = {}
     for trace in index.traces.values():
@@ -137,15 +139,27 @@ def model_drift(index: TraceIndex) -> list[Drift]:
         if not rows:
             continue
         failed = trace.status == "error"
+        served: set[str] = set()
+        aliases: set[str] = set()
         for used in {names[row[0]] for row in rows}:
-            found = version_of.get(used)
-            if found is None:
+            if used in version_of:
+                served.add(used)
+            elif used in several:
+                aliases.add(used)
+        for fam in aliases:
+            # Only the name asked for (calls that failed before any version answered): the
+            # version that was serving when the request started.
+            if any(version_of[name] in several[fam] for name in served):
                 continue
-            version = found[1]
+            active = _active(several[fam], trace.start)
+            if active is not None:
+                served.add(active.name)
+        for name in served:
+            version = version_of[name]
             version.requests += 1
             if failed:
                 version.failed += 1
-                failed_on.setdefault(used, []).append(trace.request_id)
+                failed_on.setdefault(name, []).append(trace.request_id)
     out = []
     for fam, versions in several.items():
         new = versions[-1]
@@ -167,6 +181,17 @@ def model_drift(index: TraceIndex) -> list[Drift]:
         out.append(drift)
     out.sort(key=lambda d: (not d.worse, d.family))
     return out
+
+
+def _active(versions: list[Version], start: float) -> Version | None:
+    """The newest version that had answered by ``start`` (NaN: unknown, None)."""
+    if start != start:
+        return None
+    active = None
+    for version in versions:  # oldest first
+        if version.first_seen is not None and version.first_seen <= start:
+            active = version
+    return active or versions[0]
 
 
 def drifted_requests(index: TraceIndex) -> dict[str, str]:

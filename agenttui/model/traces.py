@@ -61,6 +61,7 @@ _TOOL_FAIL: Final = Kind.TOOL_FAIL
 _REQUEST_OK: Final = Kind.REQUEST_OK
 _REQUEST_FAIL: Final = Kind.REQUEST_FAIL
 _LLM_START: Final = Kind.LLM_START
+_LLM_OK: Final = Kind.LLM_OK
 _LLM_FAIL: Final = Kind.LLM_FAIL
 _LLM_KINDS: Final = LLM_KINDS
 UNKNOWN_MODEL: Final = "(model not logged)"
@@ -192,6 +193,8 @@ class TraceIndex:
         self.events += 1
         rid = rec.request_id
         if rid is None:
+            if rec.kind is _LLM_OK or rec.kind is _LLM_FAIL:
+                self._loose_llm_call(rec)
             self._unattributed(loc)
             return None
         trace = self.traces.get(rid)
@@ -203,6 +206,18 @@ class TraceIndex:
             self.changed.add(rid)
         self._fold(trace, rec, loc)
         return trace
+
+    def _loose_llm_call(self, rec: Record) -> None:
+        """An LLM call's end that belongs to no request (an agent logging calls without a
+        request id, GenAI events written with tracing off): in the per-model statistics."""
+        model_id = self.models.id(rec.model or UNKNOWN_MODEL)
+        self._started[model_id] = self._started.get(model_id, 0) + 1
+        duration = NAN if rec.duration_ms is None else rec.duration_ms
+        began = NAN
+        if rec.ts is not None:
+            began = rec.ts - (duration / 1000.0 if duration == duration else 0.0)
+        tokens = NAN if rec.tokens is None else float(rec.tokens)
+        self._count_call(model_id, rec.kind is _LLM_FAIL, duration, tokens, began)
 
     def _unattributed(self, loc: int) -> None:
         locs = self.unattributed
@@ -333,20 +348,25 @@ class TraceIndex:
         spans[base + 1] = FAILED if failed else OK
         spans[base + 3] = duration
         tool_id = int(spans[base])
-        if llm:
-            tokens = spans[base + 6]
-            if tokens == tokens:
-                self._tokens[tool_id] = self._tokens.get(tool_id, 0) + int(tokens)
-            began = spans[base + 2]
-            if began == began:
-                first, latest = self._seen.get(tool_id, (began, began))
-                self._seen[tool_id] = (min(first, began), max(latest, began))
         if failed:
             if not llm:
                 t.tool_errors += 1
             spans[base + 4] = self.errors.id(
                 rec.error or rec.message or ("LLM call failed" if llm else "tool call failed")
             )
+        self._count_call(tool_id, failed, duration, spans[base + 6], spans[base + 2])
+
+    def _count_call(
+        self, tool_id: int, failed: bool, duration: float, tokens: float, began: float
+    ) -> None:
+        """Count one ended call in its tool's (or model's) statistics; NaN where unknown."""
+        if tool_id >= MODEL_BASE:
+            if tokens == tokens:
+                self._tokens[tool_id] = self._tokens.get(tool_id, 0) + int(tokens)
+            if began == began:
+                first, latest = self._seen.get(tool_id, (began, began))
+                self._seen[tool_id] = (min(first, began), max(latest, began))
+        if failed:
             self._errors[tool_id] = self._errors.get(tool_id, 0) + 1
         calls = self._calls
         calls[tool_id] = calls.get(tool_id, 0) + 1
