@@ -74,6 +74,8 @@ def test_successful_query_logs_events_in_order(tmp_path: Path) -> None:
     events = _events(tmp_path / "agent.log")
     assert [e["event"] for e in events] == [
         "request_start",
+        "llm_call_start",
+        "llm_call_end",
         "tool_call_start",
         "tool_call_success",
         "tool_call_start",
@@ -90,7 +92,10 @@ def test_successful_query_logs_events_in_order(tmp_path: Path) -> None:
         "read_file",
         "calculator",
     ]
-    first_start, first_end = events[1], events[2]
+    planned = events[2]
+    assert planned["model"] == agent.DEFAULT_MODEL and planned["finish_reason"] == "tool_calls"
+    assert planned["usage"]["completion_tokens"] == 12 + 40 * 2
+    first_start, first_end = events[3], events[4]
     assert first_start["call_id"] == first_end["call_id"]
     assert first_start["params"]["path"].endswith("prices.csv")
     assert first_end["result_size"] > 0 and first_end["duration_ms"] >= 0

@@ -642,8 +642,8 @@ def test_query_level_warning_uses_the_warning_flag() -> None:
         ("dur:5s", '"dur:5s" at column 1: durations compare with > or <, e.g. dur>5s or dur<200ms'),
         (
             "foo:bar",
-            'unknown field "foo" at column 1 (fields: status, tool, dur, level, since, id, '
-            "class; put text with a colon in quotes)",
+            'unknown field "foo" at column 1 (fields: status, tool, model, dur, tokens, level, '
+            "since, id, class; put text with a colon in quotes)",
         ),
         ("status:", '"status:" at column 1 needs a value, e.g. status:error'),
         ("tool:", '"tool:" at column 1 needs a value, e.g. tool:web_search'),

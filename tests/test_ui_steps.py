@@ -16,7 +16,7 @@ from agenttui.model.traces import Span
 from agenttui.session import Session
 from agenttui.ui.app import AgentTUI
 from agenttui.ui.screens.trace_screen import TraceScreen
-from agenttui.ui.widgets.waterfall import Waterfall
+from agenttui.ui.widgets.waterfall import NAME_WIDTH, Waterfall
 from tests.test_shapes import FIXTURES
 from tests.test_ui_pilot import ready, wait_for
 
@@ -66,8 +66,8 @@ async def test_tools_are_indented_under_the_sub_agent(app: AgentTUI) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await _open_trace(pilot)
         waterfall = app.screen.query_one(Waterfall)
-        names = [waterfall.render_line(y).text[:14].rstrip() for y in (1, 2, 3)]
-        assert names == ["agent researc…", " web_search", " web_search"]
+        names = [waterfall.render_line(y).text[:NAME_WIDTH].rstrip() for y in (1, 2, 3)]
+        assert names == ["agent researcher", " web_search", " web_search"]
 
 
 def test_nested_steps_80x24(snap_compare: SnapCompare, app: AgentTUI) -> None:

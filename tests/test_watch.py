@@ -99,6 +99,14 @@ def test_watch_prints_each_changed_trace_with_the_time_it_was_seen(tmp_path: Pat
         append(
             log,
             jl(
+                timestamp="2026-11-26T08:24:50.19Z",
+                event="llm_call",
+                request_id="r1",
+                model="gpt-4o",
+                tokens=812,
+                duration_ms=40.0,
+            ),
+            jl(
                 timestamp="2026-11-26T08:24:50.5Z",
                 event="tool_call_failed",
                 request_id="r1",
@@ -141,6 +149,9 @@ def test_watch_prints_each_changed_trace_with_the_time_it_was_seen(tmp_path: Pat
                 "source": "agent.log",
             }
         ],
+        "models": [],
+        "tokens": None,
+        "llm_calls": [],
     }
     assert objs[-1] == {
         "request_id": "r1",
@@ -149,7 +160,7 @@ def test_watch_prints_each_changed_trace_with_the_time_it_was_seen(tmp_path: Pat
         "end": "2026-11-26T08:24:51.000Z",
         "duration_ms": 877.0,
         "query": "weather in Paris",
-        "events": 4,
+        "events": 5,
         "tool_calls": 1,
         "tool_errors": 1,
         "error": "ToolError: search failed",
@@ -160,6 +171,19 @@ def test_watch_prints_each_changed_trace_with_the_time_it_was_seen(tmp_path: Pat
                 "start": "2026-11-26T08:24:50.223456Z",
                 "duration_ms": 276.544,
                 "error": "TimeoutError: upstream",
+                "source": "agent.log",
+            }
+        ],
+        "models": ["gpt-4o"],
+        "tokens": 812,
+        "llm_calls": [
+            {
+                "model": "gpt-4o",
+                "status": "ok",
+                "start": "2026-11-26T08:24:50.150Z",
+                "duration_ms": 40.0,
+                "tokens": 812,
+                "error": None,
                 "source": "agent.log",
             }
         ],
@@ -290,13 +314,15 @@ def test_the_fast_path_never_skips_a_masking_of_a_trace() -> None:
     )
 
     @settings(max_examples=400, deadline=None)
-    @given(rid=text.filter(bool), query=text, error=text, tool=text, source=text)
-    def check(rid: str, query: str, error: str, tool: str, source: str) -> None:
+    @given(rid=text.filter(bool), query=text, error=text, tool=text, model=text, source=text)
+    def check(rid: str, query: str, error: str, tool: str, model: str, source: str) -> None:
         index = TraceIndex()
         lines = [
             {"event": "request_start", "request_id": rid, "query": query, "timestamp": 1e9},
             {"event": "tool_call_start", "request_id": rid, "tool": tool, "call_id": "c"},
             {"event": "tool_call_failed", "request_id": rid, "tool": tool, "error": error},
+            {"event": "llm_call", "request_id": rid, "model": model, "tokens": 5},
+            {"event": "llm_call_failed", "request_id": rid, "model": model, "error": error},
             {"event": "request_failed", "request_id": rid, "error": error, "level": "error"},
         ]
         for k, fields in enumerate(lines):
@@ -333,8 +359,22 @@ def test_log_texts_knows_every_field_of_a_trace(tmp_path: Path) -> None:
         "tool_errors",
         "error",
         "tools",
+        "models",
+        "tokens",
+        "llm_calls",
     }
     assert set(obj["tools"][0]) == {"tool", "status", "start", "duration_ms", "error", "source"}
+    index.add(decode_record(jl(event="llm_call", request_id="r", model="m", tokens=3)), 1)
+    obj = trace_dict(index, index.traces["r"], lambda _loc: "agent.log")
+    assert set(obj["llm_calls"][0]) == {
+        "model",
+        "status",
+        "start",
+        "duration_ms",
+        "tokens",
+        "error",
+        "source",
+    }
 
 
 def test_watch_keeps_up_with_a_ci_sized_firehose(tmp_path: Path) -> None:

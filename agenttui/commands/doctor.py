@@ -21,6 +21,7 @@ from agenttui.doctor.runner import Context
 from agenttui.doctor.runner import run as run_checks
 from agenttui.doctor.settings import apply_health_urls, compile_pattern, load_settings
 from agenttui.ingest import sources
+from agenttui.model.drift import Drift, model_drift
 from agenttui.session import Session
 
 DESCRIPTION = (
@@ -89,7 +90,12 @@ def run(opts: argparse.Namespace, out: IO[bytes] | None = None) -> int:
             with reader.read() as index:
                 return pressure(index.traces.values(), index.errors, minutes)
 
+        def log_models() -> list[Drift]:
+            with reader.read() as index:
+                return model_drift(index)
+
         ctx.log_pressure = log_pressure
+        ctx.log_models = log_models
         ctx.log_dirs = sources.watch_roots(session.specs)
     try:
         checkup = run_checks(settings, ctx)

@@ -9,7 +9,8 @@ directory, a missing binary, a process-wide rate limiter and a timeout enforced 
 
 Logs are structlog JSON lines (one event per line, flushed per line, thread safe)::
 
-    request_start -> tool_call_start -> tool_call_success | tool_call_failed
+    request_start -> llm_call_start -> llm_call_end (the planner: model, usage, finish reason)
+                  -> tool_call_start -> tool_call_success | tool_call_failed
                   -> ... -> request_success | request_failed
 
 Every line of one request carries the same ``request_id`` (bound with
@@ -173,7 +174,7 @@ def run_query(
         current: ToolCall | None = None
         call_id = ""
         try:
-            for current in plan(query, model):
+            for current in _planned(log, query, model, rng):
                 call_id = new_call_id()
                 tools.append(current.tool)
                 log.info(
@@ -250,6 +251,25 @@ def run_query(
         model=model,
         tools=tools,
     )
+
+
+def _planned(log: Any, query: str, model: str, rng: random.Random) -> list[ToolCall]:
+    """Plan the query, logged as the planner model's LLM call (its latency simulated, its
+    usage counted from the query and the plan)."""
+    log.info("llm_call_start", model=model)
+    t0 = time.perf_counter()
+    steps = plan(query, model)
+    seconds = rng.uniform(0.15, 0.4) * runtime.time_scale()
+    if seconds > 0:
+        runtime.SHUTDOWN.wait(seconds)
+    log.info(
+        "llm_call_end",
+        model=model,
+        duration_ms=_ms(t0),
+        usage={"prompt_tokens": 350 + 2 * len(query), "completion_tokens": 12 + 40 * len(steps)},
+        finish_reason="tool_calls" if steps else "stop",
+    )
+    return steps
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -24,11 +24,13 @@ from agenttui.doctor.endpoint_watch import EndpointWatch, label_of
 from agenttui.doctor.environment import check_binary, check_env
 from agenttui.doctor.files import check_disk, check_open_files
 from agenttui.doctor.hosts import Target, check_host, env_targets, parse_target
+from agenttui.doctor.models import check_models
 from agenttui.doctor.pressure import check_pressure
 from agenttui.doctor.processes import ProcessWatcher
 from agenttui.doctor.resources import CGROUP_ROOT, PROC_CGROUP, check_cpu, check_memory
 from agenttui.doctor.results import Check, Checkup, Pressure, ProcInfo
 from agenttui.doctor.settings import Settings
+from agenttui.model.drift import Drift
 
 RUN_SLACK: Final = 1.0
 """The whole run ends at most this long after the per-check timeout."""
@@ -45,6 +47,8 @@ class Context:
     cwd: Path | None = None
     log_pressure: Callable[[int], Pressure] | None = None
     """Reads the 429/timeout pressure of the last N minutes of the logs (None: not shown)."""
+    log_models: Callable[[], list[Drift]] | None = None
+    """Reads the model versions of the logs (None: not shown)."""
     endpoints: EndpointWatch | None = None
     """Remembers the health endpoints across runs (None: a fresh one for this run)."""
     poll_endpoints: bool = True
@@ -245,6 +249,8 @@ def run(
     if ctx.log_pressure is not None:
         p = ctx.log_pressure(settings.pressure_minutes)
         checks.append(check_pressure(p))
+    if ctx.log_models is not None:
+        checks.append(check_models(ctx.log_models()))
     watch = ctx.endpoints if ctx.poll_endpoints else None
     return Checkup(
         checks,

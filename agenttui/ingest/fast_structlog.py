@@ -25,6 +25,7 @@ import orjson
 
 from agenttui.ingest.records import (
     EVENT_KINDS,
+    LLM_KINDS,
     SUMMARY_TEXT_LIMIT,
     Kind,
     Record,
@@ -39,6 +40,7 @@ _TOOL_OK: Final = Kind.TOOL_OK
 _TOOL_FAIL: Final = Kind.TOOL_FAIL
 _REQUEST_OK: Final = Kind.REQUEST_OK
 _REQUEST_FAIL: Final = Kind.REQUEST_FAIL
+_LLM_KINDS: Final = LLM_KINDS
 _MAX_EXACT_INT: Final = 1 << 53
 """Beyond this an integer's float value may differ between the two JSON parsers."""
 
@@ -74,6 +76,29 @@ class _Line(msgspec.Struct, gc=False):
     exc_text: msgspec.Raw = msgspec.Raw()
     """Raw JSON, empty when absent."""
     query: str | None = None
+    model: msgspec.Raw = msgspec.Raw()
+    model_name: msgspec.Raw = msgspec.Raw()
+    usage: msgspec.Raw = msgspec.Raw()
+    token_usage: msgspec.Raw = msgspec.Raw()
+    tokens: msgspec.Raw = msgspec.Raw()
+    total_tokens: msgspec.Raw = msgspec.Raw()
+    input_tokens: msgspec.Raw = msgspec.Raw()
+    prompt_tokens: msgspec.Raw = msgspec.Raw()
+    output_tokens: msgspec.Raw = msgspec.Raw()
+    completion_tokens: msgspec.Raw = msgspec.Raw()
+    gen_ai_response_model: msgspec.Raw = msgspec.field(
+        default=msgspec.Raw(), name="gen_ai.response.model"
+    )
+    gen_ai_request_model: msgspec.Raw = msgspec.field(
+        default=msgspec.Raw(), name="gen_ai.request.model"
+    )
+    gen_ai_input_tokens: msgspec.Raw = msgspec.field(
+        default=msgspec.Raw(), name="gen_ai.usage.input_tokens"
+    )
+    gen_ai_output_tokens: msgspec.Raw = msgspec.field(
+        default=msgspec.Raw(), name="gen_ai.usage.output_tokens"
+    )
+    """Raw JSON, empty when absent: a line naming a model or tokens takes the generic path."""
 
 
 _decode: Final = msgspec.json.Decoder(_Line).decode
@@ -113,6 +138,24 @@ def decode_records(lines: Iterable[bytes]) -> list[Record]:
         else:
             found = kinds_get(message)
             kind = _first_word_kind(message) if found is None else found
+        if kind in _LLM_KINDS or (
+            d.model
+            or d.model_name
+            or d.usage
+            or d.token_usage
+            or d.tokens
+            or d.total_tokens
+            or d.input_tokens
+            or d.prompt_tokens
+            or d.output_tokens
+            or d.completion_tokens
+            or d.gen_ai_response_model
+            or d.gen_ai_request_model
+            or d.gen_ai_input_tokens
+            or d.gen_ai_output_tokens
+        ):
+            append(generic_decode_record(line))  # an LLM call: rare, read by the one path
+            continue
 
         level = d.level
         if level is None:
@@ -188,7 +231,22 @@ def decode_records(lines: Iterable[bytes]) -> list[Record]:
             ts = parse_time(ts)
         append(
             _new_record(
-                Record, (kind, ts, level, message, rid, tool, call_id, duration, error, query)
+                Record,
+                (
+                    kind,
+                    ts,
+                    level,
+                    message,
+                    rid,
+                    tool,
+                    call_id,
+                    duration,
+                    error,
+                    query,
+                    None,
+                    None,
+                    None,
+                ),
             )
         )
     return out

@@ -12,10 +12,16 @@ Field names are detected without configuration, in this order of preference:
 * level: ``level`` / ``levelname`` / ``severity`` (names, or pino/bunyan numbers)
 * time: ``timestamp`` / ``time`` / ``ts`` / ``@timestamp`` as ISO 8601, or epoch s / ms / us / ns
 * request id: ``request_id`` / ``requestId`` / ``req_id`` / ``trace_id`` / ``correlation_id``
-* tool: ``tool`` / ``tool_name``; call id: ``call_id`` / ``tool_call_id``
+* tool: ``tool`` / ``tool_name``; call id: ``call_id`` / ``tool_call_id`` (an LLM call's: only
+  ``call_id``)
 * duration: ``duration_ms`` (milliseconds) or ``duration`` / ``elapsed`` (seconds)
 * error: ``error`` / ``exception`` (a string, or structlog ``dict_tracebacks`` output), else
   ``logging``'s ``exc_info`` / ``exc_text`` (python-json-logger, whatever ``rename_fields`` did)
+* model: ``model`` / ``model_name`` / ``gen_ai.response.model`` / ``gen_ai.request.model``;
+  tokens: ``tokens`` / ``total_tokens`` / ``usage`` (OpenAI's ``prompt_tokens`` +
+  ``completion_tokens``, Anthropic's and GenAI's ``input_tokens`` + ``output_tokens``), also at
+  the top level; finish reason: ``finish_reason`` / ``stop_reason`` / ``finish_reasons``.
+  An event carrying a model and tokens is an LLM call even when its name is not a known one.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ class Kind(IntEnum):
     REQUEST_FAIL = 6
     RAW = 7
     """A line that is not a JSON object."""
+    LLM_START = 8
+    LLM_OK = 9
+    LLM_FAIL = 10
 
 
 #: Event names (the message field) and what they mean. Anything else is ``Kind.OTHER``.
@@ -79,7 +88,28 @@ EVENT_KINDS: Final[dict[str, Kind]] = {
     "request_end": Kind.REQUEST_OK,
     "request_failed": Kind.REQUEST_FAIL,
     "request_error": Kind.REQUEST_FAIL,
+    "llm_call_start": Kind.LLM_START,
+    "llm_call_started": Kind.LLM_START,
+    "llm_start": Kind.LLM_START,
+    "llm_request": Kind.LLM_START,
+    "model_call_start": Kind.LLM_START,
+    "llm_call": Kind.LLM_OK,
+    "llm_call_end": Kind.LLM_OK,
+    "llm_call_success": Kind.LLM_OK,
+    "llm_call_succeeded": Kind.LLM_OK,
+    "llm_call_completed": Kind.LLM_OK,
+    "llm_end": Kind.LLM_OK,
+    "llm_response": Kind.LLM_OK,
+    "model_call_end": Kind.LLM_OK,
+    "chat_completion": Kind.LLM_OK,
+    "llm_call_failed": Kind.LLM_FAIL,
+    "llm_call_error": Kind.LLM_FAIL,
+    "llm_error": Kind.LLM_FAIL,
+    "model_call_failed": Kind.LLM_FAIL,
 }
+
+#: Kinds of the records of an LLM call.
+LLM_KINDS: Final = frozenset({Kind.LLM_START, Kind.LLM_OK, Kind.LLM_FAIL})
 
 #: Levels that make an event an error.
 ERROR_LEVELS: Final = frozenset(
@@ -114,11 +144,20 @@ class Record(NamedTuple):
     """One-line error summary (``Type: message``), cut to ``SUMMARY_TEXT_LIMIT``."""
     query: str | None = None
     """The query, cut to ``SUMMARY_TEXT_LIMIT``."""
+    model: str | None = None
+    """The model that answered (else the one asked for), cut to ``SUMMARY_TEXT_LIMIT``."""
+    tokens: int | None = None
+    """Tokens used (input plus output)."""
+    finish: str | None = None
+    """Why the model stopped (``stop``, ``length``, ``tool_calls``...)."""
 
     @property
     def is_error(self) -> bool:
         """Whether the record reports a failure (by kind or by level)."""
-        return self.kind in (Kind.TOOL_FAIL, Kind.REQUEST_FAIL) or self.level in ERROR_LEVELS
+        return (
+            self.kind in (Kind.TOOL_FAIL, Kind.REQUEST_FAIL, Kind.LLM_FAIL)
+            or self.level in ERROR_LEVELS
+        )
 
 
 RAW_RECORD: Final = Record(Kind.RAW)
@@ -317,6 +356,101 @@ def _duration(d: dict[str, Any]) -> float | None:
     return None
 
 
+MODEL_KEYS: Final = ("model", "model_name", "gen_ai.response.model", "gen_ai.request.model")
+_USAGE_KEYS: Final = ("usage", "token_usage", "tokens")
+_INPUT_KEYS: Final = ("input_tokens", "prompt_tokens", "gen_ai.usage.input_tokens")
+_OUTPUT_KEYS: Final = ("output_tokens", "completion_tokens", "gen_ai.usage.output_tokens")
+_FINISH_KEYS: Final = (
+    "finish_reason",
+    "stop_reason",
+    "finish_reasons",
+    "gen_ai.response.finish_reasons",
+)
+_LLM_KEYS: Final = frozenset(
+    (*MODEL_KEYS, *_USAGE_KEYS, *_INPUT_KEYS, *_OUTPUT_KEYS, *_FINISH_KEYS, "total_tokens")
+)
+"""Every field an LLM call's model, tokens or finish reason is read from (a line with none of
+them skips that reading)."""
+_TOKENS_MAX: Final = (1 << 32) - 2
+"""Most tokens one record may claim (a summary keeps them in 32 bits)."""
+
+
+def _count(value: Any) -> int | None:
+    """A token count: a non-negative integer (or a float with an integer value)."""
+    if value.__class__ is bool:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and value >= 0:
+        return min(value, _TOKENS_MAX)
+    return None
+
+
+def _usage_tokens(usage: dict[str, Any], nested: bool) -> int | None:
+    """Tokens of a usage object (``nested``) or of an event's top-level fields."""
+    total = _count(usage.get("total_tokens"))
+    if total is not None:
+        return total
+    inp = _count(_first(usage, _INPUT_KEYS))
+    out = _count(_first(usage, _OUTPUT_KEYS))
+    if inp is None and out is None:
+        if not nested:
+            return None
+        total = _count(usage.get("total"))
+        if total is not None:
+            return total
+        inp, out = _count(usage.get("input")), _count(usage.get("output"))
+        if inp is None and out is None:
+            return None
+    return min((inp or 0) + (out or 0), _TOKENS_MAX)
+
+
+def tokens_of(d: dict[str, Any]) -> int | None:
+    """Tokens an event reports: a count, or a usage object, nested or at the top level."""
+    for key in _USAGE_KEYS:
+        value = d.get(key)
+        if value is None:
+            continue
+        found = _usage_tokens(value, True) if isinstance(value, dict) else _count(value)
+        if found is not None:
+            return found
+    return _usage_tokens(d, False)
+
+
+def model_of(d: dict[str, Any]) -> str | None:
+    """The model an event names (the one that answered, else the one asked for)."""
+    for key in MODEL_KEYS:
+        value = d.get(key)
+        if value.__class__ is str and value:
+            return value[:SUMMARY_TEXT_LIMIT]
+    return None
+
+
+def finish_of(d: dict[str, Any]) -> str | None:
+    """Why the model stopped, as one short text (a list of reasons joined by commas)."""
+    value = _first(d, _FINISH_KEYS)
+    if isinstance(value, list):
+        value = ",".join(str(v) for v in value[:8] if isinstance(v, str | int))
+    if isinstance(value, str) and value:
+        return value[:40]
+    return None
+
+
+def llm_fields(
+    d: dict[str, Any], kind: Kind, error: str | None
+) -> tuple[Kind, str | None, int | None, str | None]:
+    """The kind, model, tokens and finish reason of an event (LLM calls told apart)."""
+    model = model_of(d)
+    tokens = tokens_of(d)
+    llm = kind in LLM_KINDS
+    if not llm and kind is Kind.OTHER and model is not None and tokens is not None:
+        kind, llm = Kind.LLM_OK, True
+    if llm and error is not None and kind is Kind.LLM_OK:
+        kind = Kind.LLM_FAIL
+    finish = finish_of(d) if llm else None
+    return kind, model, tokens, finish
+
+
 def _first_word_kind(message: str) -> Kind:
     """The kind of a message that carries arguments after a known event name
     (``"tool_call_start web_search"``, loguru's ``"tool_call_start {tool}"`` formatted, or a
@@ -411,8 +545,32 @@ def normalise(d: dict[str, Any]) -> Record:
     query = get("query")
     if query is not None:
         query = (query if query.__class__ is str else _text(query))[:SUMMARY_TEXT_LIMIT]
+    if kind in LLM_KINDS or not _LLM_KEYS.isdisjoint(d):
+        kind, model, tokens, finish = llm_fields(d, kind, error)
+        if call_id is None and kind in LLM_KINDS:
+            # An LLM call's own id pairs overlapping calls (a tool_call_id is not one).
+            call_id = get("call_id")
+            if call_id is not None and call_id.__class__ is not str:
+                call_id = _text(call_id)
+    else:
+        model = tokens = finish = None
     return _new_record(
-        Record, (kind, ts, level, message, rid, tool, call_id, duration, error, query)
+        Record,
+        (
+            kind,
+            ts,
+            level,
+            message,
+            rid,
+            tool,
+            call_id,
+            duration,
+            error,
+            query,
+            model,
+            tokens,
+            finish,
+        ),
     )
 
 

@@ -128,15 +128,17 @@ _CLASSES: Final = (
     ),
     FailureClass(
         "model_drift",
-        "model output drift (response parsing)",
-        "The model's answer could not be parsed: invalid JSON, a missing field, a schema "
-        "validation error, an unexpected format. The model (or its version behind the same "
-        "name), the prompt, or the sampling settings changed, and the output no longer has "
-        "the shape the code expects.",
-        "Look at the raw model output in the failing event. Pin the model version, ask for "
-        "structured output (JSON mode, tool calling, a response schema) instead of parsing "
-        "free text, validate and retry once with the validation error in the prompt, and "
-        "log the raw output when parsing fails.",
+        "model drift (new model version, output shape)",
+        "The model behind the agent changed: a new version started answering under the same "
+        "name (the logs show it, and the failures started with it), or the model's answer "
+        "could not be parsed (invalid JSON, a missing field, a schema validation error, an "
+        "unexpected format) because the model, the prompt or the sampling settings changed "
+        "and the output no longer has the shape the code expects.",
+        "Compare the failing requests on the new version with the ones that passed on the old "
+        "one (stats screen: per model; query model:NAME). Pin the model version instead of "
+        "an alias, ask for structured output (JSON mode, tool calling, a response schema) "
+        "instead of parsing free text, validate and retry once with the validation error in "
+        "the prompt, and log the raw output when parsing fails.",
     ),
     FailureClass(
         "timeout",
@@ -334,7 +336,11 @@ class Classification:
 
 
 def classify(
-    error: str | None, traceback: str | None = None, *, cold_start: bool = False
+    error: str | None,
+    traceback: str | None = None,
+    *,
+    cold_start: bool = False,
+    new_model: str | None = None,
 ) -> Classification:
     """Classify one failure.
 
@@ -344,6 +350,9 @@ def classify(
         cold_start: The failure is the first request after a start and was far slower than
             the following ones (see :func:`agenttui.model.triage.cold_starts`). Decides when no text
             rule does, and also over ``timeout``.
+        new_model: The failure ran on a model version that is new in the log and failing more
+            than the older one; the text is the evidence (see
+            :func:`agenttui.model.drift.drifted_requests`). Decides when no text rule does.
 
     Returns:
         The class and the evidence.
@@ -367,6 +376,8 @@ def classify(
         return Classification(
             CLASSES["cold_start"], "first request after a start, far slower than the next ones"
         )
+    if new_model:
+        return Classification(CLASSES["model_drift"], new_model)
     return Classification(UNKNOWN, "no rule matched" if error or tb else "no error text")
 
 

@@ -1,5 +1,6 @@
 """Live statistics over a moving window of a :class:`~agenttui.model.traces.TraceIndex`:
-per-tool calls, errors and percentiles, event and error rates, the slowest requests.
+per-tool calls, errors and percentiles, event and error rates, the slowest requests; and per
+model (over the whole log) LLM calls, errors, percentiles, tokens.
 
 "Now" is the newest timestamp in the logs (not the wall clock), as in :mod:`agenttui.model.triage`.
 """
@@ -10,7 +11,14 @@ import heapq
 import math
 from dataclasses import dataclass, field
 
-from agenttui.model.traces import FAILED, RUNNING, TraceIndex, percentile
+from agenttui.model.traces import (
+    FAILED,
+    MODEL_BASE,
+    RUNNING,
+    ModelStats,
+    TraceIndex,
+    percentile,
+)
 from agenttui.model.triage import RECENT_S, latest_time
 
 
@@ -56,12 +64,14 @@ class LiveStats:
     tools: list[ToolWindow]
     """Worst error rate first, then by name."""
     events_per_s: list[float]
-    """Request and tool-call events (starts and ends) per second, per bucket."""
+    """Request, tool-call and LLM-call events (starts and ends) per second, per bucket."""
     errors_per_s: list[float]
-    """Failed tool calls and failed requests per second, per bucket."""
+    """Failed tool calls, LLM calls and requests per second, per bucket."""
     requests: int
     failed: int
     slowest: list[SlowTrace]
+    models: dict[str, ModelStats] = field(default_factory=dict)
+    """Per model, over the whole log (not only the window): LLM calls, errors, tokens."""
 
 
 def live_stats(
@@ -83,7 +93,7 @@ def live_stats(
     buckets = max(1, buckets)
     if now is None:
         empty = [0.0] * buckets
-        return LiveStats(0.0, 0.0, 0.0, [], empty, list(empty), 0, 0, [])
+        return LiveStats(0.0, 0.0, 0.0, [], empty, list(empty), 0, 0, [], index.model_stats())
     lo = now - window_s
     earliest = now
     for t in index.traces.values():
@@ -118,7 +128,7 @@ def live_stats(
         total = t.total_ms
         if total is not None and t.start >= start:
             slow.append((total, t.request_id))
-        for tool_id, status, s_start, duration, _error in t.span_rows():
+        for tool_id, status, s_start, duration, _error, _tokens in t.all_span_rows():
             if s_start == s_start and s_start >= start:
                 events[slot(s_start)] += 1
             if status == RUNNING:
@@ -128,6 +138,10 @@ def live_stats(
                 continue
             b = slot(s_end)
             events[b] += 1
+            if tool_id >= MODEL_BASE:  # an LLM call: in the rates, and per model below
+                if status == FAILED:
+                    errors[b] += 1
+                continue
             entry = per_tool.get(tools[tool_id])
             if entry is None:
                 entry = per_tool[tools[tool_id]] = (
@@ -176,6 +190,7 @@ def live_stats(
         requests,
         failed,
         slowest_out,
+        index.model_stats(),
     )
 
 

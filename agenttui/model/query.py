@@ -3,10 +3,14 @@
 A query is a list of terms; a trace must match all of them::
 
     status:error tool:web_search dur>5s dur<200ms level:warning "connection refused"
-    since:15m id:abc class:timeout -tool:call_llm some words
+    since:15m id:abc class:timeout -tool:call_llm model:gpt-4o* tokens>10000 some words
 
 * ``status:error|ok|running``
 * ``tool:NAME``: a tool call of that tool (``*`` and ``?`` as wildcards)
+* ``model:NAME``: the request used that model (an LLM call answered by it, or an event naming
+  it; ``*`` and ``?`` as wildcards, else the name contains ``NAME``)
+* ``tokens>10000``, ``tokens<=500``: the request's tokens (``k`` and ``m`` multiply); requests
+  whose logs give no tokens have none
 * ``dur>5s``, ``dur>=1.5s``, ``dur<200ms``, ``dur<=2m``: the request's duration (units ``ms``,
   ``s``, ``m``, ``h``; a bare number is milliseconds); running requests have none
 * ``level:debug|info|warning|error``: an event at that level or worse (what the index keeps:
@@ -35,7 +39,7 @@ from typing import Final
 from agenttui.model.classify import CLASSES
 from agenttui.model.traces import Trace, TraceIndex
 
-FIELDS: Final = ("status", "tool", "dur", "level", "since", "id", "class")
+FIELDS: Final = ("status", "tool", "model", "dur", "tokens", "level", "since", "id", "class")
 STATUSES: Final = ("error", "ok", "running")
 LEVELS: Final = ("debug", "info", "warning", "error")
 _LEVEL_ALIASES: Final = {
@@ -48,7 +52,8 @@ _LEVEL_ALIASES: Final = {
 _DURATION_UNITS: Final = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _SINCE_UNITS: Final = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NUMBER: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([a-z]*)$")
-_COMPARISON: Final = re.compile(r"(dur|duration)(>=|<=|>|<|=)(.*)$", re.IGNORECASE)
+_COMPARISON: Final = re.compile(r"(dur|duration|tokens)(>=|<=|>|<|=)(.*)$", re.IGNORECASE)
+_COUNT_UNITS: Final = {"": 1.0, "k": 1000.0, "m": 1_000_000.0}
 
 Predicate = Callable[[TraceIndex, Trace], bool]
 
@@ -103,9 +108,9 @@ def _number(
     value: str, units: dict[str, float], default: str | None, what: str, term: str, column: int
 ) -> float:
     m = _NUMBER.match(value.lower())
-    names = ", ".join(units)
+    names = ", ".join(unit for unit in units if unit)
     if m is None:
-        example = "5s or 200ms" if what == "duration" else "15m or 2h"
+        example = {"duration": "5s or 200ms", "token count": "10000 or 12k"}.get(what, "15m or 2h")
         raise QueryError(
             f'{what} "{value}" in "{term}" at column {column} is not a number '
             f"with a unit, e.g. {example}"
@@ -188,13 +193,53 @@ def _tool_predicate(pattern: str) -> Predicate:
     return match
 
 
+def _model_predicate(pattern: str) -> Predicate:
+    pattern = pattern.lower()
+    wild = any(c in pattern for c in "*?[")
+
+    def match(index: TraceIndex, trace: Trace) -> bool:
+        for name in index.trace_models(trace):
+            name = name.lower()
+            if fnmatch.fnmatchcase(name, pattern) if wild else pattern in name:
+                return True
+        return False
+
+    return match
+
+
+def _compare(op: str, value: float, limit: float) -> bool:
+    if op == ">":
+        return value > limit
+    if op == ">=":
+        return value >= limit
+    if op == "<":
+        return value < limit
+    if op == "<=":
+        return value <= limit
+    return math.isclose(value, limit)
+
+
+def _tokens_predicate(op: str, limit: float) -> Predicate:
+    def match(_index: TraceIndex, trace: Trace) -> bool:
+        tokens = trace.total_tokens
+        return tokens is not None and _compare(op, tokens, limit)
+
+    return match
+
+
 def _class_predicate(key: str) -> Predicate:
     from agenttui.model.classify import classify
+    from agenttui.model.drift import drifted_requests
     from agenttui.model.triage import failure_text
 
     cache: dict[str, str] = {}
+    drift: dict[str, str] = {}
+    """Failed requests on a new model version (see :mod:`agenttui.model.drift`)..."""
+    drift_state: tuple[int, int] | None = None
+    """...as of this index state."""
 
     def match(index: TraceIndex, trace: Trace) -> bool:
+        nonlocal drift, drift_state
         if trace.status != "error" and not trace.tool_errors:
             return False
         error = failure_text(index, trace)
@@ -203,6 +248,13 @@ def _class_predicate(key: str) -> Predicate:
         found = cache.get(error)
         if found is None:
             found = cache[error] = classify(error).cls.key
+        if found == "unknown" and index.models.names:
+            state = (id(index), index.lines)
+            if drift_state != state:
+                drift, drift_state = drifted_requests(index), state
+            evidence = drift.get(trace.request_id)
+            if evidence:
+                return classify(error, new_model=evidence).cls.key == key
         return found == key
 
     return match
@@ -211,17 +263,7 @@ def _class_predicate(key: str) -> Predicate:
 def _duration_predicate(op: str, limit_ms: float) -> Predicate:
     def match(_index: TraceIndex, trace: Trace) -> bool:
         total = trace.total_ms
-        if total is None:
-            return False
-        if op == ">":
-            return total > limit_ms
-        if op == ">=":
-            return total >= limit_ms
-        if op == "<":
-            return total < limit_ms
-        if op == "<=":
-            return total <= limit_ms
-        return math.isclose(total, limit_ms)
+        return total is not None and _compare(op, total, limit_ms)
 
     return match
 
@@ -289,13 +331,18 @@ def _term(raw: str, column: int, token: _Token, query: Query) -> Predicate | Non
         return None
     comparison = _COMPARISON.match(raw)
     if comparison is not None:
-        op, value = comparison.group(2), comparison.group(3)
+        what, op, value = comparison.group(1).lower(), comparison.group(2), comparison.group(3)
+        example = "tokens>10000" if what == "tokens" else "dur>5s"
         if op == "=" and not value:
-            raise QueryError(f'"{raw}" at column {column} needs a value, e.g. dur>5s')
+            raise QueryError(f'"{raw}" at column {column} needs a value, e.g. {example}')
         if not value:
             raise QueryError(
-                f'"{raw}" at column {column} needs a value after "{op}", e.g. dur{op}5s'
+                f'"{raw}" at column {column} needs a value after "{op}", '
+                f"e.g. {example.replace('>', op)}"
             )
+        if what == "tokens":
+            count = _number(value, _COUNT_UNITS, "", "token count", raw, column)
+            return _tokens_predicate(op, count)
         limit = _number(value, _DURATION_UNITS, "ms", "duration", raw, column)
         return _duration_predicate(op, limit)
     name, sep, value = raw.partition(":")
@@ -313,6 +360,10 @@ def _term(raw: str, column: int, token: _Token, query: Query) -> Predicate | Non
     if field_name in ("dur", "duration"):
         raise QueryError(
             f'"{raw}" at column {column}: durations compare with > or <, e.g. dur>5s or dur<200ms'
+        )
+    if field_name == "tokens":
+        raise QueryError(
+            f'"{raw}" at column {column}: tokens compare with > or <, e.g. tokens>10000'
         )
     if field_name not in FIELDS:
         if not value or field_name in ("http", "https", "file") or not name[0].isalpha():
@@ -333,6 +384,8 @@ def _term(raw: str, column: int, token: _Token, query: Query) -> Predicate | Non
         return lambda _index, trace: trace.status == lowered
     if field_name == "tool":
         return _tool_predicate(value)
+    if field_name == "model":
+        return _model_predicate(value)
     if field_name == "level":
         level = _LEVEL_ALIASES.get(lowered, lowered)
         if level not in LEVELS:
@@ -366,6 +419,7 @@ def _example(field_name: str) -> str:
     return {
         "status": "status:error",
         "tool": "tool:web_search",
+        "model": "model:gpt-4o",
         "level": "level:warning",
         "since": "since:15m",
         "id": "id:abc",

@@ -1,9 +1,11 @@
 """One trace: the compact summary of a request, growing while it receives events, then frozen.
 
-While a trace receives events its spans are six floats each in one ``array('d')`` (:class:`_Live`);
-once it has ended (and has no open tool call) they are frozen with the rest of the trace into one
-``bytes`` value (24 bytes a span). Tool names and error texts are numbers into the index's string
-tables (:class:`Strings`); each event is remembered only by its location (file id and byte offset
+While a trace receives events its spans are seven floats each in one ``array('d')``
+(:class:`_Live`); once it has ended (and has no open call) they are frozen with the rest of the
+trace into one ``bytes`` value (28 bytes a span). A span is a tool call or an LLM call: the
+second has a model's number (:data:`MODEL_BASE` and up) where the first has a tool's. Tool
+names, model names and error texts are numbers into the index's string tables
+(:class:`Strings`); each event is remembered only by its location (file id and byte offset
 packed into one 64-bit integer, :func:`pack_loc`). The index that folds records into traces is
 :mod:`agenttui.model.traces`.
 """
@@ -28,7 +30,16 @@ OK: Final = 1
 FAILED: Final = 2
 _STATUS_NAMES: Final = ("running", "ok", "error")
 
-_FIELDS: Final = 6  # tool id, status, start, duration ms, error id, event number
+_FIELDS: Final = 7  # tool id, status, start, duration ms, error id, event number, tokens
+
+MODEL_BASE: Final = 1 << 29
+"""Numbers from here on name models: a span with such a number is an LLM call, not a tool call
+(tool numbers stay below it: 2**22 per index built in parallel)."""
+
+
+def is_model(number: int) -> bool:
+    """Whether a span's name number is a model's (an LLM call)."""
+    return number >= MODEL_BASE
 
 
 def pack_loc(file_id: int, offset: int) -> int:
@@ -42,9 +53,10 @@ def unpack_loc(loc: int) -> tuple[int, int]:
 
 
 class Span(NamedTuple):
-    """One tool call: a start paired with its end (or still running)."""
+    """One tool call or LLM call: a start paired with its end (or still running)."""
 
     tool: str
+    """The tool's name, or the model's for an LLM call."""
     status: str
     """``ok``, ``error`` or ``running``."""
     start: float | None
@@ -53,6 +65,10 @@ class Span(NamedTuple):
     error: str | None
     loc: int | None = None
     """Location of the event that opened the span (its start, or its end when it had none)."""
+    kind: str = "tool"
+    """``tool`` or ``llm``."""
+    tokens: int | None = None
+    """Tokens of an LLM call, when the log says."""
 
 
 class Strings:
@@ -103,15 +119,16 @@ class _Live:
         self.duration_ms = NAN
         self.locs = array("Q")
         self.spans = array("d")
-        """Six floats per span: tool id, status, start (epoch s), duration ms, error id, and the
-        number of the span's first event among the trace's events (``locs``)."""
+        """Seven floats per span: tool (or model) id, status, start (epoch s), duration ms, error
+        id, the number of the span's first event among the trace's events (``locs``), and the
+        tokens of an LLM call (NaN when unknown)."""
         self.open: list[tuple[str | None, int, int]] | None = None
         """Open spans: (call id, tool id, span index)."""
 
 
 _HEAD: Final = struct.Struct("<ddd")  # last, end, duration_ms
-_SPAN: Final = struct.Struct("<IfdII")
-"""tool id << 2 | status, start offset ms, duration, error id + 1, event number."""
+_SPAN: Final = struct.Struct("<IfdIII")
+"""tool id << 2 | status, start offset ms, duration, error id + 1, event number, tokens + 1."""
 _LOC: Final = struct.Struct("<Q")
 
 # Bits of Trace.flags.
@@ -119,6 +136,7 @@ _TERMINAL_MASK: Final = 3
 _ERROR_LEVEL: Final = 4
 _ORPHANS: Final = 8
 _WARN_LEVEL: Final = 16
+_HAS_LLM: Final = 32
 _WARN_LEVELS: Final = frozenset({"warning", "warn"})
 
 
@@ -127,7 +145,7 @@ class Trace:
 
     While a trace receives events its growing parts live in a small object; once it has ended
     (and has no open tool call) they are frozen into one ``bytes`` value: a header, each event's
-    location, and 24 bytes per span (:data:`_SPAN`). A late event thaws it again.
+    location, and 28 bytes per span (:data:`_SPAN`). A late event thaws it again.
     """
 
     __slots__ = (
@@ -135,9 +153,11 @@ class Trace:
         "error_id",
         "events",
         "flags",
+        "model_id",
         "query",
         "request_id",
         "start",
+        "tokens",
         "tool_errors",
     )
 
@@ -151,6 +171,10 @@ class Trace:
         self.tool_errors = 0
         self.error_id = -1
         self.query: str | None = None
+        self.model_id = -1
+        """The model named by an event that is not an LLM call (``request_start model=``)."""
+        self.tokens = -1
+        """Tokens reported by events that are not LLM calls (a request's total), -1 if none."""
         self.data: _Live | bytes = _Live()
 
     # ------------------------------------------------------------ representation
@@ -168,9 +192,21 @@ class Trace:
         spans = live.spans
         start = self.start
         opened: list[tuple[str | None, int, int]] = []
-        for i, (code, offset, duration, error, event) in enumerate(_SPAN.iter_unpack(blob[cut:])):
+        for i, (code, offset, duration, error, event, tokens) in enumerate(
+            _SPAN.iter_unpack(blob[cut:])
+        ):
             status = code & 3
-            spans.extend((code >> 2, status, start + offset / 1000.0, duration, error - 1, event))
+            spans.extend(
+                (
+                    code >> 2,
+                    status,
+                    start + offset / 1000.0,
+                    duration,
+                    error - 1,
+                    event,
+                    tokens - 1 if tokens else NAN,
+                )
+            )
             if status == RUNNING:
                 opened.append((None, code >> 2, i))
         live.open = opened or None
@@ -178,7 +214,7 @@ class Trace:
         return live
 
     def freeze(self) -> None:
-        """Pack the growing parts into one bytes value (no-op while a tool call is open)."""
+        """Pack the growing parts into one bytes value (no-op while a call is open)."""
         live = self.data
         if live.__class__ is bytes or live.open:  # type: ignore[union-attr]
             return
@@ -195,30 +231,54 @@ class Trace:
                     s[base + 3],
                     int(s[base + 4]) + 1,
                     int(s[base + 5]),
+                    0 if s[base + 6] != s[base + 6] else int(s[base + 6]) + 1,
                 )
             )
         self.data = b"".join(parts)
 
-    def span_rows(self) -> list[tuple[int, int, float, float, int]]:
-        """Spans as (tool id, status, start, duration ms, error id), NaN where unknown."""
+    def all_span_rows(self) -> list[tuple[int, int, float, float, int, float]]:
+        """Every span, tool and LLM calls, as (tool or model id, status, start, duration ms,
+        error id, tokens), NaN where unknown."""
         data = self.data
         if data.__class__ is bytes:
             blob: bytes = data
             start = self.start
             cut = _HEAD.size + 8 * self.events
             return [
-                (code >> 2, code & 3, start + offset / 1000.0, duration, error - 1)
-                for code, offset, duration, error, _event in _SPAN.iter_unpack(blob[cut:])
+                (
+                    code >> 2,
+                    code & 3,
+                    start + offset / 1000.0,
+                    duration,
+                    error - 1,
+                    tokens - 1 if tokens else NAN,
+                )
+                for code, offset, duration, error, _event, tokens in _SPAN.iter_unpack(blob[cut:])
             ]
         s = data.spans  # type: ignore[union-attr]
         return [
-            (int(s[b]), int(s[b + 1]), s[b + 2], s[b + 3], int(s[b + 4]))
+            (int(s[b]), int(s[b + 1]), s[b + 2], s[b + 3], int(s[b + 4]), s[b + 6])
             for b in range(0, len(s), _FIELDS)
         ]
 
-    def span_rows_at(self) -> list[tuple[int, int, float, float, int, int | None]]:
-        """:meth:`span_rows` with the location of each span's first event (None when it has
-        none), in one pass over the packed data."""
+    def span_rows(self) -> list[tuple[int, int, float, float, int]]:
+        """Tool calls as (tool id, status, start, duration ms, error id), NaN where unknown."""
+        rows = self.all_span_rows()
+        if self.flags & _HAS_LLM:
+            return [row[:5] for row in rows if row[0] < MODEL_BASE]
+        return [row[:5] for row in rows]
+
+    def llm_rows(self) -> list[tuple[int, int, float, float, int, float]]:
+        """LLM calls as (model id, status, start, duration ms, error id, tokens)."""
+        if not self.flags & _HAS_LLM:
+            return []
+        return [row for row in self.all_span_rows() if row[0] >= MODEL_BASE]
+
+    def all_span_rows_at(
+        self,
+    ) -> list[tuple[int, int, float, float, int, float, int | None]]:
+        """:meth:`all_span_rows` with the location of each span's first event (None when it
+        has none), in one pass over the packed data."""
         data = self.data
         events = self.events
         if data.__class__ is bytes:
@@ -234,9 +294,10 @@ class Trace:
                     start + offset / 1000.0,
                     duration,
                     error - 1,
+                    tokens - 1 if tokens else NAN,
                     loc_at(blob, head + 8 * event)[0] if 0 <= event < events else None,
                 )
-                for code, offset, duration, error, event in _SPAN.iter_unpack(
+                for code, offset, duration, error, event, tokens in _SPAN.iter_unpack(
                     memoryview(blob)[cut:]
                 )
             ]
@@ -253,6 +314,7 @@ class Trace:
                     s[b + 2],
                     s[b + 3],
                     int(s[b + 4]),
+                    s[b + 6],
                     locs[event] if 0 <= event < n else None,
                 )
             )
@@ -276,6 +338,8 @@ class Trace:
                 self.error_id,
                 self.query,
                 self.data,
+                self.model_id,
+                self.tokens,
             ),
         )
 
@@ -322,12 +386,37 @@ class Trace:
         return bool(self.flags & _WARN_LEVEL)
 
     @property
-    def tool_calls(self) -> int:
-        """Number of tool spans."""
+    def span_count(self) -> int:
+        """Number of spans, tool and LLM calls."""
         data = self.data
         if data.__class__ is bytes:
             return (len(data) - _HEAD.size - 8 * self.events) // _SPAN.size
         return len(data.spans) // _FIELDS  # type: ignore[union-attr]
+
+    @property
+    def tool_calls(self) -> int:
+        """Number of tool calls."""
+        if self.flags & _HAS_LLM:
+            return self.span_count - self.llm_calls
+        return self.span_count
+
+    @property
+    def llm_calls(self) -> int:
+        """Number of LLM calls."""
+        if not self.flags & _HAS_LLM:
+            return 0
+        return sum(1 for row in self.all_span_rows() if row[0] >= MODEL_BASE)
+
+    @property
+    def total_tokens(self) -> int | None:
+        """Tokens of the request: its LLM calls' sum when they say, else what other events
+        reported (a request's total), else None."""
+        if self.flags & _HAS_LLM:
+            counts = [row[5] for row in self.all_span_rows() if row[0] >= MODEL_BASE]
+            known = [int(c) for c in counts if c == c]
+            if known:
+                return sum(known)
+        return None if self.tokens < 0 else self.tokens
 
     @property
     def status(self) -> str:
@@ -389,8 +478,11 @@ def _restore(
     error_id: int,
     query: str | None,
     data: _Live | bytes,
+    model_id: int,
+    tokens: int,
 ) -> Trace:
     t = Trace.__new__(Trace)
+    t.model_id, t.tokens = model_id, tokens
     t.request_id, t.start, t.flags, t.events = request_id, start, flags, events
     t.tool_errors, t.error_id, t.query, t.data = tool_errors, error_id, query, data
     return t

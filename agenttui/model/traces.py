@@ -1,4 +1,5 @@
-"""The trace index: records grouped by request id, tool calls paired into spans, statistics.
+"""The trace index: records grouped by request id, tool and LLM calls paired into spans,
+statistics per tool and per model.
 
 Memory design: a trace keeps a compact summary, never its events (see :mod:`agenttui.model.trace`):
 each event is remembered only by its location, so the full events can be parsed again when the
@@ -18,17 +19,19 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
 
-from agenttui.ingest.records import ERROR_LEVELS, Kind, Record
+from agenttui.ingest.records import ERROR_LEVELS, LLM_KINDS, Kind, Record
 from agenttui.model.retention import DroppedFailures
 from agenttui.model.trace import (  # the one trace; re-exported: callers import them here
     _ERROR_LEVEL,
     _FIELDS,
+    _HAS_LLM,
     _ORPHANS,
     _STATUS_NAMES,
     _TERMINAL_MASK,
     _WARN_LEVEL,
     _WARN_LEVELS,
     FAILED,
+    MODEL_BASE,
     NAN,
     OFFSET_BITS,
     OFFSET_MASK,
@@ -38,6 +41,7 @@ from agenttui.model.trace import (  # the one trace; re-exported: callers import
     Strings,
     Trace,
     _Live,
+    is_model,
     pack_loc,
     unpack_loc,
 )
@@ -57,6 +61,12 @@ _TOOL_OK: Final = Kind.TOOL_OK
 _TOOL_FAIL: Final = Kind.TOOL_FAIL
 _REQUEST_OK: Final = Kind.REQUEST_OK
 _REQUEST_FAIL: Final = Kind.REQUEST_FAIL
+_LLM_START: Final = Kind.LLM_START
+_LLM_OK: Final = Kind.LLM_OK
+_LLM_FAIL: Final = Kind.LLM_FAIL
+_LLM_KINDS: Final = LLM_KINDS
+UNKNOWN_MODEL: Final = "(model not logged)"
+"""The name of an LLM call whose events do not name the model."""
 
 RebuildFn = Callable[[Iterable[int]], Iterator[tuple[int, Record]]]
 """Re-reads the records at the given locations, in order (see ``TraceIndex.absorb``)."""
@@ -80,6 +90,18 @@ class ToolStats:
     def completed(self) -> int:
         """Calls that ended (success or failure)."""
         return self.calls - self.running
+
+
+@dataclass(slots=True)
+class ModelStats(ToolStats):
+    """Calls, errors, latency percentiles and tokens of one model."""
+
+    tokens: int = 0
+    """Tokens of the calls whose events said."""
+    first_seen: float | None = None
+    """Start of its first call (epoch seconds)."""
+    last_seen: float | None = None
+    """Start of its latest call."""
 
 
 def percentile(sorted_values: list[float] | array[float], q: float) -> float | None:
@@ -114,6 +136,8 @@ class TraceIndex:
         """
         self.traces: dict[str, Trace] = {}
         self.tools = Strings(part << 22)
+        self.models = Strings(MODEL_BASE | part << 22)
+        """Model names: the names of LLM calls (numbers from ``MODEL_BASE`` on)."""
         self.errors = Strings(part << 26)
         self.lines = 0
         self.events = 0
@@ -132,6 +156,10 @@ class TraceIndex:
         self._started: dict[int, int] = {}
         """Every span per tool id (started, or ended without a start)."""
         self._errors: dict[int, int] = {}
+        self._tokens: dict[int, int] = {}
+        """Tokens per model id."""
+        self._seen: dict[int, tuple[float, float]] = {}
+        """Per model id: start of its first and of its latest call."""
         self._dropped: dict[int, Counter[float]] = {}
         self._status = {"ok": 0, "error": 0, "running": 0}
         """Traces by status, counted as they change."""
@@ -166,6 +194,8 @@ class TraceIndex:
         self.events += 1
         rid = rec.request_id
         if rid is None:
+            if rec.kind is _LLM_OK or rec.kind is _LLM_FAIL:
+                self._loose_llm_call(rec)
             self._unattributed(loc)
             return None
         trace = self.traces.get(rid)
@@ -177,6 +207,18 @@ class TraceIndex:
             self.changed.add(rid)
         self._fold(trace, rec, loc)
         return trace
+
+    def _loose_llm_call(self, rec: Record) -> None:
+        """An LLM call's end that belongs to no request (an agent logging calls without a
+        request id, GenAI events written with tracing off): in the per-model statistics."""
+        model_id = self.models.id(rec.model or UNKNOWN_MODEL)
+        self._started[model_id] = self._started.get(model_id, 0) + 1
+        duration = NAN if rec.duration_ms is None else rec.duration_ms
+        began = NAN
+        if rec.ts is not None:
+            began = rec.ts - (duration / 1000.0 if duration == duration else 0.0)
+        tokens = NAN if rec.tokens is None else float(rec.tokens)
+        self._count_call(model_id, rec.kind is _LLM_FAIL, duration, tokens, began)
 
     def _unattributed(self, loc: int) -> None:
         locs = self.unattributed
@@ -205,11 +247,22 @@ class TraceIndex:
                 t.error_id = self.errors.id(rec.error or message or "")
         elif level is not None and level in _WARN_LEVELS:
             t.flags |= _WARN_LEVEL
-        if kind is _TOOL_START:
+        if kind in _LLM_KINDS:
+            t.flags |= _HAS_LLM
+            if kind is _LLM_START:
+                self._span_start(live, rec)  # type: ignore[arg-type]
+            else:
+                self._span_end(t, live, rec)  # type: ignore[arg-type]
+        elif kind is _TOOL_START:
             self._span_start(live, rec)  # type: ignore[arg-type]
         elif kind is _TOOL_OK or kind is _TOOL_FAIL:
             self._span_end(t, live, rec)  # type: ignore[arg-type]
-        elif (kind is _REQUEST_OK or kind is _REQUEST_FAIL) and not t.flags & _TERMINAL_MASK:
+        else:
+            if rec.model is not None and t.model_id < 0:
+                t.model_id = self.models.id(rec.model)
+            if rec.tokens is not None:
+                t.tokens = max(t.tokens, 0) + rec.tokens
+        if (kind is _REQUEST_OK or kind is _REQUEST_FAIL) and not t.flags & _TERMINAL_MASK:
             self._status[t.status] -= 1
             t.flags |= OK if kind is _REQUEST_OK else FAILED
             self._status[t.status] += 1
@@ -230,12 +283,29 @@ class TraceIndex:
         if query is not None and (t.query is None or kind is _REQUEST_START):
             t.query = query
 
+    def _name_id(self, rec: Record) -> int:
+        """The number of a record's tool, or of its model for an LLM call."""
+        if rec.kind in _LLM_KINDS:
+            return self.models.id(rec.model or UNKNOWN_MODEL)
+        return self.tools.id(rec.tool or "?")
+
     def _span_start(self, live: _Live, rec: Record) -> None:
-        tool_id = self.tools.id(rec.tool or "?")
+        tool_id = self._name_id(rec)
         spans = live.spans
         index = len(spans) // _FIELDS
         ts = rec.ts
-        spans.extend((tool_id, RUNNING, NAN if ts is None else ts, NAN, -1, len(live.locs) - 1))
+        tokens = rec.tokens
+        spans.extend(
+            (
+                tool_id,
+                RUNNING,
+                NAN if ts is None else ts,
+                NAN,
+                -1,
+                len(live.locs) - 1,
+                NAN if tokens is None else tokens,
+            )
+        )
         self._started[tool_id] = self._started.get(tool_id, 0) + 1
         entry = (rec.call_id, tool_id, index)
         if live.open is None:
@@ -244,18 +314,30 @@ class TraceIndex:
             live.open.append(entry)
 
     def _span_end(self, t: Trace, live: _Live, rec: Record) -> None:
-        tool_id = self.tools.id(rec.tool or "?")
-        failed = rec.kind is _TOOL_FAIL
+        tool_id = self._name_id(rec)
+        llm = tool_id >= MODEL_BASE
+        failed = rec.kind is _TOOL_FAIL or rec.kind is _LLM_FAIL
         ts = rec.ts
-        index = _pop_open(live, rec.call_id, tool_id, rec.tool is None)
+        # An LLM call's end names the model that answered, its start the one asked for: any
+        # open LLM call matches (in order) unless call ids tell them apart.
+        index = _pop_open(live, rec.call_id, tool_id, llm or rec.tool is None, llm)
         spans = live.spans
         if index is None:
             # An end without a start: keep it as a span of its own.
             index = len(spans) // _FIELDS
-            spans.extend((tool_id, RUNNING, NAN, NAN, -1, len(live.locs) - 1))
+            spans.extend((tool_id, RUNNING, NAN, NAN, -1, len(live.locs) - 1, NAN))
             self._started[tool_id] = self._started.get(tool_id, 0) + 1
             t.flags |= _ORPHANS
         base = index * _FIELDS
+        if llm:
+            opened_as = int(spans[base])
+            if opened_as != tool_id and rec.model is not None:
+                # The model that answered names the call.
+                self._started[opened_as] -= 1
+                self._started[tool_id] = self._started.get(tool_id, 0) + 1
+                spans[base] = tool_id
+            if rec.tokens is not None:
+                spans[base + 6] = rec.tokens
         start = spans[base + 2]
         duration = rec.duration_ms
         if duration is None:
@@ -268,8 +350,24 @@ class TraceIndex:
         spans[base + 3] = duration
         tool_id = int(spans[base])
         if failed:
-            t.tool_errors += 1
-            spans[base + 4] = self.errors.id(rec.error or rec.message or "tool call failed")
+            if not llm:
+                t.tool_errors += 1
+            spans[base + 4] = self.errors.id(
+                rec.error or rec.message or ("LLM call failed" if llm else "tool call failed")
+            )
+        self._count_call(tool_id, failed, duration, spans[base + 6], spans[base + 2])
+
+    def _count_call(
+        self, tool_id: int, failed: bool, duration: float, tokens: float, began: float
+    ) -> None:
+        """Count one ended call in its tool's (or model's) statistics; NaN where unknown."""
+        if tool_id >= MODEL_BASE:
+            if tokens == tokens:
+                self._tokens[tool_id] = self._tokens.get(tool_id, 0) + int(tokens)
+            if began == began:
+                first, latest = self._seen.get(tool_id, (began, began))
+                self._seen[tool_id] = (min(first, began), max(latest, began))
+        if failed:
             self._errors[tool_id] = self._errors.get(tool_id, 0) + 1
         calls = self._calls
         calls[tool_id] = calls.get(tool_id, 0) + 1
@@ -351,23 +449,26 @@ class TraceIndex:
         return self.errors[trace.error_id]
 
     def spans(self, trace: Trace) -> list[Span]:
-        """The trace's tool calls, in start order."""
+        """The trace's tool and LLM calls, in start order."""
         tools = self.tools.names
+        models = self.models.names
         errors = self.errors.names
-        new = tuple.__new__  # Span(...) without its Python-level __new__: one per tool call
+        new = tuple.__new__  # Span(...) without its Python-level __new__: one per call
         out = [
             new(
                 Span,
                 (
-                    tools[tool_id],
+                    models[tool_id] if tool_id >= MODEL_BASE else tools[tool_id],
                     _STATUS_NAMES[status],
                     None if start != start else start,  # NaN: unknown
                     None if duration != duration else duration,
                     errors[error_id] if error_id >= 0 else None,
                     loc,
+                    "llm" if tool_id >= MODEL_BASE else "tool",
+                    None if tokens != tokens else int(tokens),
                 ),
             )
-            for tool_id, status, start, duration, error_id, loc in trace.span_rows_at()
+            for tool_id, status, start, duration, error_id, tokens, loc in trace.all_span_rows_at()
         ]
         if len(out) < 2:
             return out
@@ -380,6 +481,18 @@ class TraceIndex:
             # Read from several sources (files read one after another): in time order.
             out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
         return out
+
+    def trace_models(self, trace: Trace) -> list[str]:
+        """The models of a trace: named by its events (unless an answering model's name starts
+        with it), then those that answered its LLM calls, each once, in the order seen."""
+        names = self.models.names
+        answered = [names[i] for i in dict.fromkeys(row[0] for row in trace.llm_rows())]
+        if trace.model_id >= 0:
+            named = names[trace.model_id]
+            # "gpt-4o" asked for and "gpt-4o-2024-08-06" answering are one model.
+            if not any(model.startswith(named) for model in answered):
+                answered.insert(0, named)
+        return answered
 
     def ordered(self) -> list[Trace]:
         """Traces ordered by start time (traces without a time last, in order seen)."""
@@ -394,19 +507,42 @@ class TraceIndex:
     def tool_stats(self) -> dict[str, ToolStats]:
         """Per tool: every call (in flight included), those running, errors, and latency
         percentiles over the completed calls."""
+        return {name: stats for name, (stats, _ids) in self._stats(models=False).items()}
+
+    def model_stats(self) -> dict[str, ModelStats]:
+        """Per model: LLM calls (in flight included), errors, latency percentiles, tokens,
+        and when it was first and last seen."""
+        out: dict[str, ModelStats] = {}
+        for name, (stats, ids) in self._stats(models=True).items():
+            seen = [self._seen[i] for i in ids if i in self._seen]
+            out[name] = ModelStats(
+                stats.calls,
+                stats.errors,
+                stats.p50_ms,
+                stats.p95_ms,
+                stats.p99_ms,
+                stats.max_ms,
+                stats.running,
+                tokens=sum(self._tokens.get(i, 0) for i in ids),
+                first_seen=min((s[0] for s in seen), default=None),
+                last_seen=max((s[1] for s in seen), default=None),
+            )
+        return out
+
+    def _stats(self, *, models: bool) -> dict[str, tuple[ToolStats, list[int]]]:
         self._apply_dropped()
-        names = self.tools.names
+        names = self.models.names if models else self.tools.names
         by_name: dict[str, list[int]] = {}
         for tool_id, started in self._started.items():
-            if started > 0:
+            if started > 0 and is_model(tool_id) == models:
                 by_name.setdefault(names[tool_id], []).append(tool_id)
-        out: dict[str, ToolStats] = {}
+        out: dict[str, tuple[ToolStats, list[int]]] = {}
         for name in sorted(by_name):
             ids = by_name[name]
             values = sorted(v for i in ids for v in self._durations.get(i, ()))
             top = max((self._sampled[i][1] for i in ids if i in self._sampled), default=None)
             calls = sum(self._started[i] for i in ids)
-            out[name] = ToolStats(
+            stats = ToolStats(
                 calls=calls,
                 running=calls - sum(self._calls.get(i, 0) for i in ids),
                 errors=sum(self._errors.get(i, 0) for i in ids),
@@ -415,6 +551,7 @@ class TraceIndex:
                 p99_ms=percentile(values, 99),
                 max_ms=(values[-1] if top is None else max(top, values[-1])) if values else None,
             )
+            out[name] = (stats, ids)
         return out
 
     def _apply_dropped(self) -> None:
@@ -441,6 +578,12 @@ class TraceIndex:
         self.unparsed_lines += other.unparsed_lines
         self.unattributed.extend(other.unattributed)
         self.tools.merge(other.tools)
+        self.models.merge(other.models)
+        for model_id, count in other._tokens.items():
+            self._tokens[model_id] = self._tokens.get(model_id, 0) + count
+        for model_id, (first, latest) in other._seen.items():
+            mine_first, mine_latest = self._seen.get(model_id, (first, latest))
+            self._seen[model_id] = (min(first, mine_first), max(latest, mine_latest))
         self.errors.merge(other.errors)
         for tool_id, count in other._calls.items():
             self._calls[tool_id] = self._calls.get(tool_id, 0) + count
@@ -479,10 +622,12 @@ class TraceIndex:
                 self._fold(fresh, rec, loc)
 
     def _forget_tool_stats(self, t: Trace) -> None:
-        for tool_id, status, _start, duration, _error in t.span_rows():
+        for tool_id, status, _start, duration, _error, tokens in t.all_span_rows():
             self._started[tool_id] -= 1
             if status == RUNNING:
                 continue
+            if tokens == tokens and tool_id in self._tokens:
+                self._tokens[tool_id] -= int(tokens)
             self._calls[tool_id] -= 1
             if status == FAILED:
                 self._errors[tool_id] -= 1
@@ -500,20 +645,27 @@ def _failed_tool_error(live: _Live) -> int:
     return -1
 
 
-def _pop_open(live: _Live, call_id: str | None, tool_id: int, any_tool: bool) -> int | None:
-    """Take the open span an end event closes: same call id, else the first of the same tool."""
+def _pop_open(
+    live: _Live, call_id: str | None, tool_id: int, any_tool: bool, llm: bool = False
+) -> int | None:
+    """Take the open span an end event closes: same call id, else the first of the same tool
+    (of any tool when ``any_tool``); LLM calls and tool calls never close each other."""
     opened = live.open
     if not opened:
         return None
     chosen = -1
     if call_id is not None:
-        for i, (cid, _, _) in enumerate(opened):
-            if cid == call_id:
+        for i, (cid, tid, _) in enumerate(opened):
+            if cid == call_id and (tid >= MODEL_BASE) == llm:
                 chosen = i
                 break
     if chosen < 0:
         for i, (cid, tid, _) in enumerate(opened):
-            if (tid == tool_id or any_tool) and (call_id is None or cid is None):
+            if (
+                (tid == tool_id or any_tool)
+                and (tid >= MODEL_BASE) == llm
+                and (call_id is None or cid is None)
+            ):
                 chosen = i
                 break
     if chosen < 0:
@@ -527,17 +679,21 @@ def _pop_open(live: _Live, call_id: str | None, tool_id: int, any_tool: bool) ->
 __all__ = [
     "DURATIONS_KEPT",
     "FAILED",
+    "MODEL_BASE",
     "OFFSET_BITS",
     "OFFSET_MASK",
     "OK",
     "RUNNING",
     "UNATTRIBUTED_KEPT",
+    "UNKNOWN_MODEL",
+    "ModelStats",
     "RebuildFn",
     "Span",
     "Strings",
     "ToolStats",
     "Trace",
     "TraceIndex",
+    "is_model",
     "pack_loc",
     "percentile",
     "unpack_loc",

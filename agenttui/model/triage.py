@@ -94,6 +94,7 @@ def error_groups(
     now: float | None = None,
     recent_s: float = RECENT_S,
     cold: set[str] | None = None,
+    drift: dict[str, str] | None = None,
 ) -> list[ErrorGroup]:
     """Failures grouped by :func:`agenttui.model.signature.signature`.
 
@@ -106,6 +107,8 @@ def error_groups(
         recent_s: Length of the recent window.
         cold: Request ids of cold starts (see :func:`cold_starts`): their groups are
             classified with that in mind.
+        drift: Failed requests on a new model version that fails more (see
+            :func:`agenttui.model.drift.drifted_requests`), with the evidence.
 
     Returns:
         The groups, most occurrences in the recent window first, then most occurrences,
@@ -126,7 +129,11 @@ def error_groups(
                 sig = sigs[error] = signature(error) or error[:200]
             group = groups.get(sig)
             if group is None:
-                found = classify(error, cold_start=cold is not None and rid in cold)
+                found = classify(
+                    error,
+                    cold_start=cold is not None and rid in cold,
+                    new_model=None if drift is None else drift.get(rid),
+                )
                 group = groups[sig] = ErrorGroup(sig, error, found.cls, found.evidence)
             group.count += 1
             group.tools[tool] += 1
@@ -204,7 +211,12 @@ def failure_text(index: TraceIndex, trace: Trace) -> str | None:
 
 
 def classify_trace(
-    index: TraceIndex, trace: Trace, traceback: str | None = None, *, cold: set[str] | None = None
+    index: TraceIndex,
+    trace: Trace,
+    traceback: str | None = None,
+    *,
+    cold: set[str] | None = None,
+    drift: dict[str, str] | None = None,
 ) -> Classification | None:
     """The failure class of a trace (None when it did not fail).
 
@@ -214,7 +226,10 @@ def classify_trace(
     if not occurrences:
         return None
     return classify(
-        occurrences[0][0], traceback, cold_start=cold is not None and trace.request_id in cold
+        occurrences[0][0],
+        traceback,
+        cold_start=cold is not None and trace.request_id in cold,
+        new_model=None if drift is None else drift.get(trace.request_id),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from agenttui.ingest.records import Kind, format_traceback
 from agenttui.model.classify import Classification
+from agenttui.model.drift import drifted_requests
 from agenttui.model.events import Event
 from agenttui.model.traces import Trace
 from agenttui.model.triage import classify_trace, cold_starts
@@ -55,7 +56,8 @@ def explain(session: Session, trace: Trace, events: list[Event]) -> Classificati
     tb = traceback_plain(failing.exception) if failing is not None else None
     with session.read():
         cold = set(cold_starts(session.index))
-        return classify_trace(session.index, trace, tb, cold=cold)
+        drift = drifted_requests(session.index)
+        return classify_trace(session.index, trace, tb, cold=cold, drift=drift)
 
 
 def _event_json(event: Event) -> Any:
@@ -144,10 +146,22 @@ def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None 
         f"- tool calls: {data['tool_calls']}, failed: {data['tool_errors']}, "
         f"events: {data['events']}",
     ]
+    llm_calls = data["llm_calls"]
+    if llm_calls or data["models"] or data["tokens"] is not None:
+        failed_llm = sum(1 for c in llm_calls if c["status"] == "error")
+        tokens = "not logged" if data["tokens"] is None else f"{data['tokens']:,}"
+        lines.append(
+            f"- LLM calls: {len(llm_calls)}, failed: {failed_llm}, models: "
+            f"{_cell(', '.join(data['models']) or 'not logged')}, tokens: {tokens}"
+        )
     failed_tools = [t for t in data["tools"] if t["status"] == "error"]
+    failed_calls = [c for c in llm_calls if c["status"] == "error"]
     if failed_tools:
         t = failed_tools[0]
         lines.append(f"- failing tool: **{_cell(t['tool'])}** ({_took(t['duration_ms'])})")
+    elif failed_calls:
+        c = failed_calls[0]
+        lines.append(f"- failing LLM call: **{_cell(c['model'])}** ({_took(c['duration_ms'])})")
     if data["error"] or failed_tools:
         error = failed_tools[0]["error"] if failed_tools else data["error"]
         lines.append(f"- error: `{_cell(mask_text(str(error)))}`")
@@ -179,7 +193,7 @@ def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None 
         took = "" if rec.duration_ms is None else f"{rec.duration_ms:g} ms"
         lines.append(
             f"| {iso(rec.ts) or '?'} | {_offset(rec.ts, start)} "
-            f"| {_cell(rec.message or rec.level or '')} | {_cell(rec.tool or '')} "
+            f"| {_cell(rec.message or rec.level or '')} | {_cell(rec.tool or rec.model or '')} "
             f"| {took} | {_cell(mask_text(rec.error or ''))} |"
         )
     lines += ["", "## Tool calls", ""]
@@ -192,6 +206,18 @@ def incident_markdown(session: Session, trace: Trace, replay: ReplayHook | None 
         lines.append(line)
     if not data["tools"]:
         lines.append("(none)")
+    if llm_calls:
+        lines += ["", "## LLM calls", ""]
+        for c in llm_calls:
+            mark = {"ok": "ok", "error": "FAILED", "running": "running"}.get(
+                c["status"], c["status"]
+            )
+            line = f"- {_cell(c['model'])}: {mark}, {_took(c['duration_ms'])}"
+            if c["tokens"] is not None:
+                line += f", {c['tokens']:,} tokens"
+            if c["error"]:
+                line += f": `{_cell(mask_text(c['error']))}`"
+            lines.append(line)
     tb = traceback_plain(failing.exception) if failing is not None else None
     if tb:
         lines += ["", "## Traceback", "", "```text", mask_text(tb).replace("```", "'''"), "```"]

@@ -85,10 +85,23 @@ def trace_dict(
             then has a ``source``.
     """
     tools: list[dict[str, Any]] = []
-    append = tools.append
-    for tool, status, start, duration, error, loc in index.spans(trace):
-        obj: dict[str, Any] = {
-            "tool": tool,
+    llm_calls: list[dict[str, Any]] = []
+    for name, status, start, duration, error, loc, kind, tokens in index.spans(trace):
+        if kind == "llm":
+            obj: dict[str, Any] = {
+                "model": name,
+                "status": status,
+                "start": iso(start),
+                "duration_ms": None if duration is None else round(duration, 3),
+                "tokens": tokens,
+                "error": error,
+            }
+            if source is not None:
+                obj["source"] = None if loc is None else source(loc)
+            llm_calls.append(obj)
+            continue
+        obj = {
+            "tool": name,
             "status": status,
             "start": iso(start),
             "duration_ms": None if duration is None else round(duration, 3),
@@ -96,7 +109,7 @@ def trace_dict(
         }
         if source is not None:
             obj["source"] = None if loc is None else source(loc)
-        append(obj)
+        tools.append(obj)
     start, end, total_ms = trace.times()
     return {
         "request_id": trace.request_id,
@@ -106,23 +119,30 @@ def trace_dict(
         "duration_ms": None if total_ms is None else round(total_ms, 3),
         "query": trace.query,
         "events": trace.events,
-        "tool_calls": len(tools),
+        "tool_calls": trace.tool_calls,
         "tool_errors": trace.tool_errors,
         "error": index.error_text(trace),
         "tools": tools,
+        "models": index.trace_models(trace),
+        "tokens": trace.total_tokens,
+        "llm_calls": llm_calls,
     }
 
 
 def log_texts(obj: dict[str, Any]) -> str:
     """The values of a :func:`trace_dict` object that come from the logs (request id, query,
-    errors, tool names, sources), one a line: the rest are numbers, statuses and times made
-    here, and no key names a secret, so when this text cannot hold a secret
+    errors, tool and model names, sources), one a line: the rest are numbers, statuses and
+    times made here, and no key names a secret, so when this text cannot hold a secret
     (:func:`agenttui.output.secrets.may_hold_secrets`) masking would change nothing."""
-    parts = [obj["request_id"], obj["query"] or "", obj["error"] or ""]
+    parts = [obj["request_id"], obj["query"] or "", obj["error"] or "", *obj["models"]]
     for span in obj["tools"]:
         parts.append(span["tool"])
         parts.append(span["error"] or "")
         parts.append(span.get("source") or "")
+    for call in obj["llm_calls"]:
+        parts.append(call["model"])
+        parts.append(call["error"] or "")
+        parts.append(call.get("source") or "")
     return "\n".join(parts)
 
 
@@ -145,5 +165,20 @@ def stats_dict(index: TraceIndex) -> dict[str, Any]:
                 "max_ms": _ms(s.max_ms),
             }
             for name, s in index.tool_stats().items()
+        },
+        "models": {
+            name: {
+                "calls": s.calls,
+                "running": s.running,
+                "errors": s.errors,
+                "p50_ms": _ms(s.p50_ms),
+                "p95_ms": _ms(s.p95_ms),
+                "p99_ms": _ms(s.p99_ms),
+                "max_ms": _ms(s.max_ms),
+                "tokens": s.tokens,
+                "first_seen": iso(s.first_seen),
+                "last_seen": iso(s.last_seen),
+            }
+            for name, s in index.model_stats().items()
         },
     }

@@ -70,6 +70,18 @@ class ReplayTrace:
             "tools": [
                 {"tool": s.tool, "status": s.status, "duration_ms": s.duration_ms, "error": s.error}
                 for s in self.spans
+                if s.kind == "tool"
+            ],
+            "llm_calls": [
+                {
+                    "model": s.tool,
+                    "status": s.status,
+                    "duration_ms": s.duration_ms,
+                    "tokens": s.tokens,
+                    "error": s.error,
+                }
+                for s in self.spans
+                if s.kind == "llm"
             ],
         }
 
@@ -275,12 +287,13 @@ def _check_failing_step(capture: Capture, result: Result) -> None:
     if not tool:
         return
     trace = result.trace
-    if not trace.spans and not trace.events:
+    tool_spans = [sp for sp in trace.spans if sp.kind == "tool"]
+    if not tool_spans and not trace.events:
         # Success without evidence is not a fix: the on-call engineer would stop looking.
         result.verdict = NOT_REPRODUCED
         result.reason = f"the replay logged no tool calls: it cannot show that {tool} ran"
         return
-    calls = [sp for sp in trace.spans if sp.tool == tool]
+    calls = [sp for sp in tool_spans if sp.tool == tool]
     if not calls:
         result.verdict = NOT_REPRODUCED
         result.reason = f"the failing step did not run ({tool} was not called)"

@@ -62,6 +62,17 @@ def one_line(text: object, width: int) -> str:
     return shorten(safe(text), max(0, width))
 
 
+def model_name(text: object, width: int) -> str:
+    """A model's name cleaned, on one line, cut from the left to ``width`` cells: its version
+    is at its end (``…o-2024-08-06``), and two versions must not look alike."""
+    name = safe(text)
+    if width <= 0:
+        return ""
+    if len(name) <= width:
+        return name
+    return "…" + name[len(name) - (width - 1) :]
+
+
 def clock(ts: float | None) -> str:
     """``HH:MM:SS`` in UTC, or ``--:--:--`` when unknown."""
     if ts is None or not math.isfinite(ts):

@@ -29,6 +29,7 @@ from agenttui.doctor.results import Checkup, Flip, Pressure, Probe, Status
 from agenttui.doctor.runner import Context, run, with_endpoints
 from agenttui.doctor.settings import Settings
 from agenttui.ingest import sources
+from agenttui.model.drift import Drift, model_drift
 from agenttui.session import Session
 from agenttui.ui.messages import HealthChecked
 from agenttui.ui.widgets.header import StatsHeader
@@ -142,11 +143,16 @@ class HealthMonitor:
         with self.session.read() as index:
             return pressure(index.traces.values(), index.errors, minutes)
 
+    def _log_models(self) -> list[Drift]:
+        with self.session.read() as index:
+            return model_drift(index)
+
     def _work(self) -> None:
         try:
             ctx = Context(
                 log_dirs=sources.watch_roots(self.session.specs),
                 log_pressure=self._log_pressure,
+                log_models=self._log_models,
                 endpoints=self.endpoints,
                 poll_endpoints=False,
             )

@@ -11,7 +11,8 @@ normalises that. One module per family:
 * :mod:`.node`: pino (numeric or label levels, ms or ISO times), pino-http, bunyan;
 * :mod:`.journald`: ``journalctl -o json`` (native fields or a JSON ``MESSAGE``);
 * :mod:`.logfmt`: ``key=value`` lines (structlog ``KeyValueRenderer`` / ``LogfmtRenderer``);
-* :mod:`.otlp` and :mod:`.otlp_spans`: OTLP JSON export batches (many records per line);
+* :mod:`.otlp`, :mod:`.otlp_spans` and :mod:`.otlp_llm`: OTLP JSON export batches (many
+  records per line), LLM calls in GenAI and OpenInference spans and GenAI events;
 * :mod:`.containers`: Docker json-file and CRI logs, unwrapped to their inner shape;
 * :mod:`.mapping`: ``[mapping]`` in ``agenttui.toml``, laid over the detected shape;
 * :mod:`.objects` and :mod:`.detect`: telling the shape, and every shape by name.

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from agenttui.ingest.shapes import containers, mapping, objects, otlp, otlp_pretty
+from agenttui.ingest.shapes import containers, mapping, objects, otlp, otlp_llm, otlp_pretty
 from agenttui.ingest.shapes.base import JSON, STRUCTLOG, Shape, json_shape, loads
 from agenttui.ingest.shapes.journald import journald
 from agenttui.ingest.shapes.logfmt import LOGFMT, parse_logfmt
@@ -160,6 +160,10 @@ def detect(
         return Verdict(get("otlp-pretty", table), reason)
     verdict, seen = _base(head)
     shape, reason = verdict.shape, verdict.reason
+    if shape is otlp.OTLP:
+        reason += otlp_llm.describe(
+            [loads(line.strip()) for line in head if line.strip()[:1] == b"{"]
+        )
     if seen:
         reason += _naive_note(shape.name, seen[0], table)
     if table.get("tz") and shape.name in ("python-json-logger", "structlog", "json"):

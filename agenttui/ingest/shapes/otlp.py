@@ -7,7 +7,8 @@ records it holds): locations stay unique and ordered, and whoever reads a locati
 line's start by looking for the newline before it (:func:`~agenttui.ingest.shapes.base.line_start`).
 
 Log records become one record each (the Collector's ``filelog`` bodies read with their own
-shape); spans become records through :mod:`agenttui.ingest.shapes.otlp_spans`. Metrics and
+shape; GenAI events as :mod:`agenttui.ingest.shapes.otlp_llm` says); spans become records
+through :mod:`agenttui.ingest.shapes.otlp_spans`. Metrics and
 profiles batches are no events: they give no record and are counted by ``formats``.
 """
 
@@ -18,11 +19,13 @@ from typing import Any, Final
 from agenttui.ingest.records import RAW_RECORD, normalise
 from agenttui.ingest.shapes import objects
 from agenttui.ingest.shapes.base import Decoded, Shape, has_time, loads, text
+from agenttui.ingest.shapes.otlp_llm import genai_event
 from agenttui.ingest.shapes.otlp_spans import failed_steps_fail_their_root, span_records
 from agenttui.ingest.shapes.otlp_values import (
     any_value,
     attributes,
     dicts,
+    error_summary,
     hex_id,
     nanos,
     request_id,
@@ -67,15 +70,9 @@ def resource(res: dict[str, Any]) -> dict[str, Any]:
 def exception_error(attrs: dict[str, Any]) -> tuple[str | None, str | None]:
     """(``Type: message``, stack trace) from ``exception.*`` (else ``error.type``) attributes."""
     etype = attrs.get("exception.type") or attrs.get("error.type")
-    message = attrs.get("exception.message")
     stack = attrs.get("exception.stacktrace")
     stack = stack if isinstance(stack, str) and stack.strip() else None
-    if etype is None and message is None:
-        return None, stack
-    if etype and message:
-        summary = str(message) if str(message).startswith(f"{etype}:") else f"{etype}: {message}"
-    else:
-        summary = str(etype or message)
+    summary = error_summary(etype, attrs.get("exception.message"))
     return summary, stack
 
 
@@ -136,6 +133,8 @@ def log_record(rec: dict[str, Any], res: dict[str, Any]) -> dict[str, Any]:
             c["error"] = summary
         if stack is not None:
             c["exception"] = stack
+    if isinstance(event, str) and event.startswith("gen_ai."):
+        genai_event(c, attrs, bound=span_id is not None)
     return {k: v for k, v in c.items() if v is not None}
 
 

@@ -7,6 +7,11 @@
   tool keep their own times; ``gen_ai.tool.call.id`` is optional).
 * Nested ``invoke_agent`` spans (handoffs, sub-agents) are steps of the same request: calls of
   ``agent <name>``, beside the tools in the waterfall.
+* LLM spans (GenAI ``chat`` / ``text_completion`` / ``generate_content`` / ``embeddings``,
+  OpenInference ``LLM`` / ``EMBEDDING``) are LLM calls (:mod:`.otlp_llm`). A chat span that is
+  itself the root (an app calling the model directly) is the request and an LLM call: its
+  records are ``request_start``, ``llm_call_start``, ``llm_call`` / ``llm_call_failed`` and
+  ``request_success`` / ``request_failed``.
 * Any other span is one event at its start, with its duration.
 
 OpenInference's span kinds (``TOOL`` with ``tool.name``, ``AGENT`` with ``agent.name``) are read
@@ -17,7 +22,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from agenttui.ingest.shapes.otlp_values import attributes, dicts, hex_id, nanos, request_id
+from agenttui.ingest.shapes.otlp_llm import llm_operation, llm_span_records, request_side
+from agenttui.ingest.shapes.otlp_values import (
+    attributes,
+    dicts,
+    error_summary,
+    hex_id,
+    nanos,
+    request_id,
+)
 
 AGENT_STEP: Final = "agent "
 """Prefix of the tool name a nested ``invoke_agent`` span is shown as."""
@@ -38,9 +51,7 @@ def span_error(span: dict[str, Any], attrs: dict[str, Any]) -> str | None:
             ea = attributes(ev.get("attributes"))
             etype = etype or ea.get("exception.type")
             message = message or ea.get("exception.message")
-    if etype and message:
-        return f"{etype}: {message}" if not str(message).startswith(f"{etype}:") else message
-    return str(message or etype or "span failed")
+    return error_summary(etype, message) or "span failed"
 
 
 def _stack(span: dict[str, Any]) -> str | None:
@@ -50,6 +61,16 @@ def _stack(span: dict[str, Any]) -> str | None:
             if isinstance(stack, str) and stack.strip():
                 return stack
     return None
+
+
+def _took(span: dict[str, Any]) -> float | None:
+    """A span's duration in milliseconds, from its integer nanoseconds (exact)."""
+    try:
+        start = int(span.get("startTimeUnixNano"))  # type: ignore[arg-type]
+        end = int(span.get("endTimeUnixNano"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return (end - start) / 1e6 if start > 0 and end > 0 else None
 
 
 def span_records(span: dict[str, Any], res: dict[str, Any]) -> list[dict[str, Any]]:
@@ -79,8 +100,23 @@ def span_records(span: dict[str, Any], res: dict[str, Any]) -> list[dict[str, An
         base["parent_span_id"] = parent
     error = span_error(span, attrs)
     stack = _stack(span) if error else None
-    took = (end - start) * 1000.0 if start is not None and end is not None else None
+    took = _took(span)
     level = "error" if error else "info"
+    llm = llm_operation(attrs)
+    if llm is not None:
+        calls = llm_span_records(base, attrs, name, (start, end, took), error, stack)
+        if parent is not None:
+            return calls
+        # the root: the request is the call (a plain app calling the model)
+        request = {k: v for k, v in request_side(base).items() if k != "gen_ai.request.model"}
+        opened = {**request, "event": "request_start", "timestamp": start, "level": "info"}
+        closed = {**request, "event": "request_failed" if error else "request_success"}
+        closed.update(timestamp=end, duration_ms=took, level=level)
+        if error:
+            closed["error"] = error
+            if stack:
+                closed["exception"] = stack
+        return [opened, *calls, closed]
     if parent is None:  # the root: the request
         kinds = ("request_start", "request_failed" if error else "request_success")
         query = attrs.get("query") or attrs.get("gen_ai.prompt")

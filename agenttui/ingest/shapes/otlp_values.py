@@ -88,3 +88,27 @@ def request_id(attrs: dict[str, Any], trace_id: str | None) -> Any:
 def dicts(value: Any) -> list[dict[str, Any]]:
     """The objects of a list (nothing for what is not a list)."""
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def error_summary(etype: Any, message: Any) -> str | None:
+    """``Type: message`` of an error type and message (either may be missing). A message that
+    already starts with the type (its dotted name or the name alone) is kept as it is."""
+    kind = error_type(etype) if etype else None
+    if not message:
+        return kind
+    text = str(message)
+    if kind is None:
+        return text
+    short = kind.rsplit(".", 1)[-1]
+    if text.startswith((f"{kind}:", f"{short}:")):
+        return text
+    return f"{kind}: {text}"
+
+
+def error_type(value: Any) -> str:
+    """An ``error.type`` / ``exception.type`` as a type name. opentelemetry-util-genai 1.x
+    writes the class itself (``"<class 'openai.RateLimitError'>"``): its name is kept."""
+    text = str(value)
+    if text.startswith("<class '") and text.endswith("'>"):
+        return text[8:-2].rsplit(".", 1)[-1] or text
+    return text

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import ColumnKey
 
 from agenttui.doctor.results import Flip
+from agenttui.model.drift import drifted_requests
 from agenttui.model.triage import ErrorGroup, cold_starts, error_groups, latest_time
 from agenttui.session import Session
 from agenttui.ui.format import clock, count, one_line, safe, stamp
@@ -143,7 +144,9 @@ class ErrorGroupsScreen(Screen[None]):
             if seen == self._seen:
                 return
             self._seen = seen
-            groups = error_groups(index, cold=set(cold_starts(index)))
+            groups = error_groups(
+                index, cold=set(cold_starts(index)), drift=drifted_requests(index)
+            )
             end = latest_time(index) or 0.0
         firsts = [g.first_seen for g in groups if g.first_seen is not None]
         start = min(firsts) if firsts else end

@@ -1,5 +1,6 @@
 """Live statistics over a moving window: events and errors per second, per-tool calls, error
-rate and p50/p95/p99 with sparklines, and the slowest traces."""
+rate and p50/p95/p99 with sparklines, the slowest traces; and per model (the whole log): LLM
+calls, errors, latency, tokens and when each was first and last seen."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from agenttui.doctor.results import Flip
 from agenttui.model.live import LiveStats, ToolWindow, live_stats
+from agenttui.model.traces import ModelStats
 from agenttui.session import Session
-from agenttui.ui.format import clock, count, duration, one_line, safe, short_id
+from agenttui.ui.format import clock, count, duration, model_name, one_line, safe, short_id
 from agenttui.ui.health import health_flips
 from agenttui.ui.widgets.nav_table import NavTable
 
@@ -35,6 +37,38 @@ def tool_line(w: ToolWindow, width: int = 48) -> Text:
     text.append(f" {rate}", style="bold red" if w.errors else "dim")
     text.append(f" {duration(w.p50_ms):>6} {duration(w.p95_ms):>6} {duration(w.p99_ms):>6}")
     text.truncate(width, pad=True)
+    return text
+
+
+MODEL_HEADING = (
+    f"{'model':<18}{'calls':>6}  {'err%':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'tokens':>6}"
+    "  first–last seen"
+)
+
+
+def compact(n: int) -> str:
+    """A count in at most six characters: ``9876``, ``123k``, ``4.5M``."""
+    if n < 10_000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.0f}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+def model_lines(models: dict[str, ModelStats]) -> Text:
+    """One line per model, oldest first: calls, error rate, p50/p95/p99, tokens, and the times
+    of its first and latest call (UTC)."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append(MODEL_HEADING, style="bold")
+    for name, m in sorted(models.items(), key=lambda item: item[1].first_seen or 0.0):
+        text.append("\n")
+        text.append(f"{model_name(name, 17):<18}", style="bold")
+        text.append(f"{count(m.calls):>6}")
+        rate = 100 * m.errors / m.completed if m.completed else 0.0
+        text.append(f" {rate:5.1f}%", style="bold red" if m.errors else "dim")
+        text.append(f" {duration(m.p50_ms):>6} {duration(m.p95_ms):>6} {duration(m.p99_ms):>6}")
+        text.append(f" {compact(m.tokens) if m.tokens else '-':>6}")
+        text.append(f"  {clock(m.first_seen)}–{clock(m.last_seen)}", style="dim")
     return text
 
 
@@ -72,6 +106,8 @@ class StatsScreen(Screen[None]):
     StatsScreen #rate-errors > Sparkline > .sparkline--min-color { color: $error 30%; }
     StatsScreen #tools-box { height: auto; max-height: 50%; border-top: solid $primary-muted;
                              border-title-align: left; }
+    StatsScreen #models { height: auto; max-height: 8; padding: 0 1;
+                          border-top: solid $primary-muted; border-title-align: left; }
     StatsScreen #slowest { height: 1fr; border-top: solid $primary-muted;
                            border-title-align: left; }
     """
@@ -106,6 +142,7 @@ class StatsScreen(Screen[None]):
             yield Static(id="flips-marks")
         with VerticalScroll(id="tools-box"):
             yield Static(classes="label", id="tools-heading")
+        yield Static(id="models")
         table = NavTable(id="slowest", cursor_type="row", zebra_stripes=True)
         yield table
         yield Footer()
@@ -114,6 +151,9 @@ class StatsScreen(Screen[None]):
         """Columns, first computation, refresh timer."""
         box = self.query_one("#tools-box")
         box.border_title = "per tool: calls over the window"
+        models = self.query_one("#models", Static)
+        models.border_title = "per model: LLM calls in the whole log"
+        models.display = False
         heading = Text(
             f"{'tool':<14}{'calls':>6}  {'err%':>5} {'p50':>6} {'p95':>6} {'p99':>6}",
             style="bold",
@@ -171,6 +211,10 @@ class StatsScreen(Screen[None]):
         self.query_one("#errors-spark", Sparkline).data = s.errors_per_s
         self._show_flips(s)
         self._show_tools(s.tools)
+        models = self.query_one("#models", Static)
+        models.display = bool(s.models)
+        if s.models:
+            models.update(model_lines(s.models))
         self._show_slowest(s)
 
     def _show_flips(self, s: LiveStats) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from rich.text import Text
 from textual import on, work
@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from agenttui.ingest.records import Kind
 from agenttui.model.events import Event
-from agenttui.model.traces import Trace
+from agenttui.model.traces import FAILED, Span, Trace
 from agenttui.session import Session
 from agenttui.ui.format import (
     STATUS_MARK,
@@ -22,6 +22,7 @@ from agenttui.ui.format import (
     clock_ms,
     count,
     duration,
+    model_name,
     one_line,
     safe,
     stamp,
@@ -39,36 +40,78 @@ SOURCE_WIDTH = 10
 """Width of the events table's source column (host or file)."""
 
 
-def span_events(events: list[Event]) -> list[Event]:
-    """For each tool call (in start order), the event that best explains it.
+_STARTS: Final = {Kind.TOOL_START: "tool", Kind.LLM_START: "llm"}
+_ENDS: Final = {
+    Kind.TOOL_OK: "tool",
+    Kind.TOOL_FAIL: "tool",
+    Kind.LLM_OK: "llm",
+    Kind.LLM_FAIL: "llm",
+}
 
-    That is the call's end event (success or failure, with the error and traceback), or its
-    start event while it runs.
-    """
-    ends = [e for e in events if e.record.kind in (Kind.TOOL_OK, Kind.TOOL_FAIL)]
-    used: set[int] = set()
-    out: list[Event] = []
-    for start in (e for e in events if e.record.kind == Kind.TOOL_START):
-        found: Event | None = None
-        call_id = start.record.call_id
-        for end in ends:
-            if id(end) in used:
-                continue
-            if call_id is not None and end.record.call_id == call_id:
-                found = end
-                break
-        if found is None:
-            for end in ends:
-                if id(end) in used or (end.offset < start.offset and end.file == start.file):
-                    continue
-                if end.record.call_id is None and end.record.tool in (None, start.record.tool):
-                    found = end
-                    break
-        if found is not None:
-            used.add(id(found))
-        out.append(found or start)
-    out.extend(e for e in ends if id(e) not in used)  # ends without a start
+
+def _ends_of_starts(events: list[Event]) -> dict[int, Event]:
+    """Each start event's end, paired in the order read as the index pairs them: same call
+    id, else the first open call of the same tool (of any tool, or any LLM call, when the end
+    does not name one); tool calls and LLM calls never pair with each other."""
+    opened: list[Event] = []
+    out: dict[int, Event] = {}
+    for event in events:
+        rec = event.record
+        if rec.kind in _STARTS:
+            opened.append(event)
+            continue
+        family = _ENDS.get(rec.kind)
+        if family is None:
+            continue
+        same = [e for e in opened if _STARTS[e.record.kind] == family]
+        chosen = None
+        if rec.call_id is not None:
+            chosen = next((e for e in same if e.record.call_id == rec.call_id), None)
+        if chosen is None:
+            chosen = next(
+                (
+                    e
+                    for e in same
+                    if (family == "llm" or rec.tool is None or e.record.tool == rec.tool)
+                    and (rec.call_id is None or e.record.call_id is None)
+                ),
+                None,
+            )
+        if chosen is not None:
+            opened.remove(chosen)
+            out[id(chosen)] = event
     return out
+
+
+def span_events(spans: list[Span], events: list[Event]) -> list[Event | None]:
+    """For each span, the event that best explains it.
+
+    That is the call's end event (success or failure, with the error and traceback, the
+    tokens and the finish reason), or its start event while it runs; None when its event was
+    not read.
+    """
+    by_loc = {event.loc: event for event in events}
+    ends = _ends_of_starts(events)
+    out: list[Event | None] = []
+    for span in spans:
+        first = None if span.loc is None else by_loc.get(span.loc)
+        out.append(None if first is None else ends.get(id(first), first))
+    return out
+
+
+def span_notes(spans: list[Span], explained: list[Event | None]) -> list[str]:
+    """What the waterfall writes after an LLM call's bar: its tokens and why it stopped."""
+    notes = []
+    for i, span in enumerate(spans):
+        if span.kind != "llm":
+            notes.append("")
+            continue
+        parts = [] if span.tokens is None else [f"{count(span.tokens)} tok"]
+        event = explained[i] if i < len(explained) else None
+        if event is not None and event.record.finish:
+            parts.append(event.record.finish)
+        notes.append(" · ".join(parts))
+    return notes
 
 
 def summary_text(index: TraceIndex, trace: Trace, query: str | None) -> Text:
@@ -89,7 +132,20 @@ def summary_text(index: TraceIndex, trace: Trace, query: str | None) -> Text:
     text.append(f"\n{count(calls)} tool call{'' if calls == 1 else 's'}")
     if trace.tool_errors:
         text.append(f", {count(trace.tool_errors)} failed", style="bold red")
+    llm = trace.llm_calls
+    if llm:
+        text.append(f", {count(llm)} LLM call{'' if llm == 1 else 's'}")
+        failed = sum(1 for row in trace.llm_rows() if row[1] == FAILED)
+        if failed:
+            text.append(f", {count(failed)} failed", style="bold red")
     text.append(f", {count(trace.events)} event{'' if trace.events == 1 else 's'}")
+    models = index.trace_models(trace)
+    tokens = trace.total_tokens
+    if models or tokens is not None:
+        text.append("\nmodel: ", style="bold")
+        text.append(safe(", ".join(models)) if models else "(not logged)", style="magenta")
+        if tokens is not None:
+            text.append(f"  {count(tokens)} tokens")
     text.append("\nquery: ", style="bold")
     text.append(safe(query) if query else "(none)", style="" if query else "dim")
     error = index.error_text(trace)
@@ -135,7 +191,7 @@ class TraceScreen(Screen[None]):
         self.session = session
         self.request_id = request_id
         self.events: list[Event] = []
-        self._by_span: list[Event] = []
+        self._by_span: list[Event | None] = []
         self._shown_events = -1
         self._query: str | None = None
         self._sources = False
@@ -201,9 +257,15 @@ class TraceScreen(Screen[None]):
             start = trace.start_or_none
         self.query_one("#summary", Static).update(summary)
         waterfall = self.query_one(Waterfall)
-        waterfall.border_title = f"tool calls ({len(spans)})"
+        llm = sum(1 for sp in spans if sp.kind == "llm")
+        waterfall.border_title = (
+            f"tool calls ({len(spans) - llm}), LLM calls ({llm})"
+            if llm
+            else f"tool calls ({len(spans)})"
+        )
         first = waterfall.spans == [] and self._shown_events == seen
         waterfall.set_spans(spans, start, end)
+        waterfall.set_notes(span_notes(spans, []))
         if first:  # open on the failed call: enter shows its traceback
             waterfall.cursor = next((i for i, sp in enumerate(spans) if sp.status == "error"), 0)
         self.query_one(RootCause).update_for(seen)
@@ -222,7 +284,9 @@ class TraceScreen(Screen[None]):
     @on(EventsLoaded)
     def _show_events(self, message: EventsLoaded) -> None:
         self.events = message.events
-        self._by_span = span_events(message.events)
+        waterfall = self.query_one(Waterfall)
+        self._by_span = span_events(waterfall.spans, message.events)
+        waterfall.set_notes(span_notes(waterfall.spans, self._by_span))
         for event in message.events:
             if event.record.kind == Kind.REQUEST_START and event.data is not None:
                 query = event.data.get("query")
@@ -268,7 +332,7 @@ class TraceScreen(Screen[None]):
         return [
             Text(clock_ms(rec.ts), style="dim"),
             Text(one_line(rec.message or level, 18), style=style),
-            Text(one_line(rec.tool or "", 12)),
+            Text(one_line(rec.tool, 12) if rec.tool else model_name(rec.model or "", 12)),
             Text(duration(rec.duration_ms) if rec.duration_ms is not None else "", justify="right"),
             Text(one_line(rec.error or "", error_width), style="red"),
         ]
@@ -281,10 +345,14 @@ class TraceScreen(Screen[None]):
 
     @on(Waterfall.Selected)
     def _open_span(self, message: Waterfall.Selected) -> None:
-        if message.index < len(self._by_span):
-            self._push_event(self._by_span[message.index])
-        else:
+        if message.index >= len(self._by_span):
             self.notify("The events are still loading.", markup=False)
+            return
+        event = self._by_span[message.index]
+        if event is None:
+            self.notify("This call's event could not be read again.", markup=False)
+        else:
+            self._push_event(event)
 
     def _push_event(self, event: Event) -> None:
         from agenttui.ui.screens.event_screen import EventScreen

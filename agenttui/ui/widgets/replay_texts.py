@@ -10,7 +10,7 @@ from rich.text import Text
 
 from agenttui.model.traces import Span
 from agenttui.replay import runner as replay
-from agenttui.ui.format import duration, one_line, safe
+from agenttui.ui.format import duration, model_name, one_line, safe
 
 SHOWN = 2000
 """Characters of a capture or replay text masked and cleaned for a one-line cell (cut
@@ -64,7 +64,8 @@ def spans_text(
         mark = {"ok": "✓", "error": "✗"}.get(sp.status, "●")
         style = "red" if sp.status == "error" else ""
         text.append(f"{mark} ", style=style)
-        text.append(f"{one_line(sp.tool, 16):<16} ", style=style)
+        name = f"✦ {model_name(sp.tool, 14)}" if sp.kind == "llm" else one_line(sp.tool, 16)
+        text.append(f"{name:<16} ", style=style)
         text.append(f"{duration(sp.duration_ms):>7}", style="dim")
         if sp.error:
             text.append(f"  {one_line(sp.error[:SHOWN], 200)}", style="red")

@@ -8,6 +8,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from agenttui.model.classify import Classification
+from agenttui.model.drift import drifted_requests
 from agenttui.model.triage import classify_trace, cold_starts
 from agenttui.output.incident import failing_event, traceback_plain
 from agenttui.session import Session
@@ -65,8 +66,9 @@ class RootCause(Static):
             found = classify_trace(session.index, trace, tb)
             if found is not None and found.cls.key in ("timeout", "unknown"):
                 cold = cold_starts(session.index)
-                if self.request_id in cold:
-                    found = classify_trace(session.index, trace, tb, cold=set(cold))
+                drift = drifted_requests(session.index) if found.cls.key == "unknown" else {}
+                if self.request_id in cold or self.request_id in drift:
+                    found = classify_trace(session.index, trace, tb, cold=set(cold), drift=drift)
         self.post_message(self.Found(found, seen))
 
     @on(Found)

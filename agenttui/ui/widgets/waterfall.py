@@ -1,4 +1,5 @@
-"""Waterfall of a trace's tool calls: one row per call, bars placed on the trace's time axis."""
+"""Waterfall of a trace's tool and LLM calls: one row per call, bars placed on the trace's time
+axis; an LLM call is named by its model, its tokens and finish reason written after its bar."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from textual.strip import Strip
 
 from agenttui.model.steps import depths
 from agenttui.model.traces import Span
-from agenttui.ui.format import STATUS_MARK, duration, one_line
+from agenttui.ui.format import STATUS_MARK, duration, model_name, one_line
 
-NAME_WIDTH = 14
+NAME_WIDTH = 16
 DUR_WIDTH = 8
 
 
 class Waterfall(ScrollView, can_focus=True):
-    """Tool spans of one trace; enter (or a click) selects a span."""
+    """Tool and LLM calls of one trace; enter (or a click) selects a span."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False),
@@ -41,6 +42,7 @@ class Waterfall(ScrollView, can_focus=True):
         "waterfall--running",
         "waterfall--dim",
         "waterfall--axis",
+        "waterfall--llm",
     }
 
     DEFAULT_CSS = """
@@ -52,6 +54,7 @@ class Waterfall(ScrollView, can_focus=True):
     Waterfall > .waterfall--running { color: $warning; }
     Waterfall > .waterfall--dim { color: $text-muted; }
     Waterfall > .waterfall--axis { color: $text-muted; }
+    Waterfall > .waterfall--llm { color: $secondary; }
     """
 
     class Selected(Message):
@@ -66,6 +69,8 @@ class Waterfall(ScrollView, can_focus=True):
         """An empty waterfall (see :meth:`set_spans`)."""
         super().__init__(id=id)
         self.spans: list[Span] = []
+        self.notes: list[str] = []
+        """Text written after each span's bar (an LLM call's tokens and finish reason)."""
         self._depths: list[int] = []
         """How deep each span sits under the agent steps around it (names indented)."""
         self.cursor = 0
@@ -85,6 +90,12 @@ class Waterfall(ScrollView, can_focus=True):
         self.cursor = min(self.cursor, max(0, len(spans) - 1))
         self.virtual_size = Size(self.size.width, len(spans) + 1)
         self.refresh(layout=True)
+
+    def set_notes(self, notes: list[str]) -> None:
+        """Write ``notes[i]`` after span ``i``'s bar (where the row has room)."""
+        if notes != self.notes:
+            self.notes = notes
+            self.refresh()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """One axis row plus a row per span."""
@@ -154,7 +165,8 @@ class Waterfall(ScrollView, can_focus=True):
         if index >= len(self.spans):
             return Strip.blank(width, base)
         depth = self._depths[index] if index < len(self._depths) else 0
-        return self._row(self.spans[index], index == self.cursor, width, base, depth)
+        note = self.notes[index] if index < len(self.notes) else ""
+        return self._row(self.spans[index], index == self.cursor, width, base, depth, note)
 
     def _axis(self, width: int, base: Style) -> Strip:
         style = base + self.get_component_rich_style("waterfall--axis", partial=True)
@@ -164,17 +176,29 @@ class Waterfall(ScrollView, can_focus=True):
         inner = max(0, bar - len(left) - len(total))
         axis = left + "─" * inner + total if inner else set_cell_size(total, bar)
         text = (
-            set_cell_size("tool", NAME_WIDTH) + " " + axis + " " + set_cell_size("took", DUR_WIDTH)
+            set_cell_size("call", NAME_WIDTH) + " " + axis + " " + set_cell_size("took", DUR_WIDTH)
         )
         return Strip([Segment(text, style)]).adjust_cell_length(width, base)
 
     @staticmethod
-    def _span_label(tool: str, depth: int) -> str:
-        """The span's name, indented one cell per step it runs in (at most four)."""
+    def _span_label(span: Span, depth: int) -> str:
+        """The span's name (``✦ model`` for an LLM call), indented one cell per step it runs
+        in (at most four)."""
         indent = " " * min(depth, 4)
-        return indent + one_line(tool, NAME_WIDTH - len(indent))
+        room = NAME_WIDTH - len(indent)
+        if span.kind != "llm":
+            return indent + one_line(span.tool, room)
+        return indent + "✦ " + model_name(span.tool, room - 2)
 
-    def _row(self, span: Span, is_cursor: bool, width: int, base: Style, depth: int = 0) -> Strip:
+    def _row(
+        self,
+        span: Span,
+        is_cursor: bool,
+        width: int,
+        base: Style,
+        depth: int = 0,
+        note: str = "",
+    ) -> Strip:
         get = self.get_component_rich_style
         row_style = base
         if is_cursor:
@@ -208,12 +232,22 @@ class Waterfall(ScrollView, can_focus=True):
         cells = max(1, min(bar_width - offset, math.ceil(length) if length > 0 else 1))
         took = "running" if span.status == "running" else duration(span.duration_ms)
         mark = STATUS_MARK[span.status]
+        name_style = row_style
+        if span.kind == "llm":
+            name_style = row_style + get("waterfall--llm", partial=True)
+        rest = bar_width - offset - cells
+        before = ""
+        if note and len(note) + 1 > rest and len(note) + 1 <= offset:
+            before, note = note + " ", ""  # no room after the bar: before it
+        note = one_line(note, rest - 1) if note and rest > 4 else ""
         segments = [
-            Segment(set_cell_size(self._span_label(span.tool, depth), NAME_WIDTH), row_style),
+            Segment(set_cell_size(self._span_label(span, depth), NAME_WIDTH), name_style),
             Segment(" ", row_style),
-            Segment("·" * offset, dim),
+            Segment("·" * (offset - len(before)), dim),
+            Segment(before, dim),
             Segment(char * cells, status_style),
-            Segment(" " * (bar_width - offset - cells), row_style),
+            Segment(f" {note}" if note else "", dim),
+            Segment(" " * (rest - (len(note) + 1 if note else 0)), row_style),
             Segment(" ", row_style),
             Segment(set_cell_size(took.rjust(DUR_WIDTH), DUR_WIDTH), row_style),
             Segment(" " + mark, status_style),
