@@ -154,11 +154,13 @@ class Session(Following):
 
     def source_of(self, loc: int) -> str:
         """Where the event at ``loc`` ran: its host (when its shape names one), else its file."""
-        file_id, _offset = unpack_loc(loc)
-        if not 0 <= file_id < len(self.table.files):
+        file_id = loc >> OFFSET_BITS
+        files = self.table.files
+        if not 0 <= file_id < len(files):
             return "?"
-        lf = self.table.files[file_id]
-        if lf.shape is None or lf.shape.host_key is None:
+        lf = files[file_id]
+        shape = lf.shape
+        if shape is None or shape.host_key is None:
             return lf.name
         return self.reader.read(loc).source
 

@@ -16,7 +16,6 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Final
 
 from agenttui.ingest.records import ERROR_LEVELS, LLM_KINDS, Kind, Record
@@ -119,6 +118,17 @@ def percentile(sorted_values: list[float] | array[float], q: float) -> float | N
     hi = min(lo + 1, n - 1)
     frac = pos - lo
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac
+
+
+def _out_of_order(spans: list[Span]) -> bool:
+    """Whether a span starts before the one before it (both with a start)."""
+    before = spans[0][2]
+    for span in spans[1:]:
+        start = span[2]
+        if start is not None and before is not None and start < before:
+            return True
+        before = start
+    return False
 
 
 class TraceIndex:
@@ -472,19 +482,16 @@ class TraceIndex:
         ]
         if len(out) < 2:
             return out
-        if trace.flags & _ORPHANS:
-            out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
-        elif any(
-            a.start is not None and b.start is not None and b.start < a.start
-            for a, b in pairwise(out)
-        ):
-            # Read from several sources (files read one after another): in time order.
+        if trace.flags & _ORPHANS or _out_of_order(out):
+            # Orphan ends, or read from several sources (files read one after another).
             out.sort(key=lambda sp: math.inf if sp.start is None else sp.start)
         return out
 
     def trace_models(self, trace: Trace) -> list[str]:
         """The models of a trace: named by its events (unless an answering model's name starts
         with it), then those that answered its LLM calls, each once, in the order seen."""
+        if trace.model_id < 0 and not trace.flags & _HAS_LLM:
+            return []  # most traces: no model named, no LLM call
         names = self.models.names
         answered = [names[i] for i in dict.fromkeys(row[0] for row in trace.llm_rows())]
         if trace.model_id >= 0:
