@@ -245,3 +245,19 @@ def test_message_carrying_arguments_takes_its_first_word() -> None:
     assert normalise({"event": "x", "exc_info": "Traceback\nValueError: v"}).error == (
         "ValueError: v"
     )
+
+
+@given(
+    st.integers(0, 4_000_000_000),
+    st.text(alphabet="0123456789", min_size=1, max_size=9),
+    st.sampled_from(["Z", "+00:00", "+02:00", "-07:30"]),
+)
+def test_a_time_parses_the_same_cached_or_not(seconds: int, fraction: str, zone: str) -> None:
+    """The cache of whole seconds must not change a time: nanosecond fractions included."""
+    from agenttui.ingest import records
+
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction}{zone}"
+    records._ISO_CACHE.clear()
+    first = parse_time(text)
+    again = parse_time(text)  # from the cache when the zone is UTC
+    assert first == again

@@ -296,3 +296,50 @@ def test_a_preview_cut_inside_a_split_line_does_not_spoil_the_full_read(
     got = [t for t in traces_json(path) if t["request_id"] != "req-big-3"]
     assert story_of(got) == shape_story.EXPECTED
     session.close()
+
+
+@pytest.mark.parametrize("runtime", ["docker", "cri"])
+def test_parallel_pieces_never_cut_a_split_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runtime: str
+) -> None:
+    """A big container log is indexed in pieces by several processes: a piece must not start
+    inside a line the runtime split at 16 KB (its parts would be lost on both sides)."""
+    import io
+
+    from agenttui.commands.traces import print_traces
+    from agenttui.model import bulk
+
+    lines = []
+    for n in range(60):
+        rid = f"req-{n}"
+        lines.append(orjson.dumps({"event": "request_start", "request_id": rid}).decode())
+        lines.append(
+            orjson.dumps(
+                {
+                    "event": "request_failed" if n % 3 == 0 else "request_success",
+                    "request_id": rid,
+                    "detail": "x" * (17_000 + 500 * n),  # two or three parts each
+                    "level": "error" if n % 3 == 0 else "info",
+                }
+            ).decode()
+        )
+    make = shape_story.docker_json_file if runtime == "docker" else shape_story.cri_log
+    path = tmp_path / "var/log/containers/agent_prod_main-0123456789ab.log"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(make(lines, 1_764_000_000.0))
+
+    def traces() -> bytes:
+        out = io.BytesIO()
+        assert print_traces([str(path)], out) == 0
+        return out.getvalue()
+
+    monkeypatch.setenv("AGENTTUI_WORKERS", "1")
+    one = traces()
+    assert one.count(b"\n") == 60  # every request, as JSON
+    assert b"running" not in one
+    monkeypatch.setenv("AGENTTUI_WORKERS", "2")
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 1)
+    size = path.stat().st_size
+    for piece in (size // 7, size // 13, size // 29):  # cuts land inside split lines
+        monkeypatch.setattr(bulk, "PIECE_BYTES", piece)
+        assert traces() == one

@@ -232,6 +232,14 @@ def parse_time(value: Any) -> float | None:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)
         ts = dt.timestamp()
+        if value[19:20] == ".":
+            # Whole seconds plus every digit of the fraction, as the cached path above adds
+            # them: datetime keeps only microseconds (it drops nanoseconds), and the same text
+            # must give the same time whether its second is cached or not.
+            digits = value[20:]
+            n = len(digits) - len(digits.lstrip("0123456789"))
+            if n > 6:
+                ts = dt.replace(microsecond=0).timestamp() + int(digits[:n]) / 10.0**n
         if dt.utcoffset() == _ZERO:
             if len(_ISO_CACHE) >= 4096:  # logs move forward in time: old seconds are done
                 _ISO_CACHE.clear()

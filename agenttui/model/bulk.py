@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
 from itertools import pairwise
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, Final
@@ -63,10 +64,55 @@ def line_start_after(fd: int, pos: int, end: int) -> int:
     return end
 
 
+WHOLE_ENTRY_TRIES: Final = 1024
+"""Lines skipped at most to find a cut after a whole entry of a split record."""
+BACK_BYTES: Final = 1 << 20
+"""Longest line read back to tell whether a cut follows a part of a split record."""
+
+
+def _line_before(fd: int, pos: int) -> bytes | None:
+    """The line that ends right before the line start ``pos`` (None: at the file's start, or
+    longer than :data:`BACK_BYTES`)."""
+    if pos <= 0:
+        return None
+    lo = max(0, pos - BACK_BYTES)
+    data = os.pread(fd, pos - lo, lo)
+    if not data.endswith(b"\n"):
+        return None
+    cut = data.rfind(b"\n", 0, len(data) - 1)
+    if cut < 0 and lo > 0:
+        return None
+    return data[cut + 1 : -1]
+
+
+def entry_start_after(
+    fd: int, pos: int, end: int, partial: Callable[[bytes], bool] | None = None
+) -> int:
+    """The first line start at or after ``pos`` that does not continue a split record (a
+    container log's 16 KB parts: ``partial`` tells a part that the next line continues)."""
+    pos = line_start_after(fd, pos, end)
+    if partial is None:
+        return pos
+    for _ in range(WHOLE_ENTRY_TRIES):
+        if pos >= end:
+            return end
+        before = _line_before(fd, pos)
+        if before is None or not partial(before):
+            return pos
+        pos = line_start_after(fd, pos + 1, end)
+    return pos
+
+
 def cut_points(
-    fd: int, start: int, end: int, parts: int, bonus: float = FIRST_SHARE_BONUS
+    fd: int,
+    start: int,
+    end: int,
+    parts: int,
+    bonus: float = FIRST_SHARE_BONUS,
+    partial: Callable[[bytes], bool] | None = None,
 ) -> list[int]:
-    """Offsets that cut ``[start, end)`` into ranges at line starts.
+    """Offsets that cut ``[start, end)`` into ranges at line starts (never inside a record
+    split over several lines, see :func:`entry_start_after`).
 
     The first range gets ``bonus`` more than an equal share; the rest split what is left.
     """
@@ -74,7 +120,7 @@ def cut_points(
     first = min(0.9, (1.0 + bonus) / parts)
     for i in range(1, parts):
         share = first + (1.0 - first) * (i - 1) / (parts - 1)
-        pos = line_start_after(fd, start + int((end - start) * share), end)
+        pos = entry_start_after(fd, start + int((end - start) * share), end, partial)
         if points[-1] < pos < end:
             points.append(pos)
     points.append(end)
@@ -185,7 +231,8 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
         or lf.shape is None
     ):  # a private copy, or a shape not told yet: one process
         return end, Children(None, [], [])
-    points = cut_points(lf.fd, lf.offset, end, parts)
+    partial = lf.shape.partial
+    points = cut_points(lf.fd, lf.offset, end, parts, partial=partial)
     if len(points) < 3:
         return end, Children(None, [], [])
     # Each child's range goes in pieces: a piece's index travels back (pickled) while the
@@ -193,7 +240,11 @@ def start_children(lf: sources.LogFile, end: int, parts: int) -> tuple[int, Chil
     pieces = max(1, min(MAX_PIECES // (len(points) - 2), (end - points[1]) // PIECE_BYTES))
     ranges: list[tuple[int, int]] = []
     for a, b in pairwise(points[1:]):
-        ranges.extend(pairwise(cut_points(lf.fd, a, b, max(1, pieces // (len(points) - 2)), 0.0)))
+        ranges.extend(
+            pairwise(
+                cut_points(lf.fd, a, b, max(1, pieces // (len(points) - 2)), 0.0, partial=partial)
+            )
+        )
     try:
         pool = _pool(len(points) - 2)
     except (OSError, ValueError):  # cannot start processes here: the caller reads it all

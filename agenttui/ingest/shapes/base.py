@@ -52,6 +52,9 @@ class Shape:
     fold: Callable[[bytes], list[Record]] | None = field(default=None, compare=False)
     """Indexing of such shapes: line -> records, keeping the parts of a split record until its
     last part (state of one file read in order; :attr:`expand` stays stateless)."""
+    partial: Callable[[bytes], bool] | None = field(default=None, compare=False)
+    """For such shapes: whether a line is a part that the next line continues (a file must
+    not be cut for parallel indexing right after it)."""
 
     @property
     def multi(self) -> bool:

@@ -194,6 +194,10 @@ def wrap(runtime: str, inner: Shape, container: str) -> Shape:
             return line
         return line_of("".join(p[0] for p in parts), parts[0][1], parts[0][2])
 
+    def partial(line: bytes) -> bool:
+        part = part_of(line.removesuffix(b"\r"))
+        return part is not None and not part[3]
+
     def single(line: bytes) -> Decoded:
         found = expand(line)
         return found[0] if found else (None, RAW_RECORD)
@@ -209,4 +213,5 @@ def wrap(runtime: str, inner: Shape, container: str) -> Shape:
         host_key="container",
         gather=gather,
         fold=fold,
+        partial=partial,
     )
