@@ -6,8 +6,11 @@ Steps (each prints one JSON object; ``all`` runs them in turn, about 3 minutes):
   (under ``ulimit -n 1024``) and the TUI (headless, in this process) follow a new line written
   into random files (latency), descriptors sampled, ``watch`` CPU when idle;
 * ``memory``: ``watch --max-memory`` and the TUI with a memory budget under a firehose of
-  50,000 lines/s (``--seconds``, shortened from the 10 minutes of the target): process-tree
-  RSS every second, ``watch`` latency (``seen_at`` minus the line's timestamp), TUI keys;
+  50,000 lines/s (``--seconds``: 600 for the 10 minutes of the target; ``--only watch`` or
+  ``--only tui`` for one half): process-tree RSS every second against the budget + 10%,
+  ``watch`` latency (``seen_at`` minus the request's end: p50 / p99 / max, the worst of each
+  10 s, every request waited for), ``watch`` CPU, TUI keys (p50 / p95 / p99 / max), lines
+  indexed, traces dropped, and the load average before and after;
 * ``bigline``: a 200 MB line (no newline for a while, then one) and a 4 GB sparse file:
   peak tree RSS and wall time of ``stats`` and of ``watch`` reading them;
 * ``noterm``: ``agenttui sample_logs </dev/null`` (exit code, message, time);
