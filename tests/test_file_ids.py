@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agenttui.ingest import files
+from agenttui.ingest import files, ids
 from agenttui.model.trace import OFFSET_BITS, OFFSET_MASK, pack_loc
 from agenttui.session import Session
 from tests.test_rotation import line
@@ -83,7 +83,7 @@ def test_a_trace_in_memory_keeps_its_file_id(tmp_path: Path) -> None:
 def test_a_recycled_id_never_shows_another_files_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(files, "REUSE_AFTER_S", 0.0)
+    monkeypatch.setattr(ids, "REUSE_AFTER_S", 0.0)
     log = tmp_path / "agent.log"
     session = Session([str(tmp_path)])
     session.scan()

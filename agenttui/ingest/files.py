@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from agenttui.ingest.copies import HEAD_BYTES, MIN_COPY_HEAD, CopyTracking
+from agenttui.ingest.ids import MAX_FILE_IDS, FileIds
 
 __all__ = [
     "FD_BUDGET",
     "HEAD_BYTES",
+    "MAX_FILE_IDS",
     "MAX_LINE",
     "MIN_COPY_HEAD",
     "FileTable",
@@ -59,15 +61,6 @@ _OPEN_FLAGS: Final = (
 )
 """Read-only; never blocks on a pipe without a writer; never becomes a controlling tty."""
 _NO_FDS: Final = (errno.EMFILE, errno.ENFILE)
-MAX_FILE_IDS: Final = 1 << 24
-"""File ids there can be at once: a location packs one into the 24 bits above a 40-bit byte
-offset (:data:`agenttui.model.trace.OFFSET_BITS`). A log deleted and created again 100 times
-a second makes a generation, so an id, each time: they are recycled (:meth:`FileTable.free`)."""
-REUSE_AFTER_S: Final = 60.0
-"""A freed id is given to a new generation only this long after (a reader may still hold a
-location in it that it took from a trace just before the trace was dropped)."""
-RECENT: Final = 256
-"""Generations looked at as the possible original of a copy (``copytruncate``)."""
 _basename: Final = functools.lru_cache(maxsize=256)(os.path.basename)
 """A file's name from its path (asked for each tool call ``watch`` prints)."""
 
@@ -117,12 +110,15 @@ class LogFile:
         return self.label or _basename(self.path) or self.path
 
 
-class FileTable(CopyTracking):
+class FileTable(CopyTracking, FileIds):
     """Every file generation the session has read, by id, and their descriptors.
 
     Thread-safe for descriptor use: readers of old events (the UI thread) and the ingest thread
     both go through :meth:`pread`/:meth:`fd`, under :attr:`lock`.
     """
+
+    generation = LogFile
+    """What a generation is (for :class:`FileIds`)."""
 
     def __init__(self, budget: int = FD_BUDGET) -> None:
         self.files: list[LogFile] = []
@@ -139,18 +135,7 @@ class FileTable(CopyTracking):
         self.truncated: deque[LogFile] = deque(maxlen=64)
         """Generations recently found truncated: a copy of one that shows up later
         (``copytruncate`` seen in the wrong order) holds their unread lines."""
-        self.recent: deque[LogFile] = deque(maxlen=RECENT)
-        """The newest generations (a file copied before it was rotated is one of them)."""
-        self.max_ids = MAX_FILE_IDS
-        self._free: deque[tuple[float, int]] = deque()
-        """Ids no location in memory refers to any more, with when they were freed."""
-        self._freed: set[int] = set()
-        self.created = 0
-        """Generations made (new ids and reused ones)."""
-        self.reused = 0
-        """Generations that took a recycled id."""
-        self.ids_problem: str | None = None
-        """Set when no id was left for a new generation (it is then not read)."""
+        self._init_ids()
 
     # ------------------------------------------------------------ generations
 
@@ -171,59 +156,6 @@ class FileTable(CopyTracking):
         with self.lock:
             self._attach(lf)
         return lf
-
-    def _new(self, path: str, **fields: Any) -> LogFile:
-        """A new generation of ``path`` with a free id: a recycled one once it has rested
-        :data:`REUSE_AFTER_S`, else the next one, else (all taken) any recycled one. With no
-        id left at all it gets -1 and a problem, and nothing reads it."""
-        free = self._free
-        if free and (
-            time.monotonic() - free[0][0] >= REUSE_AFTER_S or len(self.files) >= self.max_ids
-        ):
-            _when, file_id = free.popleft()
-            self._freed.discard(file_id)
-            lf = LogFile(file_id, path, **fields)
-            self.files[file_id] = lf
-            self.reused += 1
-        elif len(self.files) < self.max_ids:
-            lf = LogFile(len(self.files), path, **fields)
-            self.files.append(lf)
-        else:
-            self.ids_problem = (
-                f"more than {self.max_ids:,} log file generations in memory: new files are "
-                "not read (lower --max-memory, or restart)"
-            )
-            return LogFile(-1, path, gone=True, retired=True, problem=self.ids_problem)
-        self.created += 1
-        self.recent.append(lf)
-        return lf
-
-    def ids_left(self) -> int:
-        """Ids a new generation can still take (new ones and freed ones)."""
-        return self.max_ids - len(self.files) + len(self._free)
-
-    def recyclable(self) -> list[int]:
-        """Ids of generations whose bytes are gone and that nothing will read again: closed,
-        not live, not recent, not a truncated file whose copy may still show up. Whether a
-        location in memory still refers to one is for the caller to tell (:meth:`free`)."""
-        keep = {lf.id for lf in (*self.recent, *self.truncated, *self._current.values())}
-        keep.update(self._open)
-        keep.update(self._freed)
-        return [
-            i
-            for i, lf in enumerate(self.files)
-            if lf.gone and lf.fd is None and not lf.pinned and i not in keep
-        ]
-
-    def free(self, ids: list[int]) -> None:
-        """Give these ids (from :meth:`recyclable`, no location in memory refers to them) to
-        new generations later."""
-        now = time.monotonic()
-        with self.lock:
-            for i in ids:
-                if i not in self._freed:
-                    self._freed.add(i)
-                    self._free.append((now, i))
 
     def rotate(self, old: LogFile) -> LogFile:
         """Retire ``old`` and open the path again as a new generation."""
