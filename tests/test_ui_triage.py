@@ -126,6 +126,38 @@ async def test_stats_screen_has_sparklines_and_slowest() -> None:
         assert getattr(app.screen, "request_id", None) == slowest
 
 
+async def test_stats_rows_follow_tools_that_reorder_and_come_and_go() -> None:
+    """The tools reorder by error rate at every refresh, and some leave the window: every row
+    shown names the tool it charts, right after each refresh (rows are relabelled, never
+    filled while being removed)."""
+    from dataclasses import replace
+
+    app = _sample_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
+        screen = app.screen
+        assert isinstance(screen, StatsScreen)
+        await wait_for(pilot, lambda: screen.stats is not None)
+        base = screen.stats
+        assert base is not None and len(base.tools) >= 4
+        orders = [
+            list(reversed(base.tools)),
+            base.tools[:2],
+            base.tools[1:] + base.tools[:1],
+            base.tools,
+        ]
+        for tools in orders:
+            screen.post_message(StatsScreen.Ready(replace(base, tools=tools)))
+            await pilot.pause()
+            await pilot.pause()
+            rows = [r for r in screen.query(".tool-row") if r.is_attached]
+            assert len(rows) == len(tools)
+            labels = [str(row.query_one(".tool-label", Static).render()).split()[0] for row in rows]
+            assert labels == [w.tool for w in tools]
+
+
 @pytest.fixture
 def logs(tmp_path: Path) -> Path:
     """The deterministic fixture log of the other pilot tests."""

@@ -125,7 +125,8 @@ class StatsScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.stats: LiveStats | None = None
-        self._tools: list[str] = []
+        self._rows: list[tuple[Horizontal, Static, Sparkline]] = []
+        """The per-tool rows: (row, its label, its sparkline)."""
         self._slow_ids: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -236,31 +237,27 @@ class StatsScreen(Screen[None]):
         marks.update(Text(cells, style="bold yellow", end=""))
 
     def _show_tools(self, tools: list[ToolWindow]) -> None:
+        """One row per tool. The rows are kept and relabelled (the tools reorder by error rate
+        every refresh): only the surplus is removed or the lack mounted, so that no row is
+        filled while it is being removed."""
         box = self.query_one("#tools-box", VerticalScroll)
-        names = [w.tool for w in tools]
-        if names != self._tools:
-            for row in list(box.query(".tool-row")):
+        rows = self._rows
+        if len(rows) > len(tools):
+            for row, _label, _spark in rows[len(tools) :]:
                 row.remove()
-            box.mount_all(
-                [
-                    Horizontal(
-                        Static(classes="label tool-label"),
-                        Sparkline([], classes="tool-spark"),
-                        classes="row tool-row",
-                    )
-                    for _ in tools
-                ]
-            )
-            self._tools = names
-            self.call_after_refresh(self._fill_tools, tools)
-        else:
-            self._fill_tools(tools)
-
-    def _fill_tools(self, tools: list[ToolWindow]) -> None:
-        rows = list(self.query(".tool-row"))
-        for row, w in zip(rows, tools, strict=False):
-            row.query_one(".tool-label", Static).update(tool_line(w))
-            row.query_one(".tool-spark", Sparkline).data = [float(n) for n in w.calls_series]
+            del rows[len(tools) :]
+        elif len(rows) < len(tools):
+            added = []
+            for _ in range(len(tools) - len(rows)):
+                label = Static(classes="label tool-label")
+                spark = Sparkline([], classes="tool-spark")
+                row = Horizontal(label, spark, classes="row tool-row")
+                rows.append((row, label, spark))
+                added.append(row)
+            box.mount_all(added)
+        for (_row, label, spark), w in zip(rows, tools, strict=True):
+            label.update(tool_line(w))
+            spark.data = [float(n) for n in w.calls_series]
 
     def _show_slowest(self, s: LiveStats) -> None:
         table = self.query_one("#slowest", DataTable)
