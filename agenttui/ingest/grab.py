@@ -1,39 +1,39 @@
-"""Hold a new log file from the moment it is created (Linux inotify, in a thread).
+"""Hold a new log file from the moment it is created (Linux inotify, in a child process).
 
 A log deleted and created again many times a second (a crash loop, a misconfigured rotation)
 may live a few milliseconds: by the time the watcher's batch of events is looked at, a file
 that was created, written and deleted in between is gone, and so are its lines. ``tail -F``
-opens a file as soon as the kernel says it was created; so does this: on ``IN_CREATE`` /
-``IN_MOVED_TO`` for a path the sources name, the file is opened at once and its descriptor
-queued; the session then reads it as a generation of that path (see
-:meth:`agenttui.session.Session.poll`), however long it lived.
+opens a file as soon as the kernel says it was created; so does this: a small process of its
+own (:mod:`agenttui.ingest.grab_child`) opens each file created in the watched directories the
+moment inotify says so and hands the descriptor over a Unix socket; a thread here keeps those
+the sources name and queues them; the session then reads each as a generation of its path
+(see :meth:`agenttui.session.Session.poll`), however long it lived. Opening in a thread of this
+process was not enough: it had to wait for the interpreter lock (a garbage collection, a long
+C call in the reading thread), and a file that lived 10 ms was sometimes gone by then.
 
 watchfiles (used for everything else) batches events and opens nothing; Python has no
-inotify binding; so this is the one place that calls the C library (``ctypes``). Where
-inotify is not available it does nothing.
+inotify binding; so the child calls the C library (``ctypes``). Where inotify or the child is
+not available this does nothing (the watcher still finds new files, later).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import select
+import socket
 import stat
-import struct
+import subprocess
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Final
 
-IN_CREATE: Final = 0x100
-IN_MOVED_TO: Final = 0x80
-IN_ONLYDIR: Final = 0x01000000
-_EVENT: Final = struct.Struct("iIII")
-_FLAGS: Final = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
 MAX_QUEUED: Final = 256
 """Descriptors held for the session at most (beyond, new files wait for the watcher)."""
+READY_S: Final = 5.0
+"""How long the child may take to start watching."""
 
 
 class Grabber:
@@ -46,25 +46,41 @@ class Grabber:
         """(path, descriptor, device, inode) of each file grabbed, oldest first."""
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._dirs: dict[int, str] = {}
-        self._fd = -1
         self._thread: threading.Thread | None = None
-        libc_name = ctypes.util.find_library("c")
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        if not dirs or not sys.platform.startswith("linux"):
+            return
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            libc = ctypes.CDLL(libc_name, use_errno=True)
-            init, add = libc.inotify_init1, libc.inotify_add_watch
-        except (OSError, AttributeError):
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    "-m",
+                    "agenttui.ingest.grab_child",
+                    str(theirs.fileno()),
+                    *dirs,
+                ],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            mine.close()
             return
-        fd = init(os.O_CLOEXEC | os.O_NONBLOCK)
-        if fd < 0:
-            return
-        self._fd = fd
-        for d in dirs:
-            wd = add(fd, os.fsencode(d), IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
-            if wd >= 0:
-                self._dirs[wd] = d
-        if not self._dirs:
-            self.close()
+        finally:
+            theirs.close()
+        self._sock = mine
+        mine.settimeout(READY_S)
+        try:
+            hello = mine.recv(64)
+        except OSError:
+            hello = b""
+        mine.settimeout(None)
+        if not hello.startswith(b"ready ") or hello.split()[1:] == [b"0"]:
+            self.close()  # no inotify here, or no directory could be watched
             return
         self._thread = threading.Thread(target=self._run, name="agenttui-grab", daemon=True)
         self._thread.start()
@@ -75,35 +91,32 @@ class Grabber:
         return self._thread is not None
 
     def _run(self) -> None:
-        fd = self._fd
+        sock = self._sock
+        assert sock is not None
         while not self._stop.is_set():
             try:
-                ready, _, _ = select.select([fd], [], [], 0.5)
+                ready, _, _ = select.select([sock], [], [], 0.5)
                 if not ready:
                     continue
-                data = os.read(fd, 65536)
+                data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
             except (OSError, ValueError):
                 return
-            pos = 0
-            while pos + _EVENT.size <= len(data):
-                wd, _mask, _cookie, length = _EVENT.unpack_from(data, pos)
-                name = data[pos + _EVENT.size : pos + _EVENT.size + length].rstrip(b"\0")
-                pos += _EVENT.size + length
-                d = self._dirs.get(wd)
-                if d is not None and name:
-                    self._grab(os.path.join(d, os.fsdecode(name)))
+            if not data and not fds:
+                return  # the child is gone
+            path = os.fsdecode(data.rstrip(b"\n"))
+            for fd in fds:
+                self._keep(path, fd)
 
-    def _grab(self, path: str) -> None:
-        if len(self.queue) >= MAX_QUEUED or not self._wanted(path):
-            return
+    def _keep(self, path: str, fd: int) -> None:
+        """Queue a descriptor the child opened, if the sources name its path."""
         try:
-            fd = os.open(path, _FLAGS)
-        except OSError:
-            return
-        try:
+            if len(self.queue) >= MAX_QUEUED or not self._wanted(path):
+                os.close(fd)
+                return
             st = os.fstat(fd)
         except OSError:
-            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
             return
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
@@ -119,15 +132,24 @@ class Grabber:
         return out
 
     def close(self) -> None:
-        """Stop, and close every descriptor not taken."""
+        """Stop the child and the thread, and close every descriptor not taken."""
         self._stop.set()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the child sees its end closed and exits
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.wait(1)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(1)
         if self._thread is not None:
             self._thread.join(1)  # it looks at the stop flag every 0.5 s
             self._thread = None
+        if sock is not None:
+            sock.close()
         for _path, fd, _dev, _ino in self.take():
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if self._fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = -1
