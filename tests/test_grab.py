@@ -108,3 +108,16 @@ def test_no_directory_no_child(tmp_path: Path) -> None:
     assert not grabber.active
     assert grabber._proc is None
     grabber.close()
+
+
+def test_a_name_ending_with_a_newline_keeps_it(tmp_path: Path) -> None:
+    """File names are untrusted: one ending with a newline is not taken for another."""
+    grabber = Grabber([str(tmp_path)], lambda path: True)
+    try:
+        (tmp_path / "agent.log\n").write_bytes(b"x\n")
+        _wait(lambda: len(grabber.queue) == 1)
+        ((path, fd, _dev, _ino),) = grabber.take()
+        assert path == str(tmp_path / "agent.log\n")
+        os.close(fd)
+    finally:
+        grabber.close()

@@ -103,7 +103,8 @@ class Grabber:
                 return
             if not data and not fds:
                 return  # the child is gone
-            path = os.fsdecode(data.rstrip(b"\n"))
+            # Exactly the one newline the child adds: a name may end with its own.
+            path = os.fsdecode(data[:-1] if data.endswith(b"\n") else data)
             for fd in fds:
                 self._keep(path, fd)
 
