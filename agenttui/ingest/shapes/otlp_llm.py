@@ -163,17 +163,24 @@ def llm_span_records(
     model = answered_model(attrs) or asked
     if model is not None:
         last["model"] = model
-    used = tokens(attrs)
-    if used is not None:
-        last["tokens"] = used
-    finish = finish_reason(attrs)
-    if finish is not None:
-        last["finish_reason"] = finish
+    last.update(_outcome(attrs))
     if error:
         last["error"] = error
         if stack:
             last["exception"] = stack
     return [first, last]
+
+
+def _outcome(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The ``tokens`` and ``finish_reason`` fields of a call's end record, where known."""
+    out: dict[str, Any] = {}
+    used = tokens(attrs)
+    if used is not None:
+        out["tokens"] = used
+    finish = finish_reason(attrs)
+    if finish is not None:
+        out["finish_reason"] = finish
+    return out
 
 
 def genai_event(record: dict[str, Any], attrs: dict[str, Any], bound: bool) -> None:
@@ -191,12 +198,7 @@ def genai_event(record: dict[str, Any], attrs: dict[str, Any], bound: bool) -> N
     failed = attrs.get("error.type") is not None
     record["event"] = "llm_call_failed" if failed else "llm_call"
     record["model"] = model
-    used = tokens(attrs)
-    if used is not None:
-        record["tokens"] = used
-    finish = finish_reason(attrs)
-    if finish is not None:
-        record["finish_reason"] = finish
+    record.update(_outcome(attrs))
     if failed:
         record.setdefault("error", error_type(attrs["error.type"]))
         record["level"] = "error"
