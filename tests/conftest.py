@@ -53,3 +53,23 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("AGENTTUI_TZ", "")  # restored (unset) after the test, even if --tz set it
     monkeypatch.delenv("AGENTTUI_TZ")
     yield tmp_path
+
+
+def parallel_pieces(monkeypatch: pytest.MonkeyPatch, log: Path, pieces: int = 7) -> list[int]:
+    """From now on index ``log`` with two workers, in about ``pieces`` pieces; returns the list
+    that gets, for each parallel scan, how many ranges it handed to child processes."""
+    from agenttui.model import bulk
+
+    monkeypatch.setenv("AGENTTUI_WORKERS", "2")
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(bulk, "PIECE_BYTES", log.stat().st_size // pieces)
+    started: list[int] = []
+    real_start = bulk.start_children
+
+    def start(*args: object) -> tuple[int, bulk.Children]:
+        own_end, children = real_start(*args)  # type: ignore[arg-type]
+        started.append(len(children.ranges))
+        return own_end, children
+
+    monkeypatch.setattr(bulk, "start_children", start)
+    return started

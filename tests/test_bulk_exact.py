@@ -12,7 +12,7 @@ import pytest
 from agenttui.commands.stats import print_stats
 from agenttui.commands.traces import print_traces
 from agenttui.ingest import fast_structlog, records
-from agenttui.model import bulk
+from tests.conftest import parallel_pieces
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
@@ -48,18 +48,7 @@ def test_one_and_two_workers_and_both_decoders_agree(
         generic = _outputs(log)
     assert one == generic
 
-    monkeypatch.setenv("AGENTTUI_WORKERS", "2")
-    monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(bulk, "PIECE_BYTES", log.stat().st_size // 7)  # several pieces
-    started = []
-    real_start = bulk.start_children
-
-    def start(*args: object) -> tuple[int, bulk.Children]:
-        own_end, children = real_start(*args)  # type: ignore[arg-type]
-        started.append(len(children.ranges))
-        return own_end, children
-
-    monkeypatch.setattr(bulk, "start_children", start)
+    started = parallel_pieces(monkeypatch, log)  # several pieces
     two = _outputs(log)
     assert started and min(started) >= 2  # a child really indexed pieces of the file
     assert two[0] == one[0]

@@ -28,6 +28,7 @@ from agenttui.model.traces import TraceIndex, pack_loc
 from agenttui.model.triage import error_groups
 from agenttui.session import Session
 from tests import llm_story
+from tests.conftest import parallel_pieces
 from tests.llm_story import ANSWER_TOKENS, BAD_PLAN, FAILED_ON_NEW, NEW, OLD, PLAN_TOKENS
 
 
@@ -361,7 +362,6 @@ def test_one_and_two_workers_agree_on_llm_calls(
 ) -> None:
     from agenttui.commands.stats import print_stats
     from agenttui.commands.traces import print_traces
-    from agenttui.model import bulk
 
     log = tmp_path / "agent.log"
     llm_story.write(log, requests=300)
@@ -374,18 +374,7 @@ def test_one_and_two_workers_agree_on_llm_calls(
 
     monkeypatch.setenv("AGENTTUI_WORKERS", "1")
     one = outputs()
-    monkeypatch.setenv("AGENTTUI_WORKERS", "2")
-    monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(bulk, "PIECE_BYTES", log.stat().st_size // 7)  # requests cut in two
-    started: list[int] = []
-    real_start = bulk.start_children
-
-    def start(*args: object) -> tuple[int, bulk.Children]:
-        own_end, children = real_start(*args)  # type: ignore[arg-type]
-        started.append(len(children.ranges))
-        return own_end, children
-
-    monkeypatch.setattr(bulk, "start_children", start)
+    started = parallel_pieces(monkeypatch, log)  # requests cut in two
     assert outputs() == one
     assert started and min(started) >= 2  # children really indexed pieces of the file
     assert json.loads(one[0])["models"][NEW]["calls"] == 2 * (300 - 8)

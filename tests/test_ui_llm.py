@@ -52,7 +52,8 @@ async def _drift_trace(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-async def _stats(pilot: Pilot[None]) -> None:
+async def open_stats(pilot: Pilot[None]) -> StatsScreen:
+    """From launch, ``s``: the statistics screen, once its first figures are shown."""
     app = pilot.app
     assert isinstance(app, AgentTUI)
     await ready(pilot, app)
@@ -62,6 +63,11 @@ async def _stats(pilot: Pilot[None]) -> None:
     assert isinstance(screen, StatsScreen)
     await wait_for(pilot, lambda: screen.stats is not None)
     await pilot.pause()
+    return screen
+
+
+async def _stats(pilot: Pilot[None]) -> None:
+    await open_stats(pilot)
 
 
 def test_trace_with_llm_calls_80x24(snap_compare: SnapCompare, app: AgentTUI) -> None:

@@ -132,14 +132,11 @@ async def test_stats_rows_follow_tools_that_reorder_and_come_and_go() -> None:
     filled while being removed)."""
     from dataclasses import replace
 
+    from tests.test_ui_llm import open_stats
+
     app = _sample_app()
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot, app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
-        screen = app.screen
-        assert isinstance(screen, StatsScreen)
-        await wait_for(pilot, lambda: screen.stats is not None)
+        screen = await open_stats(pilot)
         base = screen.stats
         assert base is not None and len(base.tools) >= 4
         orders = [
